@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @notice The part of the identity registry the factory uses.
+interface IAgentLauncherRegistry {
+    function registerWithWallet(address agentOwner, string calldata agentURI, address wallet)
+        external
+        returns (uint256 agentId);
+}
+
+/// @notice The part of Safe's proxy factory (1.4.1) the factory uses.
+interface ISafeProxyFactory {
+    function createProxyWithNonce(address singleton, bytes memory initializer, uint256 saltNonce)
+        external
+        returns (address proxy);
+}
+
+/// @notice Safe 1.4.1 `setup`, encoded as the new proxy's initializer.
+interface ISafeSetup {
+    function setup(
+        address[] calldata owners,
+        uint256 threshold,
+        address to,
+        bytes calldata data,
+        address fallbackHandler,
+        address paymentToken,
+        uint256 payment,
+        address payable paymentReceiver
+    ) external;
+}
+
+/// @notice The ERC-6551 registry's account creation.
+interface ITokenBoundAccountRegistry {
+    function createAccount(address implementation, bytes32 salt, uint256 chainId, address tokenContract, uint256 tokenId)
+        external
+        returns (address account);
+}
+
+/// @title Agent factory
+/// @notice Launches an agent in one transaction: deploys its Safe (through the real Safe proxy
+/// factory, with the owners and threshold given), mints its identity token to the owner with the Safe
+/// bound as its payment wallet, and creates its ERC-6551 token-bound account.
+contract AgentFactory {
+    /// @notice Parameters of a launch.
+    /// @param owner Who receives the identity token.
+    /// @param agentURI The registration file's URI.
+    /// @param safeOwners Owners of the agent's Safe (e.g. the agent's own key and its human owner).
+    /// @param threshold Signatures the Safe requires.
+    /// @param salt Caller-chosen salt; with the caller it fixes the Safe's address, so a retried launch
+    /// with the same salt cannot create a second agent.
+    struct LaunchParams {
+        address owner;
+        string agentURI;
+        address[] safeOwners;
+        uint256 threshold;
+        bytes32 salt;
+    }
+
+    IAgentLauncherRegistry public immutable identity;
+    ISafeProxyFactory public immutable safeProxyFactory;
+    address public immutable safeSingleton;
+    address public immutable safeFallbackHandler;
+    ITokenBoundAccountRegistry public immutable accountRegistry;
+    address public immutable accountImplementation;
+
+    /// @notice An agent was launched; every address it owns is here.
+    event AgentLaunched(
+        uint256 indexed agentId, address indexed owner, address indexed safe, address account, bytes32 salt
+    );
+
+    error FactoryNoSafeOwners();
+
+    constructor(
+        IAgentLauncherRegistry identity_,
+        ISafeProxyFactory safeProxyFactory_,
+        address safeSingleton_,
+        address safeFallbackHandler_,
+        ITokenBoundAccountRegistry accountRegistry_,
+        address accountImplementation_
+    ) {
+        identity = identity_;
+        safeProxyFactory = safeProxyFactory_;
+        safeSingleton = safeSingleton_;
+        safeFallbackHandler = safeFallbackHandler_;
+        accountRegistry = accountRegistry_;
+        accountImplementation = accountImplementation_;
+    }
+
+    /// @notice Launches an agent. The Safe's `setup` validates the owners and threshold.
+    /// @return agentId The identity token id.
+    /// @return safe The agent's Safe, bound as its payment wallet.
+    /// @return account The identity token's ERC-6551 account.
+    function launch(LaunchParams calldata params) external returns (uint256 agentId, address safe, address account) {
+        if (params.safeOwners.length == 0) revert FactoryNoSafeOwners();
+        safe = safeProxyFactory.createProxyWithNonce(
+            safeSingleton, _safeInitializer(params), uint256(_saltNonce(msg.sender, params.salt))
+        );
+        agentId = identity.registerWithWallet(params.owner, params.agentURI, safe);
+        account = accountRegistry.createAccount(accountImplementation, bytes32(0), block.chainid, address(identity), agentId);
+        emit AgentLaunched(agentId, params.owner, safe, account, params.salt);
+    }
+
+    /// @notice The Safe initializer `launch` uses for these parameters (for address prediction).
+    function safeInitializer(LaunchParams calldata params) external view returns (bytes memory) {
+        return _safeInitializer(params);
+    }
+
+    /// @notice The Safe proxy factory salt nonce `launch` uses for this caller and salt.
+    function saltNonce(address caller, bytes32 salt) external pure returns (uint256) {
+        return uint256(_saltNonce(caller, salt));
+    }
+
+    function _safeInitializer(LaunchParams calldata params) private view returns (bytes memory) {
+        return abi.encodeCall(
+            ISafeSetup.setup,
+            (params.safeOwners, params.threshold, address(0), "", safeFallbackHandler, address(0), 0, payable(address(0)))
+        );
+    }
+
+    function _saltNonce(address caller, bytes32 salt) private pure returns (bytes32) {
+        return keccak256(abi.encode(caller, salt));
+    }
+}

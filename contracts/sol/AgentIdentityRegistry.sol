@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+
+/// @title Agent identity registry
+/// @notice ERC-721 registry of agent identities in the spirit of ERC-8004's identity registry. Each
+/// token is an agent: its URI points at the agent's registration file, and its `agentWallet` is the
+/// address that receives the agent's payments. The wallet can only be bound with the wallet's own
+/// signature (EIP-712, or ERC-1271 so a Safe can sign) or by a trusted launcher in the transaction
+/// that creates the wallet, and it is cleared whenever the token changes hands.
+contract AgentIdentityRegistry is ERC721, Ownable, EIP712 {
+    /// @notice EIP-712 type of the consent a wallet gives to be bound to an agent.
+    bytes32 public constant AGENT_WALLET_TYPEHASH =
+        keccak256("AgentWalletSet(uint256 agentId,address newWallet,address owner,uint256 deadline)");
+
+    /// @dev Metadata key reserved for the wallet; it has its own setter with signature checks.
+    bytes32 private constant AGENT_WALLET_KEY = keccak256("agentWallet");
+
+    /// @dev The next agent id; ids start at 1 so that 0 can mean "no agent".
+    uint256 private _nextAgentId = 1;
+
+    mapping(uint256 agentId => string) private _agentURIs;
+    mapping(uint256 agentId => address) private _agentWallets;
+    mapping(uint256 agentId => mapping(string key => bytes)) private _metadata;
+
+    /// @notice Contracts trusted to bind a wallet they have just created (the agent factory).
+    mapping(address launcher => bool) public isLauncher;
+
+    /// @notice An agent was registered.
+    event Registered(uint256 indexed agentId, string agentURI, address indexed owner);
+    /// @notice The agent's registration file moved.
+    event URIUpdated(uint256 indexed agentId, string newURI, address indexed updatedBy);
+    /// @notice A metadata entry was written.
+    event MetadataSet(uint256 indexed agentId, string indexed indexedMetadataKey, string metadataKey, bytes metadataValue);
+    /// @notice The agent's payment wallet was bound (or cleared, when `wallet` is zero).
+    event AgentWalletSet(uint256 indexed agentId, address indexed wallet, address indexed setBy);
+    /// @notice A launcher was trusted or distrusted.
+    event LauncherSet(address indexed launcher, bool trusted);
+
+    error IdentityNotAuthorized(uint256 agentId, address caller);
+    error IdentityNotLauncher(address caller);
+    error IdentityUnknownAgent(uint256 agentId);
+    error IdentitySignatureExpired(uint256 deadline);
+    error IdentityInvalidWalletSignature(uint256 agentId, address wallet);
+    error IdentityReservedMetadataKey(string key);
+    error IdentityZeroAddress();
+
+    constructor(address initialOwner) ERC721("Agora Agent", "AGENT") Ownable(initialOwner) EIP712("AgentIdentityRegistry", "1") {}
+
+    // ------------------------------------------------------------------ registration
+
+    /// @notice Registers a new agent owned by the caller.
+    /// @param agentURI Where the agent's registration file lives (may be empty and set later).
+    /// @return agentId The new agent's id (the ERC-721 token id).
+    function register(string calldata agentURI) external returns (uint256 agentId) {
+        agentId = _register(msg.sender, agentURI);
+    }
+
+    /// @notice Registers an agent for `agentOwner` and binds `wallet` as its payment wallet. Only a
+    /// trusted launcher may call this: it vouches that it created `wallet` for this agent in the same
+    /// transaction, which stands in for the wallet's signature.
+    /// @param agentOwner Who owns the new identity token.
+    /// @param agentURI Where the agent's registration file lives.
+    /// @param wallet The payment wallet to bind.
+    /// @return agentId The new agent's id.
+    function registerWithWallet(address agentOwner, string calldata agentURI, address wallet)
+        external
+        returns (uint256 agentId)
+    {
+        if (!isLauncher[msg.sender]) revert IdentityNotLauncher(msg.sender);
+        if (wallet == address(0)) revert IdentityZeroAddress();
+        agentId = _register(agentOwner, agentURI);
+        _agentWallets[agentId] = wallet;
+        emit AgentWalletSet(agentId, wallet, msg.sender);
+    }
+
+    /// @notice The id the next registration will receive.
+    function nextAgentId() external view returns (uint256) {
+        return _nextAgentId;
+    }
+
+    function _register(address agentOwner, string calldata agentURI) private returns (uint256 agentId) {
+        if (agentOwner == address(0)) revert IdentityZeroAddress();
+        unchecked {
+            agentId = _nextAgentId++;
+        }
+        _mint(agentOwner, agentId);
+        if (bytes(agentURI).length != 0) _agentURIs[agentId] = agentURI;
+        emit Registered(agentId, agentURI, agentOwner);
+    }
+
+    // ------------------------------------------------------------------ URI and metadata
+
+    /// @notice Points the agent at a new registration file. Owner or approved operator only.
+    function setAgentURI(uint256 agentId, string calldata newURI) external {
+        _checkAuthorized(agentId);
+        _agentURIs[agentId] = newURI;
+        emit URIUpdated(agentId, newURI, msg.sender);
+    }
+
+    /// @inheritdoc ERC721
+    function tokenURI(uint256 agentId) public view override returns (string memory) {
+        _requireOwned(agentId);
+        return _agentURIs[agentId];
+    }
+
+    /// @notice Writes an on-chain metadata entry. `agentWallet` is reserved: use `setAgentWallet`.
+    function setMetadata(uint256 agentId, string calldata key, bytes calldata value) external {
+        _checkAuthorized(agentId);
+        if (keccak256(bytes(key)) == AGENT_WALLET_KEY) revert IdentityReservedMetadataKey(key);
+        _metadata[agentId][key] = value;
+        emit MetadataSet(agentId, key, key, value);
+    }
+
+    /// @notice Reads an on-chain metadata entry; `agentWallet` returns the bound wallet, abi-encoded.
+    function getMetadata(uint256 agentId, string calldata key) external view returns (bytes memory) {
+        if (keccak256(bytes(key)) == AGENT_WALLET_KEY) return abi.encode(_agentWallets[agentId]);
+        return _metadata[agentId][key];
+    }
+
+    // ------------------------------------------------------------------ wallet
+
+    /// @notice The agent's bound payment wallet, or zero when none is bound.
+    function getAgentWallet(uint256 agentId) external view returns (address) {
+        return _agentWallets[agentId];
+    }
+
+    /// @notice Where payments to the agent go: its bound wallet, or its owner when none is bound.
+    /// Reverts for an unknown agent.
+    function paymentAddress(uint256 agentId) external view returns (address) {
+        address wallet = _agentWallets[agentId];
+        if (wallet != address(0)) return wallet;
+        address agentOwner = _ownerOf(agentId);
+        if (agentOwner == address(0)) revert IdentityUnknownAgent(agentId);
+        return agentOwner;
+    }
+
+    /// @notice The EIP-712 digest `newWallet` signs to consent to being bound to `agentId`.
+    function agentWalletDigest(uint256 agentId, address newWallet, address agentOwner, uint256 deadline)
+        public
+        view
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(keccak256(abi.encode(AGENT_WALLET_TYPEHASH, agentId, newWallet, agentOwner, deadline)));
+    }
+
+    /// @notice Binds `newWallet` as the agent's payment wallet. Called by the owner or an approved
+    /// operator, with the wallet's EIP-712 signature (ECDSA for an account, ERC-1271 for a contract
+    /// wallet such as a Safe). The signature names the current owner, so it cannot be replayed after
+    /// a transfer.
+    function setAgentWallet(uint256 agentId, address newWallet, uint256 deadline, bytes calldata signature) external {
+        address agentOwner = _checkAuthorized(agentId);
+        if (newWallet == address(0)) revert IdentityZeroAddress();
+        if (block.timestamp > deadline) revert IdentitySignatureExpired(deadline);
+        bytes32 digest = agentWalletDigest(agentId, newWallet, agentOwner, deadline);
+        if (!SignatureChecker.isValidSignatureNow(newWallet, digest, signature)) {
+            revert IdentityInvalidWalletSignature(agentId, newWallet);
+        }
+        _agentWallets[agentId] = newWallet;
+        emit AgentWalletSet(agentId, newWallet, msg.sender);
+    }
+
+    /// @notice Unbinds the agent's wallet. Owner or approved operator only.
+    function unsetAgentWallet(uint256 agentId) external {
+        _checkAuthorized(agentId);
+        delete _agentWallets[agentId];
+        emit AgentWalletSet(agentId, address(0), msg.sender);
+    }
+
+    // ------------------------------------------------------------------ administration
+
+    /// @notice Trusts or distrusts a launcher (the agent factory). Registry owner only.
+    function setLauncher(address launcher, bool trusted) external onlyOwner {
+        isLauncher[launcher] = trusted;
+        emit LauncherSet(launcher, trusted);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    /// @dev Clears the wallet on every transfer between two holders: the new owner binds its own.
+    function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
+        from = super._update(to, tokenId, auth);
+        if (from != address(0) && _agentWallets[tokenId] != address(0)) {
+            delete _agentWallets[tokenId];
+            emit AgentWalletSet(tokenId, address(0), msg.sender);
+        }
+    }
+
+    function _checkAuthorized(uint256 agentId) private view returns (address agentOwner) {
+        agentOwner = _ownerOf(agentId);
+        if (agentOwner == address(0)) revert IdentityUnknownAgent(agentId);
+        if (!_isAuthorized(agentOwner, msg.sender, agentId)) revert IdentityNotAuthorized(agentId, msg.sender);
+    }
+}

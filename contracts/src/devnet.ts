@@ -1,0 +1,306 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { getSingletonFactoryInfo } from '@safe-global/safe-singleton-factory'
+import {
+  type Abi,
+  type Address,
+  type Chain,
+  concat,
+  createPublicClient,
+  createWalletClient,
+  getAddress,
+  type Hex,
+  http,
+  type PublicClient,
+  parseUnits,
+  zeroHash,
+} from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { type Anvil, startAnvil } from './anvil.ts'
+import { agentAccountAbi, agentAccountBytecode } from './generated/AgentAccount.ts'
+import { agentEconomyAbi, agentEconomyBytecode } from './generated/AgentEconomy.ts'
+import { agentFactoryAbi, agentFactoryBytecode } from './generated/AgentFactory.ts'
+import { agentIdentityRegistryAbi, agentIdentityRegistryBytecode } from './generated/AgentIdentityRegistry.ts'
+import { compatibilityFallbackHandlerBytecode } from './generated/CompatibilityFallbackHandler.ts'
+import { createCallBytecode } from './generated/CreateCall.ts'
+import { devUSDAbi, devUSDBytecode } from './generated/DevUSD.ts'
+import { erc6551RegistryAbi, erc6551RegistryBytecode } from './generated/ERC6551Registry.ts'
+import { multiSendBytecode } from './generated/MultiSend.ts'
+import { multiSendCallOnlyBytecode } from './generated/MultiSendCallOnly.ts'
+import { safeBytecode } from './generated/Safe.ts'
+import { safeL2Bytecode } from './generated/SafeL2.ts'
+import { safeProxyFactoryBytecode } from './generated/SafeProxyFactory.ts'
+import { signMessageLibBytecode } from './generated/SignMessageLib.ts'
+import { simulateTxAccessorBytecode } from './generated/SimulateTxAccessor.ts'
+
+/** Canonical Safe 1.4.1 addresses; the devnet reproduces them through the Safe singleton factory. */
+export const safeCanonicalAddresses = {
+  safeSingleton: '0x41675C099F32341bf84BFc5382aF534df5C7461a',
+  safeL2Singleton: '0x29fcB43b46531BcA003ddC8FCB67FFE91900C762',
+  safeProxyFactory: '0x4e1DCf7AD4e460CfD30791CCC4F9c8a4f820ec67',
+  fallbackHandler: '0xfd0732Dc9E303f09fCEf3a7388Ad10A83459Ec99',
+  multiSend: '0x38869bf66a61cF6bDB996A6aE40D5853Fd43B526',
+  multiSendCallOnly: '0x9641d764fc13c8B624c04430C7356C1C7C8102e2',
+  signMessageLib: '0xd53cd0aB83D845Ac265BE939c57F53AD838012c9',
+  createCall: '0x9b35Af71d77eaf8d7e40252370304687390A1A52',
+  simulateTxAccessor: '0x3d4BA2E0884aa488718476ca2FB8Efc291A46199',
+} as const satisfies Record<string, Address>
+
+export type SafeAddresses = { [K in keyof typeof safeCanonicalAddresses]: Address }
+
+/** Addresses of Agora's own contracts on a chain. */
+export type AgoraContracts = {
+  identityRegistry: Address
+  economy: Address
+  factory: Address
+  erc6551Registry: Address
+  agentAccount: Address
+  devUSD: Address
+}
+
+/** Everything a client needs to use a deployment. Serialisable as JSON. */
+export type DevnetManifest = {
+  chainId: number
+  rpcUrl: string
+  /** Block the contracts were deployed in: where indexers start. */
+  deploymentBlock: number
+  deployer: Address
+  contracts: AgoraContracts
+  safe: SafeAddresses
+  /** Funded development accounts (anvil's), with their keys. Devnet only. */
+  accounts: { address: Address; privateKey: Hex }[]
+  /** Protocol settings the economy was deployed with. */
+  economy: { feeBps: number; submissionGraceSeconds: number }
+}
+
+export type StartDevnetParameters = {
+  /** RPC port; a free one when omitted. */
+  port?: number
+  /** Chain state file: a later start with the same path resumes the chain without redeploying. */
+  statePath?: string
+  /** Where progress lines go (default: standard error). Pass `() => {}` for silence. */
+  log?: (line: string) => void
+  /** Funded development accounts (default 20). */
+  accounts?: number
+  /** Protocol fee in basis points (default 100, i.e. 1%). */
+  feeBps?: number
+  /** Seconds a submitted job stays open past its deadline (default one day). */
+  submissionGraceSeconds?: number
+  /** dUSD minted to each development account (default 1,000,000). */
+  devUSDPerAccount?: bigint
+}
+
+export type Devnet = {
+  manifest: DevnetManifest
+  chain: Chain
+  rpcUrl: string
+  /** True when the chain was resumed from `statePath` rather than deployed now. */
+  resumed: boolean
+  stop(): Promise<void>
+}
+
+/**
+ * Starts anvil with Safe 1.4.1 at its canonical addresses, the ERC-6551 registry and account, and
+ * Agora's identity registry, factory, economy and dev stablecoin deployed, and returns their manifest.
+ *
+ * @example
+ * const devnet = await startDevnet({ statePath: '.agora/chain.json' })
+ * console.log(devnet.manifest.contracts.economy)
+ * await devnet.stop()
+ */
+export async function startDevnet(parameters: StartDevnetParameters = {}): Promise<Devnet> {
+  const { statePath, log = (line: string) => process.stderr.write(`${line}\n`) } = parameters
+  const manifestPath = statePath ? `${statePath}.manifest.json` : undefined
+  if (statePath) mkdirSync(dirname(statePath), { recursive: true })
+  const resumable = statePath !== undefined && existsSync(statePath) && existsSync(manifestPath!)
+
+  const started = performance.now()
+  log(`devnet: starting anvil${resumable ? ` from ${statePath}` : ''}...`)
+  const anvil = await startAnvil({
+    port: parameters.port,
+    statePath,
+    accounts: parameters.accounts,
+  })
+  try {
+    const publicClient = createPublicClient({ chain: anvil.chain, transport: http(anvil.rpcUrl) })
+    if (resumable) {
+      const saved = JSON.parse(readFileSync(manifestPath!, 'utf8')) as DevnetManifest
+      const code = await publicClient.getCode({ address: saved.contracts.economy })
+      if (code && code !== '0x') {
+        const manifest = { ...saved, rpcUrl: anvil.rpcUrl }
+        log(`devnet: resumed chain ${manifest.chainId} at ${anvil.rpcUrl} (${ms(started)})`)
+        return devnet(anvil, manifest, true)
+      }
+      log('devnet: the saved state has no contracts; deploying afresh')
+    }
+    const manifest = await deployAll(anvil, publicClient, parameters, log)
+    if (manifestPath) writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`)
+    log(`devnet: ready on ${anvil.rpcUrl}, chain ${manifest.chainId} (${ms(started)})`)
+    return devnet(anvil, manifest, false)
+  } catch (error) {
+    await anvil.stop()
+    throw error
+  }
+}
+
+function devnet(anvil: Anvil, manifest: DevnetManifest, resumed: boolean): Devnet {
+  return { manifest, chain: anvil.chain, rpcUrl: anvil.rpcUrl, resumed, stop: anvil.stop }
+}
+
+function ms(since: number): string {
+  return `${Math.round(performance.now() - since)} ms`
+}
+
+async function deployAll(
+  anvil: Anvil,
+  publicClient: PublicClient,
+  parameters: StartDevnetParameters,
+  log: (line: string) => void,
+): Promise<DevnetManifest> {
+  const { feeBps = 100, submissionGraceSeconds = 86_400, devUSDPerAccount = 1_000_000n } = parameters
+  const deployerKey = anvil.privateKeys[0]!
+  const deployer = privateKeyToAccount(deployerKey)
+  const wallet = createWalletClient({ account: deployer, chain: anvil.chain, transport: http(anvil.rpcUrl) })
+
+  const step = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run()
+    } catch (error) {
+      throw new Error(`devnet: ${what} failed: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      })
+    }
+  }
+  const confirm = async (hash: Hex, what: string) => {
+    const receipt = await publicClient.waitForTransactionReceipt({ hash })
+    if (receipt.status !== 'success') throw new Error(`devnet: ${what} reverted (tx ${hash})`)
+    return receipt
+  }
+  const deploy = (what: string, abi: Abi, bytecode: Hex, args: readonly unknown[] = []) =>
+    step(`deploying ${what}`, async () => {
+      const hash = await wallet.deployContract({ abi, bytecode, args })
+      const receipt = await confirm(hash, `deploying ${what}`)
+      return getAddress(receipt.contractAddress!)
+    })
+
+  // Safe singleton factory, from its presigned transaction, then Safe 1.4.1 through it.
+  log('devnet: deploying Safe 1.4.1 at its canonical addresses...')
+  const factoryInfo = getSingletonFactoryInfo(anvil.chain.id)
+  if (!factoryInfo) throw new Error(`devnet: no Safe singleton factory transaction for chain ${anvil.chain.id}`)
+  const singletonFactory = getAddress(factoryInfo.address)
+  await step('deploying the Safe singleton factory', async () => {
+    if (((await publicClient.getCode({ address: singletonFactory })) ?? '0x') !== '0x') return
+    const fund = await wallet.sendTransaction({
+      to: getAddress(factoryInfo.signerAddress),
+      value: BigInt(factoryInfo.gasLimit) * BigInt(factoryInfo.gasPrice),
+    })
+    await confirm(fund, 'funding the singleton factory signer')
+    const hash = await publicClient.sendRawTransaction({ serializedTransaction: factoryInfo.transaction as Hex })
+    await confirm(hash, 'the singleton factory transaction')
+  })
+  const safeBytecodes: Record<keyof SafeAddresses, Hex> = {
+    safeSingleton: safeBytecode,
+    safeL2Singleton: safeL2Bytecode,
+    safeProxyFactory: safeProxyFactoryBytecode,
+    fallbackHandler: compatibilityFallbackHandlerBytecode,
+    multiSend: multiSendBytecode,
+    multiSendCallOnly: multiSendCallOnlyBytecode,
+    signMessageLib: signMessageLibBytecode,
+    createCall: createCallBytecode,
+    simulateTxAccessor: simulateTxAccessorBytecode,
+  }
+  for (const [name, bytecode] of Object.entries(safeBytecodes) as [keyof SafeAddresses, Hex][]) {
+    const address = safeCanonicalAddresses[name]
+    await step(`deploying Safe ${name}`, async () => {
+      if (((await publicClient.getCode({ address })) ?? '0x') !== '0x') return
+      const hash = await wallet.sendTransaction({ to: singletonFactory, data: concat([zeroHash, bytecode]) })
+      await confirm(hash, `deploying Safe ${name}`)
+      if (((await publicClient.getCode({ address })) ?? '0x') === '0x') {
+        throw new Error(`it did not land at the canonical address ${address}`)
+      }
+    })
+  }
+
+  log('devnet: deploying Agora contracts...')
+  const deploymentBlock = Number(await publicClient.getBlockNumber())
+  const erc6551Registry = await deploy('ERC6551Registry', erc6551RegistryAbi, erc6551RegistryBytecode)
+  const agentAccount = await deploy('AgentAccount', agentAccountAbi, agentAccountBytecode)
+  const identityRegistry = await deploy('AgentIdentityRegistry', agentIdentityRegistryAbi, agentIdentityRegistryBytecode, [
+    deployer.address,
+  ])
+  const economy = await deploy('AgentEconomy', agentEconomyAbi, agentEconomyBytecode, [
+    identityRegistry,
+    BigInt(submissionGraceSeconds),
+    feeBps,
+    deployer.address,
+  ])
+  const factory = await deploy('AgentFactory', agentFactoryAbi, agentFactoryBytecode, [
+    identityRegistry,
+    safeCanonicalAddresses.safeProxyFactory,
+    safeCanonicalAddresses.safeSingleton,
+    safeCanonicalAddresses.fallbackHandler,
+    erc6551Registry,
+    agentAccount,
+  ])
+  const devUSD = await deploy('DevUSD', devUSDAbi, devUSDBytecode)
+  await step('trusting the factory as launcher', async () =>
+    confirm(
+      await wallet.writeContract({
+        address: identityRegistry,
+        abi: agentIdentityRegistryAbi,
+        functionName: 'setLauncher',
+        args: [factory, true],
+      }),
+      'setLauncher',
+    ),
+  )
+
+  const accounts = anvil.privateKeys.map((privateKey) => ({
+    address: privateKeyToAccount(privateKey).address,
+    privateKey,
+  }))
+  log(`devnet: minting ${devUSDPerAccount} dUSD to ${accounts.length} development accounts...`)
+  await step('minting dUSD', async () => {
+    const amount = parseUnits(String(devUSDPerAccount), 6)
+    const nonce = await publicClient.getTransactionCount({ address: deployer.address })
+    const hashes = await Promise.all(
+      accounts.map((account, i) =>
+        wallet.writeContract({
+          address: devUSD,
+          abi: devUSDAbi,
+          functionName: 'mint',
+          args: [account.address, amount],
+          nonce: nonce + i,
+        }),
+      ),
+    )
+    for (const hash of hashes) await confirm(hash, 'minting dUSD')
+  })
+
+  return {
+    chainId: anvil.chain.id,
+    rpcUrl: anvil.rpcUrl,
+    deploymentBlock,
+    deployer: deployer.address,
+    contracts: { identityRegistry, economy, factory, erc6551Registry, agentAccount, devUSD },
+    safe: { ...safeCanonicalAddresses },
+    accounts,
+    economy: { feeBps, submissionGraceSeconds },
+  }
+}
+
+/** The `contractNetworks` entry `@safe-global/protocol-kit` needs for a chain with these Safe addresses. */
+export function safeContractNetworks(chainId: number, safe: SafeAddresses) {
+  return {
+    [String(chainId)]: {
+      safeSingletonAddress: safe.safeSingleton,
+      safeProxyFactoryAddress: safe.safeProxyFactory,
+      multiSendAddress: safe.multiSend,
+      multiSendCallOnlyAddress: safe.multiSendCallOnly,
+      fallbackHandlerAddress: safe.fallbackHandler,
+      signMessageLibAddress: safe.signMessageLib,
+      createCallAddress: safe.createCall,
+      simulateTxAccessorAddress: safe.simulateTxAccessor,
+    },
+  }
+}

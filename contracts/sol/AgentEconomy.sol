@@ -47,15 +47,16 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
         address evaluator;
     }
 
-    /// @notice An agent's track record, packed into one slot.
+    /// @notice An agent's track record in one token, packed into one slot. The rating total divided by
+    /// `completed` is the average rating (every completion carries one). `earned` saturates at its
+    /// maximum rather than overflow, so it never blocks a settlement.
     struct Reputation {
         uint32 completed;
         uint32 rejected;
         uint32 expired;
         uint32 declined;
-        uint32 ratingCount;
-        uint48 ratingSum;
-        uint40 lastSettledAt;
+        uint40 ratingSum;
+        uint88 earned;
     }
 
     /// @notice The highest protocol fee the owner can ever set, in basis points (5%).
@@ -70,14 +71,13 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
     /// @notice How long after the deadline a submitted job stays open for the client to evaluate.
     uint256 public immutable submissionGrace;
 
-    /// @notice The protocol fee, in basis points of a completed job's budget.
-    uint16 public feeBps;
-    uint256 private _nextJobId = 1;
+    /// @notice The protocol fee, in basis points of a completed job's budget. Fixed at deployment, so
+    /// no one can change the terms of jobs already funded.
+    uint16 public immutable feeBps;
 
     mapping(uint256 jobId => Job) private _jobs;
-    mapping(uint256 agentId => Reputation) private _reputation;
-    /// @notice What an agent has earned through completed jobs, per token (`address(0)` is ETH).
-    mapping(uint256 agentId => mapping(address token => uint256)) public earned;
+    mapping(uint256 agentId => mapping(address token => Reputation)) private _reputation;
+    mapping(uint256 agentId => address[]) private _reputationTokens;
     /// @notice Protocol fees collected and not yet withdrawn, per token.
     mapping(address token => uint256) public accruedFees;
     /// @notice Payouts that could not be delivered and wait for their recipient to withdraw them.
@@ -122,12 +122,11 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
     event PaymentDeferred(address indexed recipient, address indexed token, uint256 amount);
     /// @notice A recipient withdrew what it was owed.
     event OwedWithdrawn(address indexed recipient, address indexed token, uint256 amount);
-    /// @notice The protocol fee changed.
-    event FeeSet(uint16 feeBps);
     /// @notice Protocol fees were withdrawn.
     event FeesWithdrawn(address indexed token, address indexed to, uint256 amount);
 
     error EconomyJobNotFound(uint256 jobId);
+    error EconomyJobExists(uint256 jobId);
     error EconomyInvalidStatus(uint256 jobId, JobStatus status);
     error EconomyNotProvider(uint256 jobId, address caller);
     error EconomyNotClient(uint256 jobId, address caller);
@@ -150,7 +149,7 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
     /// @param identity_ The identity registry.
     /// @param submissionGrace_ Seconds a submitted job stays open past its deadline.
     /// @param feeBps_ The initial protocol fee in basis points.
-    /// @param initialOwner Who may set the fee and withdraw fees.
+    /// @param initialOwner Who may withdraw protocol fees.
     constructor(IAgentPaymentAddress identity_, uint256 submissionGrace_, uint16 feeBps_, address initialOwner)
         Ownable(initialOwner)
     {
@@ -185,14 +184,16 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
     // ------------------------------------------------------------------ jobs
 
     /// @notice Creates a job for the provider agent and escrows its budget in the same call. ERC-20
-    /// budgets are pulled from the caller (approve first); ETH budgets come as `msg.value`.
+    /// budgets are pulled from the caller (approve first); ETH budgets come as `msg.value`. The job's id
+    /// is `jobIdOf(client, providerId, specHash)`: a retried call with the same specification cannot
+    /// fund a second job, and a client knows the id before the transaction lands.
     /// @param providerId The agent hired.
     /// @param evaluator Who may judge the delivery besides the client (`address(0)` for none). With an
     /// evaluator, only the evaluator may reject; the client may still complete.
     /// @param token The budget's token, or `address(0)` for ETH.
     /// @param budget The price, paid to the provider (minus the protocol fee) on completion.
     /// @param deadline Unix time by which the provider must submit.
-    /// @param specHash Hash of the job's specification, kept off-chain.
+    /// @param specHash Hash of the job's specification, kept off-chain; unique per client and provider.
     /// @return jobId The new job's id.
     function createJob(
         uint256 providerId,
@@ -212,8 +213,9 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
         if (provider == msg.sender) revert EconomySelfDealing(providerId, msg.sender);
         if (evaluator == provider) revert EconomyInvalidEvaluator(evaluator);
 
-        jobId = _nextJobId++;
+        jobId = jobIdOf(msg.sender, providerId, specHash);
         Job storage job = _jobs[jobId];
+        if (job.status != JobStatus.None) revert EconomyJobExists(jobId);
         job.client = msg.sender;
         job.providerId = uint48(providerId);
         job.deadline = uint40(deadline);
@@ -232,7 +234,8 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
     }
 
     /// @notice The provider submits its deliverable's hash before the deadline.
-    function submitJob(uint256 jobId, bytes32 deliverableHash) external nonReentrant {
+    /// @dev No reentrancy guard: the only external call is a static call to the identity registry.
+    function submitJob(uint256 jobId, bytes32 deliverableHash) external {
         Job storage job = _job(jobId);
         if (job.status != JobStatus.Funded) revert EconomyInvalidStatus(jobId, job.status);
         _onlyProvider(jobId, job.providerId);
@@ -248,11 +251,10 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
         uint256 providerId = job.providerId;
         _onlyProvider(jobId, providerId);
         job.status = JobStatus.Declined;
-        Reputation storage rep = _reputation[providerId];
+        Reputation storage rep = _reputationFor(providerId, job.token);
         unchecked {
             rep.declined += 1;
         }
-        rep.lastSettledAt = uint40(block.timestamp);
         emit JobDeclined(jobId, providerId, reasonHash);
         _send(job.token, job.client, job.budget);
     }
@@ -273,21 +275,22 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
         address token = job.token;
         uint256 budget = job.budget;
         uint256 fee;
+        uint256 payout;
         unchecked {
             // budget < 2^96 and feeBps <= 500: no overflow, and fee <= budget.
             fee = budget * feeBps / 10_000;
+            payout = budget - fee;
         }
-        uint256 payout = budget - fee;
         if (fee != 0) accruedFees[token] += fee;
 
-        Reputation storage rep = _reputation[providerId];
+        Reputation storage rep = _reputationFor(providerId, token);
         unchecked {
+            // 2^32 jobs per agent and token, each rated at most 100, fit the counters.
             rep.completed += 1;
-            rep.ratingCount += 1;
             rep.ratingSum += rating;
+            uint256 earnedNow = rep.earned + payout;
+            rep.earned = earnedNow > type(uint88).max ? type(uint88).max : uint88(earnedNow);
         }
-        rep.lastSettledAt = uint40(block.timestamp);
-        earned[providerId][token] += payout;
 
         address payee = identity.paymentAddress(providerId);
         emit JobCompleted(jobId, providerId, client, payee, payout, fee, rating, feedbackHash);
@@ -307,11 +310,9 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
         }
         job.status = JobStatus.Rejected;
         uint256 providerId = job.providerId;
-        Reputation storage rep = _reputation[providerId];
         unchecked {
-            rep.rejected += 1;
+            _reputationFor(providerId, job.token).rejected += 1;
         }
-        rep.lastSettledAt = uint40(block.timestamp);
         emit JobRejected(jobId, providerId, msg.sender, reasonHash);
         _send(job.token, job.client, job.budget);
     }
@@ -325,14 +326,12 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
         uint256 providerId = job.providerId;
         if (status == JobStatus.Funded) {
             if (block.timestamp <= job.deadline) revert EconomyNotExpired(jobId, job.deadline);
-            Reputation storage rep = _reputation[providerId];
             unchecked {
-                rep.expired += 1;
+                _reputationFor(providerId, job.token).expired += 1;
             }
-            rep.lastSettledAt = uint40(block.timestamp);
         } else if (status == JobStatus.Submitted) {
-            uint256 refundableAfter = uint256(job.deadline) + submissionGrace;
-            if (block.timestamp <= refundableAfter) revert EconomyNotExpired(jobId, refundableAfter);
+            uint256 graceEnd = uint256(job.deadline) + submissionGrace;
+            if (block.timestamp <= graceEnd) revert EconomyNotExpired(jobId, graceEnd);
         } else {
             revert EconomyInvalidStatus(jobId, status);
         }
@@ -352,13 +351,6 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
         _transferOut(token, msg.sender, amount);
     }
 
-    /// @notice Sets the protocol fee, at most `MAX_FEE_BPS`. Owner only.
-    function setFee(uint16 newFeeBps) external onlyOwner {
-        if (newFeeBps > MAX_FEE_BPS) revert EconomyFeeTooHigh(newFeeBps, MAX_FEE_BPS);
-        feeBps = newFeeBps;
-        emit FeeSet(newFeeBps);
-    }
-
     /// @notice Withdraws the protocol fees collected in `token`. Owner only.
     function withdrawFees(address token, address to) external onlyOwner nonReentrant {
         uint256 amount = accruedFees[token];
@@ -375,21 +367,44 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
         return _jobs[jobId];
     }
 
-    /// @notice The id the next job will receive.
-    function nextJobId() external view returns (uint256) {
-        return _nextJobId;
+    /// @notice The id of the job `client` creates for `providerId` with `specHash`.
+    function jobIdOf(address client, uint256 providerId, bytes32 specHash) public pure returns (uint256) {
+        return uint256(keccak256(abi.encode(client, providerId, specHash)));
     }
 
-    /// @notice An agent's reputation: settled job counts, rating total and count, last settlement.
-    function reputationOf(uint256 agentId) external view returns (Reputation memory) {
-        return _reputation[agentId];
+    /// @notice An agent's reputation in one token (`address(0)` is ETH).
+    function reputationIn(uint256 agentId, address token) external view returns (Reputation memory) {
+        return _reputation[agentId][token];
     }
 
-    /// @notice An agent's average rating scaled by 100 (e.g. 8750 = 87.5), and how many ratings.
-    function averageRating(uint256 agentId) external view returns (uint256 averageTimes100, uint256 count) {
-        Reputation memory rep = _reputation[agentId];
-        count = rep.ratingCount;
-        averageTimes100 = count == 0 ? 0 : uint256(rep.ratingSum) * 100 / count;
+    /// @notice The tokens an agent has settled jobs in.
+    function reputationTokens(uint256 agentId) external view returns (address[] memory) {
+        return _reputationTokens[agentId];
+    }
+
+    /// @notice An agent's reputation over every token: settled job counts and the average rating
+    /// scaled by 100 (8750 means 87.5; zero before the first completed job).
+    function reputationOf(uint256 agentId)
+        external
+        view
+        returns (uint256 completed, uint256 rejected, uint256 expired, uint256 declined, uint256 averageRatingTimes100)
+    {
+        address[] storage tokens = _reputationTokens[agentId];
+        uint256 ratingSum;
+        for (uint256 i; i < tokens.length; ++i) {
+            Reputation memory rep = _reputation[agentId][tokens[i]];
+            completed += rep.completed;
+            rejected += rep.rejected;
+            expired += rep.expired;
+            declined += rep.declined;
+            ratingSum += rep.ratingSum;
+        }
+        averageRatingTimes100 = completed == 0 ? 0 : ratingSum * 100 / completed;
+    }
+
+    /// @notice What an agent has earned through completed jobs in `token` (saturating).
+    function earned(uint256 agentId, address token) external view returns (uint256) {
+        return _reputation[agentId][token].earned;
     }
 
     /// @notice When anyone may refund the job (zero when the job is not open).
@@ -405,6 +420,14 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
     function _job(uint256 jobId) private view returns (Job storage job) {
         job = _jobs[jobId];
         if (job.status == JobStatus.None) revert EconomyJobNotFound(jobId);
+    }
+
+    /// @dev The provider's record in `token`, listing the token the first time the agent settles in it.
+    function _reputationFor(uint256 agentId, address token) private returns (Reputation storage rep) {
+        rep = _reputation[agentId][token];
+        if (rep.completed == 0 && rep.rejected == 0 && rep.expired == 0 && rep.declined == 0) {
+            _reputationTokens[agentId].push(token);
+        }
     }
 
     function _onlyProvider(uint256 jobId, uint256 providerId) private view {

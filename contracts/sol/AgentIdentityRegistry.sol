@@ -27,6 +27,9 @@ contract AgentIdentityRegistry is ERC721, Ownable, EIP712 {
     mapping(uint256 agentId => address) private _agentWallets;
     mapping(uint256 agentId => mapping(string key => bytes)) private _metadata;
 
+    /// @dev Prefix of the URI of agents registered without one: `baseURI ++ agentId`.
+    string private _baseAgentURI;
+
     /// @notice Contracts trusted to bind a wallet they have just created (the agent factory).
     mapping(address launcher => bool) public isLauncher;
 
@@ -38,6 +41,8 @@ contract AgentIdentityRegistry is ERC721, Ownable, EIP712 {
     event MetadataSet(uint256 indexed agentId, string indexed indexedMetadataKey, string metadataKey, bytes metadataValue);
     /// @notice The agent's payment wallet was bound (or cleared, when `wallet` is zero).
     event AgentWalletSet(uint256 indexed agentId, address indexed wallet, address indexed setBy);
+    /// @notice The URI prefix of agents without a URI of their own changed.
+    event BaseURISet(string baseURI);
     /// @notice A launcher was trusted or distrusted.
     event LauncherSet(address indexed launcher, bool trusted);
 
@@ -102,10 +107,12 @@ contract AgentIdentityRegistry is ERC721, Ownable, EIP712 {
         emit URIUpdated(agentId, newURI, msg.sender);
     }
 
-    /// @inheritdoc ERC721
+    /// @notice The agent's registration file URI: its own, or `baseURI ++ agentId` when it has none
+    /// (the cheap default for agents a runtime launches and serves the registration files of).
     function tokenURI(uint256 agentId) public view override returns (string memory) {
         _requireOwned(agentId);
-        return _agentURIs[agentId];
+        string memory own = _agentURIs[agentId];
+        return bytes(own).length != 0 ? own : super.tokenURI(agentId);
     }
 
     /// @notice Writes an on-chain metadata entry. `agentWallet` is reserved: use `setAgentWallet`.
@@ -173,6 +180,12 @@ contract AgentIdentityRegistry is ERC721, Ownable, EIP712 {
 
     // ------------------------------------------------------------------ administration
 
+    /// @notice Sets the URI prefix of agents registered without a URI. Registry owner only.
+    function setBaseURI(string calldata baseURI) external onlyOwner {
+        _baseAgentURI = baseURI;
+        emit BaseURISet(baseURI);
+    }
+
     /// @notice Trusts or distrusts a launcher (the agent factory). Registry owner only.
     function setLauncher(address launcher, bool trusted) external onlyOwner {
         isLauncher[launcher] = trusted;
@@ -180,6 +193,10 @@ contract AgentIdentityRegistry is ERC721, Ownable, EIP712 {
     }
 
     // ------------------------------------------------------------------ internals
+
+    function _baseURI() internal view override returns (string memory) {
+        return _baseAgentURI;
+    }
 
     /// @dev Clears the wallet on every transfer between two holders: the new owner binds its own.
     function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {

@@ -35,7 +35,11 @@ try {
   const transport = http(devnet.rpcUrl)
   const publicClient = createPublicClient({ chain: devnet.chain, transport })
   const wallet = (i: number) =>
-    createWalletClient({ account: privateKeyToAccount(manifest.accounts[i]!.privateKey), chain: devnet.chain, transport })
+    createWalletClient({
+      account: privateKeyToAccount(manifest.accounts[i]!.privateKey),
+      chain: devnet.chain,
+      transport,
+    })
   const owner = wallet(1)
   const client = wallet(2)
   const provider = wallet(3)
@@ -46,8 +50,10 @@ try {
     if (receipt.status !== 'success') throw new Error(`transaction ${hash} reverted`)
     return Number(receipt.gasUsed)
   }
-  const write = async (w: ReturnType<typeof wallet>, request: Parameters<ReturnType<typeof wallet>['writeContract']>[0]) =>
-    gasOf(await w.writeContract(request))
+  const write = async (
+    w: ReturnType<typeof wallet>,
+    request: Parameters<ReturnType<typeof wallet>['writeContract']>[0],
+  ) => gasOf(await w.writeContract(request))
 
   // A provider agent registered by a plain account, which binds itself as the agent's wallet (as every
   // launched agent has its Safe bound): its payment address is that account.
@@ -73,9 +79,19 @@ try {
     address: identityRegistry,
     abi: agentIdentityRegistryAbi,
     functionName: 'setAgentWallet',
-    args: [providerId, provider.account.address, walletDeadline, await provider.account.sign({ hash: walletDigest })],
+    args: [
+      providerId,
+      provider.account.address,
+      walletDeadline,
+      await provider.account.sign({ hash: walletDigest }),
+    ],
   } as never)
-  await write(client, { address: devUSD, abi: devUSDAbi, functionName: 'approve', args: [economy, maxUint256] } as never)
+  await write(client, {
+    address: devUSD,
+    abi: devUSDAbi,
+    functionName: 'approve',
+    args: [economy, maxUint256],
+  } as never)
 
   const budget = parseUnits('25', 6)
   let spec = 0
@@ -92,7 +108,14 @@ try {
       address: economy,
       abi: agentEconomyAbi,
       functionName: 'createJob',
-      args: [providerId, '0x0000000000000000000000000000000000000000', token, value || budget, deadline, specHash],
+      args: [
+        providerId,
+        '0x0000000000000000000000000000000000000000',
+        token,
+        value || budget,
+        deadline,
+        specHash,
+      ],
       value,
     } as never)
     return { jobId, gas }
@@ -162,7 +185,12 @@ try {
     address: economy,
     abi: agentEconomyAbi,
     functionName: 'pay',
-    args: [providerId, '0x0000000000000000000000000000000000000000', parseEther('0.001'), keccak256(toHex('tip'))],
+    args: [
+      providerId,
+      '0x0000000000000000000000000000000000000000',
+      parseEther('0.001'),
+      keccak256(toHex('tip')),
+    ],
     value: parseEther('0.001'),
   } as never)
 
@@ -214,14 +242,22 @@ try {
     row('createJob (ERC-20, create+fund)', erc20Job.create)
     row('submitJob', erc20Job.submit)
     row('completeJob (fee + rating)', erc20Job.complete)
-    row('job lifecycle, ERC-20', jobLifecycle, `target <= ${TARGET_JOB.toLocaleString('en-US')}; ERC-8183 reference ~${REFERENCE_ERC8183_JOB.toLocaleString('en-US')} (${(REFERENCE_ERC8183_JOB / jobLifecycle).toFixed(1)}x more)`)
+    row(
+      'job lifecycle, ERC-20',
+      jobLifecycle,
+      `target <= ${TARGET_JOB.toLocaleString('en-US')}; ERC-8183 reference ~${REFERENCE_ERC8183_JOB.toLocaleString('en-US')} (${(REFERENCE_ERC8183_JOB / jobLifecycle).toFixed(1)}x more)`,
+    )
     row('job lifecycle, ETH', result.jobLifecycleEth)
     row('rejectJob (refund)', reject)
     row('declineJob (refund)', decline)
     row('refundExpired', refundExpired)
     row('pay (ERC-20)', payErc20)
     row('pay (ETH)', payEth)
-    row('launch (identity + TBA + Safe)', launch, `target <= ${TARGET_LAUNCH.toLocaleString('en-US')}; Safe with 2 owners`)
+    row(
+      'launch (identity + TBA + Safe)',
+      launch,
+      `target <= ${TARGET_LAUNCH.toLocaleString('en-US')}; Safe with 2 owners`,
+    )
     row('launch with a 54-byte own URI', launchWithUri)
   }
 } finally {

@@ -10,7 +10,10 @@ import { fileURLToPath } from 'node:url'
 
 const require = createRequire(import.meta.url)
 const solc = require('solc') as {
-  compile(input: string, callbacks: { import(path: string): { contents: string } | { error: string } }): string
+  compile(
+    input: string,
+    callbacks: { import(path: string): { contents: string } | { error: string } },
+  ): string
   version(): string
 }
 
@@ -99,7 +102,16 @@ for (const [source, contracts] of Object.entries(output.contracts)) {
 
 // Safe 1.4.1 is deployed from its shipped artifacts (recompiling would change the bytecode and with it
 // the canonical addresses); they are re-emitted here so that viem types their ABIs too.
-const safeArtifacts = join(root, '..', 'node_modules', '@safe-global', 'safe-contracts', 'build', 'artifacts', 'contracts')
+const safeArtifacts = join(
+  root,
+  '..',
+  'node_modules',
+  '@safe-global',
+  'safe-contracts',
+  'build',
+  'artifacts',
+  'contracts',
+)
 for (const path of [
   'Safe.sol/Safe.json',
   'SafeL2.sol/SafeL2.json',
@@ -132,17 +144,25 @@ for (const path of [
 const existing = existsSync(outDir) ? readdirSync(outDir).filter((f) => f.endsWith('.ts')) : []
 if (check) {
   const stale = [
-    ...[...generated].filter(([file, text]) => !existing.includes(file) || readFileSync(join(outDir, file), 'utf8') !== text).map(([f]) => f),
+    ...[...generated]
+      .filter(([file, text]) => !existing.includes(file) || readFileSync(join(outDir, file), 'utf8') !== text)
+      .map(([f]) => f),
     ...existing.filter((file) => !generated.has(file)),
   ]
   if (stale.length > 0) {
-    process.stderr.write(`generated artifacts are stale: ${stale.join(', ')}\nrun: npm run build -w @agora/contracts\n`)
+    process.stderr.write(
+      `generated artifacts are stale: ${stale.join(', ')}\nrun: npm run build -w @agora/contracts\n`,
+    )
     process.exit(1)
   }
-  process.stderr.write(`artifacts up to date (${generated.size} contracts, ${Math.round(performance.now() - started)} ms)\n`)
+  process.stderr.write(
+    `artifacts up to date (${generated.size} contracts, ${Math.round(performance.now() - started)} ms)\n`,
+  )
 } else {
   mkdirSync(outDir, { recursive: true })
   for (const file of existing) if (!generated.has(file)) rmSync(join(outDir, file))
   for (const [file, text] of generated) writeFileSync(join(outDir, file), text)
-  process.stderr.write(`wrote ${generated.size} artifacts to src/generated (${Math.round(performance.now() - started)} ms)\n`)
+  process.stderr.write(
+    `wrote ${generated.size} artifacts to src/generated (${Math.round(performance.now() - started)} ms)\n`,
+  )
 }

@@ -124,7 +124,7 @@ export async function startDevnet(parameters: StartDevnetParameters = {}): Promi
   try {
     const publicClient = createPublicClient({ chain: anvil.chain, transport: http(anvil.rpcUrl) })
     if (resumable) {
-      const saved = JSON.parse(readFileSync(manifestPath!, 'utf8')) as DevnetManifest
+      const saved = readManifest(manifestPath!, statePath!)
       const code = await publicClient.getCode({ address: saved.contracts.economy })
       if (code && code !== '0x') {
         const manifest = { ...saved, rpcUrl: anvil.rpcUrl }
@@ -145,6 +145,22 @@ export async function startDevnet(parameters: StartDevnetParameters = {}): Promi
 
 function devnet(anvil: Anvil, manifest: DevnetManifest, resumed: boolean): Devnet {
   return { manifest, chain: anvil.chain, rpcUrl: anvil.rpcUrl, resumed, stop: anvil.stop }
+}
+
+/** Reads the manifest saved beside the state file; a broken one fails saying how to recover. */
+function readManifest(manifestPath: string, statePath: string): DevnetManifest {
+  let saved: DevnetManifest | null = null
+  let problem = 'it names no economy contract'
+  try {
+    saved = JSON.parse(readFileSync(manifestPath, 'utf8')) as DevnetManifest | null
+  } catch (error) {
+    problem = error instanceof Error ? error.message : String(error)
+  }
+  if (typeof saved?.contracts?.economy === 'string') return saved
+  throw new Error(
+    `devnet: cannot resume from ${statePath}: its manifest ${manifestPath} is unreadable (${problem}); ` +
+      'delete both files to deploy afresh',
+  )
 }
 
 function ms(since: number): string {
@@ -186,7 +202,8 @@ async function deployAll(
   // Safe singleton factory, from its presigned transaction, then Safe 1.4.1 through it.
   log('devnet: deploying Safe 1.4.1 at its canonical addresses...')
   const factoryInfo = getSingletonFactoryInfo(anvil.chain.id)
-  if (!factoryInfo) throw new Error(`devnet: no Safe singleton factory transaction for chain ${anvil.chain.id}`)
+  if (!factoryInfo)
+    throw new Error(`devnet: no Safe singleton factory transaction for chain ${anvil.chain.id}`)
   const singletonFactory = getAddress(factoryInfo.address)
   await step('deploying the Safe singleton factory', async () => {
     if (((await publicClient.getCode({ address: singletonFactory })) ?? '0x') !== '0x') return
@@ -195,7 +212,9 @@ async function deployAll(
       value: BigInt(factoryInfo.gasLimit) * BigInt(factoryInfo.gasPrice),
     })
     await confirm(fund, 'funding the singleton factory signer')
-    const hash = await publicClient.sendRawTransaction({ serializedTransaction: factoryInfo.transaction as Hex })
+    const hash = await publicClient.sendRawTransaction({
+      serializedTransaction: factoryInfo.transaction as Hex,
+    })
     await confirm(hash, 'the singleton factory transaction')
   })
   const safeBytecodes: Record<keyof SafeAddresses, Hex> = {
@@ -225,9 +244,12 @@ async function deployAll(
   const deploymentBlock = Number(await publicClient.getBlockNumber())
   const erc6551Registry = await deploy('ERC6551Registry', erc6551RegistryAbi, erc6551RegistryBytecode)
   const agentAccount = await deploy('AgentAccount', agentAccountAbi, agentAccountBytecode)
-  const identityRegistry = await deploy('AgentIdentityRegistry', agentIdentityRegistryAbi, agentIdentityRegistryBytecode, [
-    deployer.address,
-  ])
+  const identityRegistry = await deploy(
+    'AgentIdentityRegistry',
+    agentIdentityRegistryAbi,
+    agentIdentityRegistryBytecode,
+    [deployer.address],
+  )
   const economy = await deploy('AgentEconomy', agentEconomyAbi, agentEconomyBytecode, [
     identityRegistry,
     BigInt(submissionGraceSeconds),

@@ -25,5 +25,13 @@ export { safeAbi } from './generated/Safe.ts'
 export { safeProxyFactoryAbi } from './generated/SafeProxyFactory.ts'
 
 /** Job states as the economy contract numbers them. */
-export const jobStatuses = ['None', 'Funded', 'Submitted', 'Completed', 'Rejected', 'Declined', 'Expired'] as const
+export const jobStatuses = [
+  'None',
+  'Funded',
+  'Submitted',
+  'Completed',
+  'Rejected',
+  'Declined',
+  'Expired',
+] as const
 export type JobStatus = (typeof jobStatuses)[number]

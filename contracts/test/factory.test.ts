@@ -1,0 +1,733 @@
+import protocolKit, { buildSignatureBytes } from '@safe-global/protocol-kit'
+import {
+  type Address,
+  BaseError,
+  ContractFunctionRevertedError,
+  createPublicClient,
+  createTestClient,
+  createWalletClient,
+  encodeAbiParameters,
+  encodeFunctionData,
+  encodePacked,
+  getAddress,
+  getContractAddress,
+  type Hex,
+  hashMessage,
+  http,
+  keccak256,
+  pad,
+  parseEther,
+  parseEventLogs,
+  stringToHex,
+  type TransactionReceipt,
+  zeroAddress,
+} from 'viem'
+import { type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { type Devnet, safeContractNetworks, startDevnet } from '../src/devnet.ts'
+import { agentAccountAbi } from '../src/generated/AgentAccount.ts'
+import { agentFactoryAbi } from '../src/generated/AgentFactory.ts'
+import { agentIdentityRegistryAbi } from '../src/generated/AgentIdentityRegistry.ts'
+import { compatibilityFallbackHandlerAbi } from '../src/generated/CompatibilityFallbackHandler.ts'
+import { erc6551RegistryAbi } from '../src/generated/ERC6551Registry.ts'
+import { safeAbi } from '../src/generated/Safe.ts'
+import { safeProxyFactoryAbi } from '../src/generated/SafeProxyFactory.ts'
+
+/**
+ * protocol-kit ships one CommonJS-flavoured `.d.ts`, so under NodeNext TypeScript sees the Safe class at
+ * `default.default`, while Node loads its ES module build, whose default export is the class itself.
+ */
+const Safe = ('init' in protocolKit ? protocolKit : protocolKit.default) as typeof protocolKit.default
+
+/** Safe 1.4.1 keeps its fallback handler in this slot: keccak256("fallback_manager.handler.address"). */
+const fallbackHandlerSlot = '0x6c9a6c4a39284e37ed1cf53d337577d14212a4870fb976a4366c693b939918d5'
+
+/**
+ * The `bytes32` overload of the fallback handler's ERC-1271 check. Passing the handler's whole ABI
+ * trips viem's overload ambiguity check (a 32-byte value fits `bytes` too), which is also why
+ * protocol-kit's own `isValidSignature` fails with this viem version.
+ */
+const isValidSignatureAbi = compatibilityFallbackHandlerAbi.filter(
+  (item) =>
+    item.type === 'function' && item.name === 'isValidSignature' && item.inputs[0]?.type === 'bytes32',
+)
+
+/** Every event a launch can emit, so one parse reads the whole receipt. */
+const launchEventsAbi = [
+  ...agentFactoryAbi,
+  ...agentIdentityRegistryAbi,
+  ...safeAbi,
+  ...safeProxyFactoryAbi,
+  ...erc6551RegistryAbi,
+].filter((item) => item.type === 'event')
+
+type LaunchParams = {
+  owner: Address
+  agentURI: string
+  safeOwners: Address[]
+  threshold: bigint
+  salt: Hex
+}
+
+let devnet: Devnet
+let publicClient: ReturnType<typeof createPublicClient>
+let walletClient: ReturnType<typeof createWalletClient>
+let testClient: ReturnType<typeof createTestClient>
+let launcher: PrivateKeyAccount
+let otherLauncher: PrivateKeyAccount
+let agentOwner: PrivateKeyAccount
+let agentKey: PrivateKeyAccount
+let stranger: PrivateKeyAccount
+let contracts: Devnet['manifest']['contracts']
+let safeAddresses: Devnet['manifest']['safe']
+let chainId: number
+let snapshot: Hex
+
+beforeAll(async () => {
+  devnet = await startDevnet({ log: () => {} })
+  const transport = http(devnet.rpcUrl)
+  publicClient = createPublicClient({ chain: devnet.chain, transport })
+  walletClient = createWalletClient({ chain: devnet.chain, transport })
+  testClient = createTestClient({ chain: devnet.chain, mode: 'anvil', transport })
+  ;[launcher, otherLauncher, agentOwner, agentKey, stranger] = devnet.manifest.accounts
+    .slice(1, 6)
+    .map(({ privateKey }) => privateKeyToAccount(privateKey)) as [
+    PrivateKeyAccount,
+    PrivateKeyAccount,
+    PrivateKeyAccount,
+    PrivateKeyAccount,
+    PrivateKeyAccount,
+  ]
+  contracts = devnet.manifest.contracts
+  safeAddresses = devnet.manifest.safe
+  chainId = devnet.manifest.chainId
+}, 60_000)
+
+afterAll(async () => {
+  await devnet?.stop()
+})
+
+// Each test starts from the freshly deployed devnet, so agent ids and gas figures are stable.
+beforeEach(async () => {
+  snapshot = await testClient.snapshot()
+})
+
+afterEach(async () => {
+  await testClient.revert({ id: snapshot })
+})
+
+async function mined(hash: Promise<Hex>): Promise<TransactionReceipt> {
+  const receipt = await publicClient.waitForTransactionReceipt({ hash: await hash })
+  expect(receipt.status).toBe('success')
+  return receipt
+}
+
+/** Name and arguments of the error a call reverted with (`Error` for a plain reason string). */
+async function revertOf(call: Promise<unknown>): Promise<{ name: string | undefined; args: unknown }> {
+  try {
+    await call
+  } catch (error) {
+    const reverted =
+      error instanceof BaseError ? error.walk((e) => e instanceof ContractFunctionRevertedError) : null
+    if (reverted instanceof ContractFunctionRevertedError) {
+      return { name: reverted.data?.errorName, args: reverted.data?.args }
+    }
+    throw error
+  }
+  throw new Error('expected the call to revert')
+}
+
+type CallFrame = { revertReason?: string; calls?: CallFrame[] }
+
+/**
+ * Revert reasons of the calls nested inside `launch`, innermost last. The Safe proxy factory drops
+ * the reason when the new proxy's `setup` fails, so only a trace shows what Safe refused.
+ */
+async function nestedRevertReasons(from: Address, params: LaunchParams): Promise<string[]> {
+  const data = encodeFunctionData({ abi: agentFactoryAbi, functionName: 'launch', args: [params] })
+  const response = await fetch(devnet.rpcUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'debug_traceCall',
+      params: [{ from, to: contracts.factory, data, gas: '0x1000000' }, 'latest', { tracer: 'callTracer' }],
+    }),
+  })
+  const { result } = (await response.json()) as { result: CallFrame }
+  const reasons: string[] = []
+  const walk = (frame: CallFrame) => {
+    if (frame.revertReason) reasons.push(frame.revertReason)
+    for (const call of frame.calls ?? []) walk(call)
+  }
+  walk(result)
+  return reasons
+}
+
+function launchParams(overrides: Partial<LaunchParams> = {}): LaunchParams {
+  return {
+    owner: agentOwner.address,
+    agentURI: 'https://agents.example/translator.json',
+    safeOwners: [agentKey.address],
+    threshold: 1n,
+    salt: pad('0x01'),
+    ...overrides,
+  }
+}
+
+function simulateLaunch(from: PrivateKeyAccount, params: LaunchParams) {
+  return publicClient.simulateContract({
+    address: contracts.factory,
+    abi: agentFactoryAbi,
+    functionName: 'launch',
+    args: [params],
+    account: from,
+  })
+}
+
+/** Launches an agent and returns the addresses `launch` reported with the receipt. */
+async function launch(from: PrivateKeyAccount, params: LaunchParams) {
+  const { result, request } = await simulateLaunch(from, params)
+  const receipt = await mined(walletClient.writeContract(request))
+  const [agentId, safe, account] = result
+  return { agentId, safe, account, receipt }
+}
+
+/** Where Safe's proxy factory will deploy the Safe `launch` creates for this caller and parameters. */
+async function predictSafe(caller: Address, params: LaunchParams): Promise<Address> {
+  const [initializer, saltNonce, proxyCreationCode] = await Promise.all([
+    publicClient.readContract({
+      address: contracts.factory,
+      abi: agentFactoryAbi,
+      functionName: 'safeInitializer',
+      args: [params],
+    }),
+    publicClient.readContract({
+      address: contracts.factory,
+      abi: agentFactoryAbi,
+      functionName: 'saltNonce',
+      args: [caller, params.salt],
+    }),
+    publicClient.readContract({
+      address: safeAddresses.safeProxyFactory,
+      abi: safeProxyFactoryAbi,
+      functionName: 'proxyCreationCode',
+    }),
+  ])
+  // SafeProxyFactory.createProxyWithNonce: salt = keccak256(keccak256(initializer) ++ saltNonce).
+  const salt = keccak256(encodePacked(['bytes32', 'uint256'], [keccak256(initializer), saltNonce]))
+  const bytecode = encodePacked(
+    ['bytes', 'uint256'],
+    [proxyCreationCode, BigInt(safeAddresses.safeSingleton)],
+  )
+  return getContractAddress({ opcode: 'CREATE2', from: safeAddresses.safeProxyFactory, salt, bytecode })
+}
+
+function safeKit(signer: PrivateKeyAccount, safeAddress: Address) {
+  const key = devnet.manifest.accounts.find((account) => account.address === signer.address)!.privateKey
+  return Safe.init({
+    provider: devnet.rpcUrl,
+    signer: key,
+    safeAddress,
+    contractNetworks: safeContractNetworks(chainId, safeAddresses),
+  })
+}
+
+function readSafe<const name extends 'getOwners' | 'getThreshold' | 'nonce'>(
+  safe: Address,
+  functionName: name,
+) {
+  return publicClient.readContract({ address: safe, abi: safeAbi, functionName })
+}
+
+/** A fresh address nobody holds a key for. */
+function recipient(label: string): Address {
+  return privateKeyToAccount(keccak256(stringToHex(label))).address
+}
+
+describe('safeInitializer and saltNonce', () => {
+  test('default: Safe setup with the owners, threshold and fallback handler; salt bound to the caller', async () => {
+    const params = launchParams({ safeOwners: [agentKey.address, agentOwner.address], threshold: 2n })
+    expect(
+      await publicClient.readContract({
+        address: contracts.factory,
+        abi: agentFactoryAbi,
+        functionName: 'safeInitializer',
+        args: [params],
+      }),
+    ).toBe(
+      encodeFunctionData({
+        abi: safeAbi,
+        functionName: 'setup',
+        args: [
+          params.safeOwners,
+          2n,
+          zeroAddress,
+          '0x',
+          safeAddresses.fallbackHandler,
+          zeroAddress,
+          0n,
+          zeroAddress,
+        ],
+      }),
+    )
+    expect(
+      await publicClient.readContract({
+        address: contracts.factory,
+        abi: agentFactoryAbi,
+        functionName: 'saltNonce',
+        args: [launcher.address, params.salt],
+      }),
+    ).toBe(
+      BigInt(
+        keccak256(
+          encodeAbiParameters([{ type: 'address' }, { type: 'bytes32' }], [launcher.address, params.salt]),
+        ),
+      ),
+    )
+  })
+})
+
+describe('launch', () => {
+  test('default: one transaction mints the identity, deploys the Safe, binds it and creates the account', async () => {
+    const params = launchParams()
+    const predictedSafe = await predictSafe(launcher.address, params)
+    const nextId = await publicClient.readContract({
+      address: contracts.identityRegistry,
+      abi: agentIdentityRegistryAbi,
+      functionName: 'nextAgentId',
+    })
+    const predictedAccount = await publicClient.readContract({
+      address: contracts.erc6551Registry,
+      abi: erc6551RegistryAbi,
+      functionName: 'account',
+      args: [contracts.agentAccount, pad('0x0'), BigInt(chainId), contracts.identityRegistry, nextId],
+    })
+
+    const { agentId, safe, account, receipt } = await launch(launcher, params)
+    expect(agentId).toBe(nextId)
+    expect(safe).toBe(predictedSafe)
+    expect(account).toBe(predictedAccount)
+    expect(receipt.gasUsed).toMatchInlineSnapshot(`493368n`)
+    console.info(
+      `AgentFactory.launch (1-of-1 Safe, ${params.agentURI.length}-char URI): ${receipt.gasUsed} gas`,
+    )
+
+    // Identity: minted to the owner, Safe bound as the payment wallet.
+    const registry = { address: contracts.identityRegistry, abi: agentIdentityRegistryAbi } as const
+    expect(await publicClient.readContract({ ...registry, functionName: 'ownerOf', args: [agentId] })).toBe(
+      agentOwner.address,
+    )
+    expect(await publicClient.readContract({ ...registry, functionName: 'tokenURI', args: [agentId] })).toBe(
+      params.agentURI,
+    )
+    expect(
+      await publicClient.readContract({ ...registry, functionName: 'getAgentWallet', args: [agentId] }),
+    ).toBe(safe)
+    expect(
+      await publicClient.readContract({ ...registry, functionName: 'paymentAddress', args: [agentId] }),
+    ).toBe(safe)
+
+    // Safe: the owners and threshold given, the canonical fallback handler.
+    expect(await readSafe(safe, 'getOwners')).toEqual([agentKey.address])
+    expect(await readSafe(safe, 'getThreshold')).toBe(1n)
+    expect(await readSafe(safe, 'nonce')).toBe(0n)
+    expect(await publicClient.readContract({ address: safe, abi: safeAbi, functionName: 'VERSION' })).toBe(
+      '1.4.1',
+    )
+    const handler = await publicClient.getStorageAt({ address: safe, slot: fallbackHandlerSlot })
+    expect(getAddress(`0x${handler!.slice(-40)}`)).toBe(safeAddresses.fallbackHandler)
+
+    // Token-bound account: a registry proxy of AgentAccount, owned by the identity's holder.
+    const accountContract = { address: account, abi: agentAccountAbi } as const
+    expect(await publicClient.readContract({ ...accountContract, functionName: 'token' })).toEqual([
+      BigInt(chainId),
+      contracts.identityRegistry,
+      agentId,
+    ])
+    expect(await publicClient.readContract({ ...accountContract, functionName: 'owner' })).toBe(
+      agentOwner.address,
+    )
+
+    // Events, in order, each naming the addresses it concerns.
+    const events = parseEventLogs({ abi: launchEventsAbi, logs: receipt.logs })
+    expect(events.map((event) => event.eventName)).toEqual([
+      'SafeSetup',
+      'ProxyCreation',
+      'Transfer',
+      'Registered',
+      'AgentWalletSet',
+      'ERC6551AccountCreated',
+      'AgentLaunched',
+    ])
+    const byName = Object.fromEntries(events.map((event) => [event.eventName, event]))
+    expect(byName.SafeSetup!.address).toBe(safe.toLowerCase())
+    expect(byName.SafeSetup!.args).toMatchObject({
+      initiator: safeAddresses.safeProxyFactory,
+      owners: [agentKey.address],
+      threshold: 1n,
+      fallbackHandler: safeAddresses.fallbackHandler,
+    })
+    expect(byName.ProxyCreation!.args).toEqual({ proxy: safe, singleton: safeAddresses.safeSingleton })
+    expect(byName.Transfer!.args).toEqual({ from: zeroAddress, to: agentOwner.address, tokenId: agentId })
+    expect(byName.AgentWalletSet!.args).toEqual({ agentId, wallet: safe, setBy: contracts.factory })
+    expect(byName.AgentLaunched!.args).toEqual({
+      agentId,
+      owner: agentOwner.address,
+      safe,
+      account,
+      salt: params.salt,
+    })
+  })
+
+  test('behavior: a multi-owner Safe keeps its owners and threshold', async () => {
+    const owners = [agentKey.address, agentOwner.address, stranger.address]
+    const { safe } = await launch(launcher, launchParams({ safeOwners: owners, threshold: 2n }))
+    expect(await readSafe(safe, 'getOwners')).toEqual(owners)
+    expect(await readSafe(safe, 'getThreshold')).toBe(2n)
+  })
+
+  test('behavior: the owner may be someone other than the caller and need not own the Safe', async () => {
+    const { agentId, safe, account } = await launch(
+      launcher,
+      launchParams({ owner: stranger.address, safeOwners: [agentKey.address] }),
+    )
+    expect(
+      await publicClient.readContract({
+        address: contracts.identityRegistry,
+        abi: agentIdentityRegistryAbi,
+        functionName: 'ownerOf',
+        args: [agentId],
+      }),
+    ).toBe(stranger.address)
+    expect(await readSafe(safe, 'getOwners')).toEqual([agentKey.address])
+    expect(
+      await publicClient.readContract({ address: account, abi: agentAccountAbi, functionName: 'owner' }),
+    ).toBe(stranger.address)
+  })
+
+  test('behavior: the same caller and salt cannot launch twice; other callers or salts can', async () => {
+    const params = launchParams()
+    const first = await launch(launcher, params)
+
+    // Safe's proxy factory refuses to CREATE2 over the existing Safe.
+    expect(await revertOf(simulateLaunch(launcher, params))).toEqual({
+      name: 'Error',
+      args: ['Create2 call failed'],
+    })
+    // A different URI or owner does not help: the Safe's address depends on the caller, salt and Safe setup only.
+    expect(
+      await revertOf(
+        simulateLaunch(launcher, { ...params, agentURI: 'ipfs://other', owner: stranger.address }),
+      ),
+    ).toEqual({ name: 'Error', args: ['Create2 call failed'] })
+
+    const sameSaltOtherCaller = await launch(otherLauncher, params)
+    const otherSalt = await launch(launcher, { ...params, salt: pad('0x02') })
+    const safes = new Set([first.safe, sameSaltOtherCaller.safe, otherSalt.safe])
+    expect(safes.size).toBe(3)
+    expect(sameSaltOtherCaller.safe).toBe(await predictSafe(otherLauncher.address, params))
+    expect([first.agentId, sameSaltOtherCaller.agentId, otherSalt.agentId]).toEqual([1n, 2n, 3n])
+  })
+
+  test('behavior: the retry guard covers an identical Safe setup only', async () => {
+    // The Safe's CREATE2 salt hashes the initializer too, so a retry with the same salt but other
+    // Safe owners or threshold lands elsewhere and launches a second agent.
+    const params = launchParams()
+    const first = await launch(launcher, params)
+    const retry = await launch(launcher, { ...params, safeOwners: [agentKey.address, agentOwner.address] })
+    expect(retry.safe).not.toBe(first.safe)
+    expect(retry.agentId).toBe(first.agentId + 1n)
+  })
+
+  test('behavior: a Safe deployed first at the predicted address blocks the launch', async () => {
+    // Anyone can call the proxy factory with the public initializer and salt nonce of a pending launch.
+    const params = launchParams()
+    const predicted = await predictSafe(launcher.address, params)
+    const [initializer, saltNonce] = await Promise.all([
+      publicClient.readContract({
+        address: contracts.factory,
+        abi: agentFactoryAbi,
+        functionName: 'safeInitializer',
+        args: [params],
+      }),
+      publicClient.readContract({
+        address: contracts.factory,
+        abi: agentFactoryAbi,
+        functionName: 'saltNonce',
+        args: [launcher.address, params.salt],
+      }),
+    ])
+    await mined(
+      walletClient.writeContract({
+        address: safeAddresses.safeProxyFactory,
+        abi: safeProxyFactoryAbi,
+        functionName: 'createProxyWithNonce',
+        args: [safeAddresses.safeSingleton, initializer, saltNonce],
+        account: stranger,
+        chain: devnet.chain,
+      }),
+    )
+    expect(await publicClient.getCode({ address: predicted })).not.toBeUndefined()
+    // The squatted Safe has the launcher's intended owners, so nothing is taken, but this launch
+    // can only be retried with another salt.
+    expect(await readSafe(predicted, 'getOwners')).toEqual(params.safeOwners)
+    expect(await revertOf(simulateLaunch(launcher, params))).toEqual({
+      name: 'Error',
+      args: ['Create2 call failed'],
+    })
+    await launch(launcher, { ...params, salt: pad('0x03') })
+  })
+
+  test('error: FactoryNoSafeOwners', async () => {
+    expect(await revertOf(simulateLaunch(launcher, launchParams({ safeOwners: [], threshold: 0n })))).toEqual(
+      {
+        name: 'FactoryNoSafeOwners',
+        args: undefined,
+      },
+    )
+  })
+
+  test('error: Safe setup refuses a bad threshold or owner list (GS201, GS202, GS203, GS204)', async () => {
+    const cases: [Partial<LaunchParams>, string][] = [
+      [{ threshold: 2n }, 'GS201'],
+      [{ threshold: 0n }, 'GS202'],
+      [{ safeOwners: [zeroAddress] }, 'GS203'],
+      // Adjacent duplicates are caught as GS203; others as GS204.
+      [{ safeOwners: [agentKey.address, agentKey.address] }, 'GS203'],
+      [{ safeOwners: [agentKey.address, agentOwner.address, agentKey.address] }, 'GS204'],
+    ]
+    for (const [overrides, reason] of cases) {
+      const params = launchParams(overrides)
+      // The proxy factory reverts without data when setup fails; the trace shows Safe's reason.
+      const error = await revertOf(simulateLaunch(launcher, params))
+      expect(error.name).toBeUndefined()
+      expect(await nestedRevertReasons(launcher.address, params)).toContain(reason)
+    }
+  })
+
+  test('error: the registry refuses a zero owner, and the whole launch rolls back', async () => {
+    const params = launchParams({ owner: zeroAddress })
+    const error = await revertOf(
+      publicClient.simulateContract({
+        address: contracts.factory,
+        abi: [...agentFactoryAbi, ...agentIdentityRegistryAbi.filter((item) => item.type === 'error')],
+        functionName: 'launch',
+        args: [params],
+        account: launcher,
+      }),
+    )
+    expect(error).toEqual({ name: 'IdentityZeroAddress', args: undefined })
+  })
+
+  test('error: a factory the registry no longer trusts cannot launch', async () => {
+    const deployer = privateKeyToAccount(devnet.manifest.accounts[0]!.privateKey)
+    await mined(
+      walletClient.writeContract({
+        address: contracts.identityRegistry,
+        abi: agentIdentityRegistryAbi,
+        functionName: 'setLauncher',
+        args: [contracts.factory, false],
+        account: deployer,
+        chain: devnet.chain,
+      }),
+    )
+    const error = await revertOf(
+      publicClient.simulateContract({
+        address: contracts.factory,
+        abi: [...agentFactoryAbi, ...agentIdentityRegistryAbi.filter((item) => item.type === 'error')],
+        functionName: 'launch',
+        args: [launchParams()],
+        account: launcher,
+      }),
+    )
+    expect(error).toEqual({ name: 'IdentityNotLauncher', args: [contracts.factory] })
+  })
+})
+
+describe('launched Safe', () => {
+  test('default: executes a transfer signed and sent with protocol-kit', async () => {
+    const { safe } = await launch(launcher, launchParams())
+    await mined(
+      walletClient.sendTransaction({
+        to: safe,
+        value: parseEther('1'),
+        account: stranger,
+        chain: devnet.chain,
+      }),
+    )
+    const to = recipient('safe transfer recipient')
+
+    const kit = await safeKit(agentKey, safe)
+    expect(await kit.getAddress()).toBe(safe)
+    expect(await kit.getOwners()).toEqual([agentKey.address])
+    expect(await kit.getThreshold()).toBe(1)
+    const transaction = await kit.createTransaction({
+      transactions: [{ to, value: parseEther('0.25').toString(), data: '0x' }],
+    })
+    const signed = await kit.signTransaction(transaction)
+    const executorBalance = await publicClient.getBalance({ address: agentKey.address })
+    const result = await kit.executeTransaction(signed)
+    const receipt = await publicClient.waitForTransactionReceipt({ hash: result.hash as Hex })
+    expect(receipt.status).toBe('success')
+    expect(receipt.from).toBe(agentKey.address.toLowerCase())
+
+    expect(await publicClient.getBalance({ address: to })).toBe(parseEther('0.25'))
+    expect(await publicClient.getBalance({ address: safe })).toBe(parseEther('0.75'))
+    // The Safe pays no gas (no refund configured); the owner who sent it does.
+    expect(await publicClient.getBalance({ address: agentKey.address })).toBe(
+      executorBalance - receipt.gasUsed * receipt.effectiveGasPrice,
+    )
+    expect(await readSafe(safe, 'nonce')).toBe(1n)
+    const executed = parseEventLogs({ abi: safeAbi, logs: receipt.logs, eventName: 'ExecutionSuccess' })
+    expect(executed).toHaveLength(1)
+  })
+
+  test('behavior: a 2-of-3 Safe needs two owners to sign', async () => {
+    const owners = [agentKey.address, agentOwner.address, stranger.address]
+    const { safe } = await launch(launcher, launchParams({ safeOwners: owners, threshold: 2n }))
+    await mined(
+      walletClient.sendTransaction({
+        to: safe,
+        value: parseEther('1'),
+        account: launcher,
+        chain: devnet.chain,
+      }),
+    )
+    const to = recipient('two of three recipient')
+
+    const first = await safeKit(agentKey, safe)
+    const transaction = await first.createTransaction({
+      transactions: [{ to, value: parseEther('0.1').toString(), data: '0x' }],
+    })
+    const signedOnce = await first.signTransaction(transaction)
+    await expect(first.executeTransaction(signedOnce)).rejects.toThrow(/1 signature missing/)
+
+    const second = await safeKit(agentOwner, safe)
+    const signedTwice = await second.signTransaction(signedOnce)
+    expect(signedTwice.signatures.size).toBe(2)
+    const result = await second.executeTransaction(signedTwice)
+    await publicClient.waitForTransactionReceipt({ hash: result.hash as Hex })
+    expect(await publicClient.getBalance({ address: to })).toBe(parseEther('0.1'))
+  })
+
+  test('behavior: signs messages for ERC-1271 that viem verifies', async () => {
+    const { safe } = await launch(launcher, launchParams())
+    const kit = await safeKit(agentKey, safe)
+    const message = 'Agora: I accept job 7 for 10 dUSD'
+    const signed = await kit.signMessage(kit.createMessage(message))
+    const signature = signed.encodedSignatures() as Hex
+    expect(signature).toBe(buildSignatureBytes([...signed.signatures.values()]))
+
+    // The Safe answers ERC-1271 through its CompatibilityFallbackHandler.
+    expect(
+      await publicClient.readContract({
+        address: safe,
+        abi: isValidSignatureAbi,
+        functionName: 'isValidSignature',
+        args: [hashMessage(message), signature],
+      }),
+    ).toBe('0x1626ba7e')
+    expect(await publicClient.verifyMessage({ address: safe, message, signature })).toBe(true)
+    expect(await publicClient.verifyMessage({ address: safe, message: `${message}!`, signature })).toBe(false)
+
+    // The same owner's signature does not speak for a Safe it does not own.
+    const { safe: otherSafe } = await launch(
+      launcher,
+      launchParams({ safeOwners: [stranger.address], salt: pad('0x02') }),
+    )
+    expect(await publicClient.verifyMessage({ address: otherSafe, message, signature })).toBe(false)
+  })
+})
+
+describe('launched token-bound account', () => {
+  test('default: the identity holder signs for it (ERC-1271) and executes through it', async () => {
+    const { account } = await launch(launcher, launchParams())
+    const hash = hashMessage('Agora: agent account terms v1')
+    const digest = await publicClient.readContract({
+      address: account,
+      abi: agentAccountAbi,
+      functionName: 'messageHash',
+      args: [hash],
+    })
+    const signature = await agentOwner.sign({ hash: digest })
+    expect(await publicClient.verifyHash({ address: account, hash, signature })).toBe(true)
+    // Only the holder of the identity speaks for the account, not the Safe's owner.
+    expect(
+      await publicClient.verifyHash({
+        address: account,
+        hash,
+        signature: await agentKey.sign({ hash: digest }),
+      }),
+    ).toBe(false)
+
+    await mined(
+      walletClient.sendTransaction({
+        to: account,
+        value: parseEther('1'),
+        account: stranger,
+        chain: devnet.chain,
+      }),
+    )
+    const to = recipient('account payout')
+    await mined(
+      walletClient.writeContract({
+        address: account,
+        abi: agentAccountAbi,
+        functionName: 'execute',
+        args: [to, parseEther('0.4'), '0x', 0],
+        account: agentOwner,
+        chain: devnet.chain,
+      }),
+    )
+    expect(await publicClient.getBalance({ address: to })).toBe(parseEther('0.4'))
+    expect(await publicClient.getBalance({ address: account })).toBe(parseEther('0.6'))
+    expect(
+      await revertOf(
+        walletClient.writeContract({
+          address: account,
+          abi: agentAccountAbi,
+          functionName: 'execute',
+          args: [to, 1n, '0x', 0],
+          account: agentKey,
+          chain: devnet.chain,
+        }),
+      ),
+    ).toEqual({ name: 'AgentAccountUnauthorized', args: [agentKey.address] })
+  })
+
+  test('behavior: transferring the identity moves the account and unbinds the Safe', async () => {
+    const { agentId, safe, account } = await launch(launcher, launchParams())
+    const receipt = await mined(
+      walletClient.writeContract({
+        address: contracts.identityRegistry,
+        abi: agentIdentityRegistryAbi,
+        functionName: 'transferFrom',
+        args: [agentOwner.address, stranger.address, agentId],
+        account: agentOwner,
+        chain: devnet.chain,
+      }),
+    )
+    const unbound = parseEventLogs({
+      abi: agentIdentityRegistryAbi,
+      logs: receipt.logs,
+      eventName: 'AgentWalletSet',
+    })
+    expect(unbound.map((event) => event.args)).toEqual([
+      { agentId, wallet: zeroAddress, setBy: agentOwner.address },
+    ])
+    const registry = { address: contracts.identityRegistry, abi: agentIdentityRegistryAbi } as const
+    expect(
+      await publicClient.readContract({ ...registry, functionName: 'getAgentWallet', args: [agentId] }),
+    ).toBe(zeroAddress)
+    expect(
+      await publicClient.readContract({ ...registry, functionName: 'paymentAddress', args: [agentId] }),
+    ).toBe(stranger.address)
+    expect(
+      await publicClient.readContract({ address: account, abi: agentAccountAbi, functionName: 'owner' }),
+    ).toBe(stranger.address)
+    // The Safe itself is untouched: it still belongs to its owners.
+    expect(await readSafe(safe, 'getOwners')).toEqual([agentKey.address])
+  })
+})

@@ -1,0 +1,747 @@
+import protocolKit, { buildSignatureBytes } from '@safe-global/protocol-kit'
+import {
+  type Address,
+  BaseError,
+  ContractFunctionRevertedError,
+  createPublicClient,
+  createTestClient,
+  createWalletClient,
+  encodeAbiParameters,
+  getContract,
+  type Hex,
+  hashTypedData,
+  http,
+  keccak256,
+  pad,
+  parseEventLogs,
+  stringToHex,
+  type TransactionReceipt,
+  toHex,
+  zeroAddress,
+} from 'viem'
+import { type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { type Devnet, safeContractNetworks, startDevnet } from '../src/devnet.ts'
+import { agentFactoryAbi } from '../src/generated/AgentFactory.ts'
+import { agentIdentityRegistryAbi } from '../src/generated/AgentIdentityRegistry.ts'
+
+/**
+ * protocol-kit ships one CommonJS-flavoured `.d.ts`, so under NodeNext TypeScript sees the Safe class at
+ * `default.default`, while Node loads its ES module build, whose default export is the class itself.
+ */
+const Safe = ('init' in protocolKit ? protocolKit : protocolKit.default) as typeof protocolKit.default
+
+let devnet: Devnet
+let publicClient: ReturnType<typeof createPublicClient>
+let testClient: ReturnType<typeof createTestClient>
+let registryOwner: PrivateKeyAccount
+let alice: PrivateKeyAccount
+let bob: PrivateKeyAccount
+let operator: PrivateKeyAccount
+let stranger: PrivateKeyAccount
+let wallet: PrivateKeyAccount
+let cosigner: PrivateKeyAccount
+let registryAddress: Address
+let chainId: number
+let snapshot: Hex
+
+beforeAll(async () => {
+  devnet = await startDevnet({ log: () => {} })
+  const transport = http(devnet.rpcUrl)
+  publicClient = createPublicClient({ chain: devnet.chain, transport })
+  testClient = createTestClient({ chain: devnet.chain, mode: 'anvil', transport })
+  ;[registryOwner, alice, bob, operator, stranger, wallet, cosigner] = devnet.manifest.accounts
+    .slice(0, 7)
+    .map(({ privateKey }) => privateKeyToAccount(privateKey)) as [
+    PrivateKeyAccount,
+    PrivateKeyAccount,
+    PrivateKeyAccount,
+    PrivateKeyAccount,
+    PrivateKeyAccount,
+    PrivateKeyAccount,
+    PrivateKeyAccount,
+  ]
+  expect(registryOwner.address).toBe(devnet.manifest.deployer)
+  registryAddress = devnet.manifest.contracts.identityRegistry
+  chainId = devnet.manifest.chainId
+}, 60_000)
+
+afterAll(async () => {
+  await devnet?.stop()
+})
+
+// Every test starts from the freshly deployed registry: no agents, ids from 1.
+beforeEach(async () => {
+  snapshot = await testClient.snapshot()
+})
+
+afterEach(async () => {
+  await testClient.revert({ id: snapshot })
+})
+
+/** The registry, writing as `account` (reads ignore it). */
+function registry(account: PrivateKeyAccount = registryOwner) {
+  return getContract({
+    address: registryAddress,
+    abi: agentIdentityRegistryAbi,
+    client: {
+      public: publicClient,
+      wallet: createWalletClient({ account, chain: devnet.chain, transport: http(devnet.rpcUrl) }),
+    },
+  })
+}
+
+async function mined(hash: Promise<Hex>): Promise<TransactionReceipt> {
+  const receipt = await publicClient.waitForTransactionReceipt({ hash: await hash })
+  expect(receipt.status).toBe('success')
+  return receipt
+}
+
+/** Name and arguments of the custom error a call reverted with. */
+async function revertOf(call: Promise<unknown>): Promise<{ name: string | undefined; args: unknown }> {
+  try {
+    await call
+  } catch (error) {
+    const reverted =
+      error instanceof BaseError ? error.walk((e) => e instanceof ContractFunctionRevertedError) : null
+    if (reverted instanceof ContractFunctionRevertedError) {
+      return { name: reverted.data?.errorName, args: reverted.data?.args }
+    }
+    throw error
+  }
+  throw new Error('expected the call to revert')
+}
+
+function events(receipt: TransactionReceipt) {
+  return parseEventLogs({ abi: agentIdentityRegistryAbi, logs: receipt.logs }).map(({ eventName, args }) => ({
+    eventName,
+    args,
+  }))
+}
+
+/** Registers an agent for `owner` and returns its id (read from the `Registered` event). */
+async function register(owner: PrivateKeyAccount, agentURI = ''): Promise<bigint> {
+  const receipt = await mined(registry(owner).write.register([agentURI]))
+  const [registered] = parseEventLogs({
+    abi: agentIdentityRegistryAbi,
+    logs: receipt.logs,
+    eventName: 'Registered',
+  })
+  return registered!.args.agentId
+}
+
+/** A constant deadline (2100-01-01) where gas is measured: the signature bytes, and so the gas, depend on it. */
+const fixedDeadline = 4_102_444_800n
+
+async function deadlineIn(seconds: number): Promise<bigint> {
+  const { timestamp } = await publicClient.getBlock()
+  return timestamp + BigInt(seconds)
+}
+
+/** The consent digest `wallet` signs to be bound to `agentId` while `owner` holds it. */
+function walletDigest(agentId: bigint, newWallet: Address, owner: Address, deadline: bigint) {
+  return registry().read.agentWalletDigest([agentId, newWallet, owner, deadline])
+}
+
+/** An EOA wallet's EIP-712 consent to be bound to `agentId` while `owner` holds it. */
+function signConsent(signer: PrivateKeyAccount, agentId: bigint, owner: Address, deadline: bigint) {
+  return signer.signTypedData({
+    domain: { name: 'AgentIdentityRegistry', version: '1', chainId, verifyingContract: registryAddress },
+    types: {
+      AgentWalletSet: [
+        { name: 'agentId', type: 'uint256' },
+        { name: 'newWallet', type: 'address' },
+        { name: 'owner', type: 'address' },
+        { name: 'deadline', type: 'uint256' },
+      ],
+    },
+    primaryType: 'AgentWalletSet',
+    message: { agentId, newWallet: signer.address, owner, deadline },
+  })
+}
+
+/** Launches an agent through the factory just to get a real Safe with these owners. */
+async function launchSafe(safeOwners: Address[], threshold: bigint): Promise<Address> {
+  const params = {
+    owner: stranger.address,
+    agentURI: '',
+    safeOwners,
+    threshold,
+    salt: pad(toHex(safeOwners.length)),
+  }
+  const { result, request } = await publicClient.simulateContract({
+    address: devnet.manifest.contracts.factory,
+    abi: agentFactoryAbi,
+    functionName: 'launch',
+    args: [params],
+    account: stranger,
+  })
+  await mined(
+    createWalletClient({ chain: devnet.chain, transport: http(devnet.rpcUrl) }).writeContract(request),
+  )
+  return result[1]
+}
+
+function safeKit(signer: PrivateKeyAccount, safeAddress: Address) {
+  const key = devnet.manifest.accounts.find((account) => account.address === signer.address)!.privateKey
+  return Safe.init({
+    provider: devnet.rpcUrl,
+    signer: key,
+    safeAddress,
+    contractNetworks: safeContractNetworks(chainId, devnet.manifest.safe),
+  })
+}
+
+describe('register', () => {
+  test('default: ids start at 1; the caller gets the token; Transfer and Registered are emitted', async () => {
+    expect(await registry().read.nextAgentId()).toBe(1n)
+    const receipt = await mined(registry(alice).write.register(['ipfs://alice-agent']))
+    expect(events(receipt)).toEqual([
+      { eventName: 'Transfer', args: { from: zeroAddress, to: alice.address, tokenId: 1n } },
+      {
+        eventName: 'Registered',
+        args: { agentId: 1n, agentURI: 'ipfs://alice-agent', owner: alice.address },
+      },
+    ])
+    expect(receipt.gasUsed).toMatchInlineSnapshot(`99261n`)
+
+    expect(await register(bob)).toBe(2n)
+    expect(await register(alice, 'https://alice.example/agent.json')).toBe(3n)
+    expect(await registry().read.nextAgentId()).toBe(4n)
+    expect(await registry().read.ownerOf([1n])).toBe(alice.address)
+    expect(await registry().read.ownerOf([2n])).toBe(bob.address)
+    expect(await registry().read.balanceOf([alice.address])).toBe(2n)
+    expect(await registry().read.name()).toBe('Agora Agent')
+    expect(await registry().read.symbol()).toBe('AGENT')
+  })
+
+  test('behavior: nextAgentId does not move on a failed registration', async () => {
+    await register(alice)
+    await revertOf(registry(stranger).write.registerWithWallet([alice.address, '', wallet.address]))
+    expect(await registry().read.nextAgentId()).toBe(2n)
+  })
+})
+
+describe('tokenURI', () => {
+  test('default: the agent’s own URI, else base URI ++ id', async () => {
+    const own = await register(alice, 'ipfs://bafy-own')
+    const none = await register(alice)
+    expect(await registry().read.tokenURI([own])).toBe('ipfs://bafy-own')
+    // OpenZeppelin's ERC-721 gives an empty URI while the base is empty.
+    expect(await registry().read.tokenURI([none])).toBe('')
+
+    await mined(registry(registryOwner).write.setBaseURI(['https://agora.example/agents/']))
+    expect(await registry().read.tokenURI([none])).toBe(`https://agora.example/agents/${none}`)
+    expect(await registry().read.tokenURI([own])).toBe('ipfs://bafy-own')
+
+    // Setting an empty own URI falls back to the base again.
+    await mined(registry(alice).write.setAgentURI([own, '']))
+    expect(await registry().read.tokenURI([own])).toBe(`https://agora.example/agents/${own}`)
+  })
+
+  test('error: ERC721NonexistentToken for an unknown agent', async () => {
+    expect(await revertOf(registry().read.tokenURI([7n]))).toEqual({
+      name: 'ERC721NonexistentToken',
+      args: [7n],
+    })
+  })
+})
+
+describe('setBaseURI', () => {
+  test('default: registry owner only; emits BaseURISet', async () => {
+    const receipt = await mined(registry(registryOwner).write.setBaseURI(['https://agora.example/a/']))
+    expect(events(receipt)).toEqual([
+      { eventName: 'BaseURISet', args: { baseURI: 'https://agora.example/a/' } },
+    ])
+    expect(await revertOf(registry(stranger).write.setBaseURI(['https://evil.example/']))).toEqual({
+      name: 'OwnableUnauthorizedAccount',
+      args: [stranger.address],
+    })
+  })
+})
+
+describe('setAgentURI', () => {
+  test('default: the owner moves the registration file; emits URIUpdated', async () => {
+    const agentId = await register(alice, 'ipfs://v1')
+    const receipt = await mined(registry(alice).write.setAgentURI([agentId, 'ipfs://v2']))
+    expect(events(receipt)).toEqual([
+      { eventName: 'URIUpdated', args: { agentId, newURI: 'ipfs://v2', updatedBy: alice.address } },
+    ])
+    expect(await registry().read.tokenURI([agentId])).toBe('ipfs://v2')
+  })
+
+  test('behavior: an approved address or operator may update it', async () => {
+    const agentId = await register(alice, 'ipfs://v1')
+    await mined(registry(alice).write.approve([bob.address, agentId]))
+    await mined(registry(bob).write.setAgentURI([agentId, 'ipfs://by-approved']))
+    await mined(registry(alice).write.setApprovalForAll([operator.address, true]))
+    const receipt = await mined(registry(operator).write.setAgentURI([agentId, 'ipfs://by-operator']))
+    expect(events(receipt)[0]!.args).toEqual({
+      agentId,
+      newURI: 'ipfs://by-operator',
+      updatedBy: operator.address,
+    })
+    expect(await registry().read.tokenURI([agentId])).toBe('ipfs://by-operator')
+  })
+
+  test('error: IdentityNotAuthorized for a stranger, IdentityUnknownAgent for an unknown id', async () => {
+    const agentId = await register(alice, 'ipfs://v1')
+    expect(await revertOf(registry(stranger).write.setAgentURI([agentId, 'ipfs://hijack']))).toEqual({
+      name: 'IdentityNotAuthorized',
+      args: [agentId, stranger.address],
+    })
+    // The registry owner has no say over agents.
+    expect(await revertOf(registry(registryOwner).write.setAgentURI([agentId, 'ipfs://admin']))).toEqual({
+      name: 'IdentityNotAuthorized',
+      args: [agentId, registryOwner.address],
+    })
+    expect(await revertOf(registry(alice).write.setAgentURI([99n, 'ipfs://x']))).toEqual({
+      name: 'IdentityUnknownAgent',
+      args: [99n],
+    })
+  })
+})
+
+describe('setMetadata and getMetadata', () => {
+  test('default: writes and reads entries; emits MetadataSet', async () => {
+    const agentId = await register(alice)
+    const value = stringToHex('https://alice.example/a2a')
+    const receipt = await mined(registry(alice).write.setMetadata([agentId, 'a2a', value]))
+    expect(events(receipt)).toEqual([
+      {
+        eventName: 'MetadataSet',
+        args: {
+          agentId,
+          indexedMetadataKey: keccak256(stringToHex('a2a')),
+          metadataKey: 'a2a',
+          metadataValue: value,
+        },
+      },
+    ])
+    expect(await registry().read.getMetadata([agentId, 'a2a'])).toBe(value)
+    expect(await registry().read.getMetadata([agentId, 'missing'])).toBe('0x')
+
+    await mined(registry(alice).write.approve([bob.address, agentId]))
+    await mined(registry(bob).write.setMetadata([agentId, 'a2a', '0x']))
+    expect(await registry().read.getMetadata([agentId, 'a2a'])).toBe('0x')
+  })
+
+  test('behavior: agentWallet reads back the bound wallet, abi-encoded', async () => {
+    const agentId = await register(alice)
+    const encoded = (address: Address) => encodeAbiParameters([{ type: 'address' }], [address])
+    expect(await registry().read.getMetadata([agentId, 'agentWallet'])).toBe(encoded(zeroAddress))
+    const deadline = await deadlineIn(3600)
+    const signature = await signConsent(wallet, agentId, alice.address, deadline)
+    await mined(registry(alice).write.setAgentWallet([agentId, wallet.address, deadline, signature]))
+    expect(await registry().read.getMetadata([agentId, 'agentWallet'])).toBe(encoded(wallet.address))
+  })
+
+  test('error: IdentityReservedMetadataKey, IdentityNotAuthorized, IdentityUnknownAgent', async () => {
+    const agentId = await register(alice)
+    const fake = encodeAbiParameters([{ type: 'address' }], [stranger.address])
+    expect(await revertOf(registry(alice).write.setMetadata([agentId, 'agentWallet', fake]))).toEqual({
+      name: 'IdentityReservedMetadataKey',
+      args: ['agentWallet'],
+    })
+    expect(await revertOf(registry(stranger).write.setMetadata([agentId, 'mcp', '0x01']))).toEqual({
+      name: 'IdentityNotAuthorized',
+      args: [agentId, stranger.address],
+    })
+    expect(await revertOf(registry(alice).write.setMetadata([5n, 'mcp', '0x01']))).toEqual({
+      name: 'IdentityUnknownAgent',
+      args: [5n],
+    })
+  })
+})
+
+describe('agentWalletDigest', () => {
+  test('default: EIP-712 AgentWalletSet in the AgentIdentityRegistry v1 domain', async () => {
+    const deadline = 1_900_000_000n
+    const expected = hashTypedData({
+      domain: { name: 'AgentIdentityRegistry', version: '1', chainId, verifyingContract: registryAddress },
+      types: {
+        AgentWalletSet: [
+          { name: 'agentId', type: 'uint256' },
+          { name: 'newWallet', type: 'address' },
+          { name: 'owner', type: 'address' },
+          { name: 'deadline', type: 'uint256' },
+        ],
+      },
+      primaryType: 'AgentWalletSet',
+      message: { agentId: 3n, newWallet: wallet.address, owner: alice.address, deadline },
+    })
+    expect(await walletDigest(3n, wallet.address, alice.address, deadline)).toBe(expected)
+    expect(await registry().read.AGENT_WALLET_TYPEHASH()).toBe(
+      keccak256(
+        stringToHex('AgentWalletSet(uint256 agentId,address newWallet,address owner,uint256 deadline)'),
+      ),
+    )
+    const [, name, version, domainChainId, verifyingContract] = await registry().read.eip712Domain()
+    expect({ name, version, domainChainId, verifyingContract }).toEqual({
+      name: 'AgentIdentityRegistry',
+      version: '1',
+      domainChainId: BigInt(chainId),
+      verifyingContract: registryAddress,
+    })
+  })
+})
+
+describe('setAgentWallet', () => {
+  test('default: an EOA wallet consents with an EIP-712 signature', async () => {
+    const agentId = await register(alice)
+    const deadline = fixedDeadline
+    const signature = await signConsent(wallet, agentId, alice.address, deadline)
+    const digest = await walletDigest(agentId, wallet.address, alice.address, deadline)
+    expect(await wallet.sign({ hash: digest })).toBe(signature)
+
+    const receipt = await mined(
+      registry(alice).write.setAgentWallet([agentId, wallet.address, deadline, signature]),
+    )
+    expect(events(receipt)).toEqual([
+      { eventName: 'AgentWalletSet', args: { agentId, wallet: wallet.address, setBy: alice.address } },
+    ])
+    expect(receipt.gasUsed).toMatchInlineSnapshot(`57327n`)
+    expect(await registry().read.getAgentWallet([agentId])).toBe(wallet.address)
+    expect(await registry().read.paymentAddress([agentId])).toBe(wallet.address)
+  })
+
+  test('behavior: an approved operator submits the consent, which names the owner', async () => {
+    const agentId = await register(alice)
+    await mined(registry(alice).write.setApprovalForAll([operator.address, true]))
+    const deadline = await deadlineIn(3600)
+    const naming = (owner: Address) => signConsent(wallet, agentId, owner, deadline)
+    // A consent naming the operator instead of the holder does not count.
+    expect(
+      await revertOf(
+        registry(operator).write.setAgentWallet([
+          agentId,
+          wallet.address,
+          deadline,
+          await naming(operator.address),
+        ]),
+      ),
+    ).toEqual({ name: 'IdentityInvalidWalletSignature', args: [agentId, wallet.address] })
+    const receipt = await mined(
+      registry(operator).write.setAgentWallet([
+        agentId,
+        wallet.address,
+        deadline,
+        await naming(alice.address),
+      ]),
+    )
+    expect(events(receipt)[0]!.args).toEqual({ agentId, wallet: wallet.address, setBy: operator.address })
+  })
+
+  test('behavior: a Safe consents through ERC-1271 (protocol-kit signature)', async () => {
+    const safe = await launchSafe([wallet.address], 1n)
+    const agentId = await register(alice)
+    const deadline = fixedDeadline
+    const digest = await walletDigest(agentId, safe, alice.address, deadline)
+
+    // The Safe checks `digest` as SafeMessage(bytes message = digest) in its own EIP-712 domain.
+    const kit = await safeKit(wallet, safe)
+    const safeMessageHash = await kit.getSafeMessageHash(digest)
+    expect(safeMessageHash).toBe(
+      hashTypedData({
+        domain: { chainId, verifyingContract: safe },
+        types: { SafeMessage: [{ name: 'message', type: 'bytes' }] },
+        primaryType: 'SafeMessage',
+        message: { message: digest },
+      }),
+    )
+    const signature = buildSignatureBytes([await kit.signHash(safeMessageHash)]) as Hex
+    expect(await publicClient.verifyHash({ address: safe, hash: digest, signature })).toBe(true)
+
+    const receipt = await mined(registry(alice).write.setAgentWallet([agentId, safe, deadline, signature]))
+    expect(events(receipt)[0]!.args).toEqual({ agentId, wallet: safe, setBy: alice.address })
+    expect(receipt.gasUsed).toMatchInlineSnapshot(`81002n`)
+    expect(await registry().read.paymentAddress([agentId])).toBe(safe)
+  })
+
+  test('behavior: a 2-of-2 Safe consents with both owners’ EIP-712 signatures, not with one', async () => {
+    const safe = await launchSafe([wallet.address, cosigner.address], 2n)
+    const agentId = await register(alice)
+    const deadline = await deadlineIn(3600)
+    const digest = await walletDigest(agentId, safe, alice.address, deadline)
+    const signSafeMessage = (owner: PrivateKeyAccount) =>
+      owner.signTypedData({
+        domain: { chainId, verifyingContract: safe },
+        types: { SafeMessage: [{ name: 'message', type: 'bytes' }] },
+        primaryType: 'SafeMessage',
+        message: { message: digest },
+      })
+    // Safe wants owner signatures sorted by owner address.
+    const signers = [wallet, cosigner].sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1))
+    const signatures = await Promise.all(signers.map(signSafeMessage))
+
+    expect(
+      await revertOf(registry(alice).write.setAgentWallet([agentId, safe, deadline, signatures[0]!])),
+    ).toEqual({
+      name: 'IdentityInvalidWalletSignature',
+      args: [agentId, safe],
+    })
+    const both = `0x${signatures.map((signature) => signature.slice(2)).join('')}` as Hex
+    await mined(registry(alice).write.setAgentWallet([agentId, safe, deadline, both]))
+    expect(await registry().read.getAgentWallet([agentId])).toBe(safe)
+  })
+
+  test('error: IdentityInvalidWalletSignature for a wrong signer, agent, deadline or wallet', async () => {
+    const agentId = await register(alice)
+    const other = await register(alice)
+    const deadline = await deadlineIn(3600)
+    const invalid = { name: 'IdentityInvalidWalletSignature', args: [agentId, wallet.address] }
+    const attempt = (signature: Hex, at = deadline, newWallet = wallet.address) =>
+      revertOf(registry(alice).write.setAgentWallet([agentId, newWallet, at, signature]))
+
+    // The owner cannot consent on the wallet's behalf.
+    expect(await attempt(await signConsent(alice, agentId, alice.address, deadline))).toEqual(invalid)
+    // Consent for another agent, or with another deadline, does not carry over.
+    expect(await attempt(await signConsent(wallet, other, alice.address, deadline))).toEqual(invalid)
+    expect(await attempt(await signConsent(wallet, agentId, alice.address, deadline + 1n))).toEqual(invalid)
+    // Malformed signatures are refused rather than reverting inside ECDSA.
+    expect(await attempt('0x')).toEqual(invalid)
+    expect(await attempt(`0x${'ab'.repeat(65)}`)).toEqual(invalid)
+
+    // A Safe whose owner did not sign, and a contract that does not speak ERC-1271.
+    const safe = await launchSafe([cosigner.address], 1n)
+    expect(
+      await attempt(await signConsent(wallet, agentId, alice.address, deadline), deadline, safe),
+    ).toEqual({
+      name: 'IdentityInvalidWalletSignature',
+      args: [agentId, safe],
+    })
+    expect(await attempt('0x1234', deadline, registryAddress)).toEqual({
+      name: 'IdentityInvalidWalletSignature',
+      args: [agentId, registryAddress],
+    })
+    expect(await registry().read.getAgentWallet([agentId])).toBe(zeroAddress)
+  })
+
+  test('error: IdentitySignatureExpired once the deadline has passed; the deadline itself still counts', async () => {
+    const agentId = await register(alice)
+    const deadline = await deadlineIn(60)
+    const signature = await signConsent(wallet, agentId, alice.address, deadline)
+
+    await testClient.setNextBlockTimestamp({ timestamp: deadline + 1n })
+    expect(
+      await revertOf(registry(alice).write.setAgentWallet([agentId, wallet.address, deadline, signature])),
+    ).toEqual({ name: 'IdentitySignatureExpired', args: [deadline] })
+
+    // A block exactly at the deadline accepts it.
+    const fresh = await deadlineIn(60)
+    const freshSignature = await signConsent(wallet, agentId, alice.address, fresh)
+    await testClient.setNextBlockTimestamp({ timestamp: fresh })
+    const receipt = await mined(
+      registry(alice).write.setAgentWallet([agentId, wallet.address, fresh, freshSignature]),
+    )
+    expect((await publicClient.getBlock({ blockNumber: receipt.blockNumber })).timestamp).toBe(fresh)
+  })
+
+  test('error: a consent cannot be replayed by the next owner after a transfer', async () => {
+    const agentId = await register(alice)
+    const deadline = await deadlineIn(3600)
+    const signature = await signConsent(wallet, agentId, alice.address, deadline)
+    await mined(registry(alice).write.transferFrom([alice.address, bob.address, agentId]))
+    expect(
+      await revertOf(registry(bob).write.setAgentWallet([agentId, wallet.address, deadline, signature])),
+    ).toEqual({ name: 'IdentityInvalidWalletSignature', args: [agentId, wallet.address] })
+    // Alice no longer holds the agent, so she cannot use it either.
+    expect(
+      await revertOf(registry(alice).write.setAgentWallet([agentId, wallet.address, deadline, signature])),
+    ).toEqual({ name: 'IdentityNotAuthorized', args: [agentId, alice.address] })
+  })
+
+  test('error: IdentityZeroAddress, IdentityNotAuthorized, IdentityUnknownAgent', async () => {
+    const agentId = await register(alice)
+    const deadline = await deadlineIn(3600)
+    const signature = await signConsent(wallet, agentId, alice.address, deadline)
+    expect(
+      await revertOf(registry(alice).write.setAgentWallet([agentId, zeroAddress, deadline, signature])),
+    ).toEqual({
+      name: 'IdentityZeroAddress',
+      args: undefined,
+    })
+    // Holding the wallet's consent is not enough: only the owner or an approved address may submit it.
+    expect(
+      await revertOf(registry(wallet).write.setAgentWallet([agentId, wallet.address, deadline, signature])),
+    ).toEqual({ name: 'IdentityNotAuthorized', args: [agentId, wallet.address] })
+    expect(
+      await revertOf(registry(alice).write.setAgentWallet([42n, wallet.address, deadline, signature])),
+    ).toEqual({
+      name: 'IdentityUnknownAgent',
+      args: [42n],
+    })
+  })
+})
+
+describe('unsetAgentWallet', () => {
+  test('default: unbinds; payments go to the owner again; emits AgentWalletSet with zero', async () => {
+    const agentId = await register(alice)
+    const deadline = await deadlineIn(3600)
+    await mined(
+      registry(alice).write.setAgentWallet([
+        agentId,
+        wallet.address,
+        deadline,
+        await signConsent(wallet, agentId, alice.address, deadline),
+      ]),
+    )
+    expect(await revertOf(registry(stranger).write.unsetAgentWallet([agentId]))).toEqual({
+      name: 'IdentityNotAuthorized',
+      args: [agentId, stranger.address],
+    })
+    const receipt = await mined(registry(alice).write.unsetAgentWallet([agentId]))
+    expect(events(receipt)).toEqual([
+      { eventName: 'AgentWalletSet', args: { agentId, wallet: zeroAddress, setBy: alice.address } },
+    ])
+    expect(await registry().read.getAgentWallet([agentId])).toBe(zeroAddress)
+    expect(await registry().read.paymentAddress([agentId])).toBe(alice.address)
+    expect(await revertOf(registry(alice).write.unsetAgentWallet([9n]))).toEqual({
+      name: 'IdentityUnknownAgent',
+      args: [9n],
+    })
+  })
+})
+
+describe('paymentAddress', () => {
+  test('default: the owner while no wallet is bound', async () => {
+    const agentId = await register(alice)
+    expect(await registry().read.getAgentWallet([agentId])).toBe(zeroAddress)
+    expect(await registry().read.paymentAddress([agentId])).toBe(alice.address)
+    await mined(registry(alice).write.transferFrom([alice.address, bob.address, agentId]))
+    expect(await registry().read.paymentAddress([agentId])).toBe(bob.address)
+  })
+
+  test('error: IdentityUnknownAgent', async () => {
+    expect(await revertOf(registry().read.paymentAddress([0n]))).toEqual({
+      name: 'IdentityUnknownAgent',
+      args: [0n],
+    })
+    expect(await revertOf(registry().read.paymentAddress([1n]))).toEqual({
+      name: 'IdentityUnknownAgent',
+      args: [1n],
+    })
+  })
+})
+
+describe('transfers', () => {
+  test('default: a transfer clears the wallet and emits AgentWalletSet with zero, set by the sender', async () => {
+    const agentId = await register(alice)
+    const deadline = await deadlineIn(3600)
+    await mined(
+      registry(alice).write.setAgentWallet([
+        agentId,
+        wallet.address,
+        deadline,
+        await signConsent(wallet, agentId, alice.address, deadline),
+      ]),
+    )
+    await mined(registry(alice).write.approve([operator.address, agentId]))
+    const receipt = await mined(
+      registry(operator).write.safeTransferFrom([alice.address, bob.address, agentId]),
+    )
+    expect(events(receipt)).toEqual([
+      { eventName: 'Transfer', args: { from: alice.address, to: bob.address, tokenId: agentId } },
+      { eventName: 'AgentWalletSet', args: { agentId, wallet: zeroAddress, setBy: operator.address } },
+    ])
+    expect(await registry().read.getAgentWallet([agentId])).toBe(zeroAddress)
+    expect(await registry().read.paymentAddress([agentId])).toBe(bob.address)
+  })
+
+  test('behavior: a transfer without a bound wallet emits no AgentWalletSet', async () => {
+    const agentId = await register(alice)
+    const receipt = await mined(registry(alice).write.transferFrom([alice.address, bob.address, agentId]))
+    expect(events(receipt).map((event) => event.eventName)).toEqual(['Transfer'])
+  })
+
+  test('behavior: the new owner binds a wallet of its own', async () => {
+    const agentId = await register(alice)
+    await mined(registry(alice).write.transferFrom([alice.address, bob.address, agentId]))
+    const deadline = await deadlineIn(3600)
+    await mined(
+      registry(bob).write.setAgentWallet([
+        agentId,
+        cosigner.address,
+        deadline,
+        await signConsent(cosigner, agentId, bob.address, deadline),
+      ]),
+    )
+    expect(await registry().read.paymentAddress([agentId])).toBe(cosigner.address)
+  })
+})
+
+describe('registerWithWallet and setLauncher', () => {
+  test('default: a trusted launcher mints with the wallet bound; the mint does not clear it', async () => {
+    // operator plays the launcher (the devnet's factory is one too).
+    expect(await registry().read.isLauncher([devnet.manifest.contracts.factory])).toBe(true)
+    expect(await registry().read.isLauncher([operator.address])).toBe(false)
+    const trusted = await mined(registry(registryOwner).write.setLauncher([operator.address, true]))
+    expect(events(trusted)).toEqual([
+      { eventName: 'LauncherSet', args: { launcher: operator.address, trusted: true } },
+    ])
+
+    const receipt = await mined(
+      registry(operator).write.registerWithWallet([alice.address, 'ipfs://launched', wallet.address]),
+    )
+    expect(events(receipt)).toEqual([
+      { eventName: 'Transfer', args: { from: zeroAddress, to: alice.address, tokenId: 1n } },
+      { eventName: 'Registered', args: { agentId: 1n, agentURI: 'ipfs://launched', owner: alice.address } },
+      { eventName: 'AgentWalletSet', args: { agentId: 1n, wallet: wallet.address, setBy: operator.address } },
+    ])
+    expect(await registry().read.ownerOf([1n])).toBe(alice.address)
+    expect(await registry().read.getAgentWallet([1n])).toBe(wallet.address)
+    expect(await registry().read.paymentAddress([1n])).toBe(wallet.address)
+    expect(await registry().read.nextAgentId()).toBe(2n)
+  })
+
+  test('error: IdentityNotLauncher for anyone untrusted, including a distrusted launcher', async () => {
+    expect(
+      await revertOf(registry(stranger).write.registerWithWallet([alice.address, '', wallet.address])),
+    ).toEqual({
+      name: 'IdentityNotLauncher',
+      args: [stranger.address],
+    })
+    // Not even the registry owner, unless it trusts itself.
+    expect(
+      await revertOf(registry(registryOwner).write.registerWithWallet([alice.address, '', wallet.address])),
+    ).toEqual({ name: 'IdentityNotLauncher', args: [registryOwner.address] })
+
+    await mined(registry(registryOwner).write.setLauncher([operator.address, true]))
+    await mined(registry(operator).write.registerWithWallet([alice.address, '', wallet.address]))
+    const distrusted = await mined(registry(registryOwner).write.setLauncher([operator.address, false]))
+    expect(events(distrusted)).toEqual([
+      { eventName: 'LauncherSet', args: { launcher: operator.address, trusted: false } },
+    ])
+    expect(
+      await revertOf(registry(operator).write.registerWithWallet([alice.address, '', wallet.address])),
+    ).toEqual({
+      name: 'IdentityNotLauncher',
+      args: [operator.address],
+    })
+  })
+
+  test('error: IdentityZeroAddress for a zero wallet or owner', async () => {
+    await mined(registry(registryOwner).write.setLauncher([operator.address, true]))
+    expect(
+      await revertOf(registry(operator).write.registerWithWallet([alice.address, '', zeroAddress])),
+    ).toEqual({
+      name: 'IdentityZeroAddress',
+      args: undefined,
+    })
+    expect(
+      await revertOf(registry(operator).write.registerWithWallet([zeroAddress, '', wallet.address])),
+    ).toEqual({
+      name: 'IdentityZeroAddress',
+      args: undefined,
+    })
+    expect(await registry().read.nextAgentId()).toBe(1n)
+  })
+
+  test('error: setLauncher is registry owner only', async () => {
+    expect(await revertOf(registry(stranger).write.setLauncher([stranger.address, true]))).toEqual({
+      name: 'OwnableUnauthorizedAccount',
+      args: [stranger.address],
+    })
+    expect(await registry().read.owner()).toBe(registryOwner.address)
+  })
+})

@@ -1,0 +1,61 @@
+import { and, asc, eq, gt, sql } from 'drizzle-orm'
+import type { Db } from './create-db.ts'
+import { assertJson } from './normalize.ts'
+import { type Activity, type ActivityKind, activity } from './schema.ts'
+
+// Arbitrary but fixed key of the lock that orders activity writers.
+const activityLockKey = 7_220_418_412
+
+export type AppendActivityParameters = {
+  agentId?: string | null
+  kind: ActivityKind
+  data?: Record<string, unknown>
+}
+
+/**
+ * Appends one event to the feed and returns it with its id.
+ *
+ * Ids come from a sequence, which hands them out at insert time, not at commit: with two writers a
+ * reader could see id 8 before 7 commits and then skip 7 for good. A transaction-scoped lock makes
+ * writers commit in id order, so "everything after id N" never misses a row. Keep transactions
+ * that append activity short; inside a long one, the lock is held until it ends.
+ *
+ * @example
+ * await appendActivity(db, { agentId, kind: 'payment', data: { amount: '2500000', to } })
+ */
+export async function appendActivity(db: Db, parameters: AppendActivityParameters): Promise<Activity> {
+  assertJson(parameters.data, 'data')
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${sql.raw(String(activityLockKey))})`)
+    const [row] = await tx.insert(activity).values(parameters).returning()
+    return row!
+  })
+}
+
+export type ListActivityParameters = {
+  /** One agent's feed; every agent's without it. */
+  agentId?: string
+  /** Only events after this id (the SSE `Last-Event-ID`). */
+  afterId?: number
+  limit?: number
+}
+
+/**
+ * Events in id order, oldest first.
+ *
+ * @example
+ * const events = await listActivity(db, { agentId, afterId: Number(lastEventId), limit: 100 })
+ */
+export function listActivity(db: Db, parameters: ListActivityParameters = {}): Promise<Activity[]> {
+  return db
+    .select()
+    .from(activity)
+    .where(
+      and(
+        parameters.agentId ? eq(activity.agentId, parameters.agentId) : undefined,
+        parameters.afterId !== undefined ? gt(activity.id, parameters.afterId) : undefined,
+      ),
+    )
+    .orderBy(asc(activity.id))
+    .limit(parameters.limit ?? 100)
+}

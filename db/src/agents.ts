@@ -1,0 +1,143 @@
+import { and, asc, eq, sql } from 'drizzle-orm'
+import type { Db } from './create-db.ts'
+import { createId } from './create-id.ts'
+import { DbError } from './errors.ts'
+import { normalizeAddress, normalizeUint, optional } from './normalize.ts'
+import { type Agent, type AgentStatus, agents, type Owner, owners } from './schema.ts'
+
+/**
+ * Records an owner address once; later calls return the existing row.
+ *
+ * @example
+ * await ensureOwner(db, '0xAbC...')
+ */
+export async function ensureOwner(db: Db, address: string): Promise<Owner> {
+  const normalized = normalizeAddress(address, 'owner')
+  const [inserted] = await db.insert(owners).values({ address: normalized }).onConflictDoNothing().returning()
+  if (inserted) return inserted
+  const [existing] = await db.select().from(owners).where(eq(owners.address, normalized))
+  return existing!
+}
+
+export type InsertAgentParameters = {
+  /** Defaults to a fresh `agt_…` id. */
+  id?: string
+  owner: string
+  name: string
+  description?: string
+  instructions?: string
+  definition?: Record<string, unknown>
+  status?: AgentStatus
+  signerAddress: string
+  /** Ciphertext only: encrypt before calling. */
+  encryptedKey: string
+  chainAgentId?: string | null
+  safeAddress?: string | null
+  accountAddress?: string | null
+  launchTx?: string | null
+}
+
+/**
+ * Inserts an agent (status `launching` unless given) and its owner if new, atomically.
+ *
+ * @example
+ * const agent = await insertAgent(db, { owner, name: 'summarizer', signerAddress, encryptedKey })
+ */
+export async function insertAgent(db: Db, parameters: InsertAgentParameters): Promise<Agent> {
+  const values = {
+    ...parameters,
+    id: parameters.id ?? createId('agt'),
+    owner: normalizeAddress(parameters.owner, 'owner'),
+    signerAddress: normalizeAddress(parameters.signerAddress, 'signerAddress'),
+    chainAgentId: optional(parameters.chainAgentId, (v) => normalizeUint(v, 'chainAgentId')),
+    safeAddress: optional(parameters.safeAddress, (v) => normalizeAddress(v, 'safeAddress')),
+    accountAddress: optional(parameters.accountAddress, (v) => normalizeAddress(v, 'accountAddress')),
+  }
+  return db.transaction(async (tx) => {
+    await ensureOwner(tx, values.owner)
+    const [agent] = await tx.insert(agents).values(values).returning()
+    return agent!
+  })
+}
+
+/** @example const agent = await getAgent(db, 'agt_…') */
+export async function getAgent(db: Db, id: string): Promise<Agent | undefined> {
+  const [agent] = await db.select().from(agents).where(eq(agents.id, id))
+  return agent
+}
+
+/**
+ * Finds the local agent behind an on-chain agent id, if it is ours.
+ *
+ * @example
+ * await getAgentByChainId(db, '7')
+ */
+export async function getAgentByChainId(db: Db, chainAgentId: string): Promise<Agent | undefined> {
+  const [agent] = await db
+    .select()
+    .from(agents)
+    .where(eq(agents.chainAgentId, normalizeUint(chainAgentId, 'chainAgentId')))
+  return agent
+}
+
+export type ListAgentsParameters = { owner?: string; status?: AgentStatus }
+
+/**
+ * Agents oldest first, optionally of one owner and in one status.
+ *
+ * @example
+ * await listAgents(db, { status: 'active' })
+ */
+export async function listAgents(db: Db, parameters: ListAgentsParameters = {}): Promise<Agent[]> {
+  const owner = optional(parameters.owner, (v) => normalizeAddress(v, 'owner'))
+  return db
+    .select()
+    .from(agents)
+    .where(
+      and(
+        owner ? eq(agents.owner, owner) : undefined,
+        parameters.status ? eq(agents.status, parameters.status) : undefined,
+      ),
+    )
+    .orderBy(asc(agents.createdAt), asc(agents.id))
+}
+
+/** @example const mine = await listAgentsByOwner(db, session.address) */
+export function listAgentsByOwner(db: Db, owner: string): Promise<Agent[]> {
+  return listAgents(db, { owner })
+}
+
+export type UpdateAgentParameters = Partial<
+  Pick<
+    Agent,
+    | 'name'
+    | 'description'
+    | 'instructions'
+    | 'definition'
+    | 'status'
+    | 'chainAgentId'
+    | 'safeAddress'
+    | 'accountAddress'
+    | 'launchTx'
+    | 'encryptedKey'
+  >
+>
+
+/**
+ * Changes the given fields of an agent; fields left out keep their value.
+ *
+ * @example
+ * await updateAgent(db, id, { status: 'active', chainAgentId: '7', safeAddress, accountAddress, launchTx })
+ */
+export async function updateAgent(db: Db, id: string, patch: UpdateAgentParameters): Promise<Agent> {
+  const values = {
+    ...patch,
+    chainAgentId: optional(patch.chainAgentId, (v) => normalizeUint(v, 'chainAgentId')),
+    safeAddress: optional(patch.safeAddress, (v) => normalizeAddress(v, 'safeAddress')),
+    accountAddress: optional(patch.accountAddress, (v) => normalizeAddress(v, 'accountAddress')),
+    updatedAt: sql`now()`,
+  }
+  const [agent] = await db.update(agents).set(values).where(eq(agents.id, id)).returning()
+  if (!agent) throw new DbError(`Agent ${id} not found.`, { code: 'NOT_FOUND' })
+  return agent
+}

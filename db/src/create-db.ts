@@ -1,0 +1,183 @@
+import { mkdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { PGlite } from '@electric-sql/pglite'
+import type { ExtractTablesWithRelations } from 'drizzle-orm'
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core'
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
+import postgres from 'postgres'
+import { DbError, type DbErrorCode } from './errors.ts'
+import * as schema from './schema.ts'
+
+export type Schema = typeof schema
+
+/** One database handle for both drivers: callers write one code path for Postgres and PGlite. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>
+
+/** What `transaction(db, fn)` hands to `fn`; a `Db` in every respect, plus `rollback()`. */
+export type Transaction = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>
+
+export type CreateDbParameters = {
+  /** `postgres://` URL: connect to that server. Without it, an embedded PGlite is used. */
+  url?: string
+  /** PGlite only: keep the database in this directory (created if missing). In memory without it. */
+  dataDir?: string
+  /** Receives one line per notable event (connect, migrations, server notices). */
+  log?: (line: string) => void
+}
+
+export type CreateDbReturnType = {
+  db: Db
+  kind: 'postgres' | 'pglite'
+  close(): Promise<void>
+}
+
+const migrationsFolder = fileURLToPath(new URL('../drizzle', import.meta.url))
+
+// Arbitrary but fixed: every process migrating the same Postgres database takes this lock first.
+const migrationLockKey = 7_220_418_411
+
+/**
+ * Opens the database and brings its schema up to date: postgres-js when `url` is given, PGlite
+ * otherwise.
+ *
+ * @example
+ * const { db, close } = await createDb({ url: process.env.DATABASE_URL })
+ * const agent = await getAgent(db, 'agt_123')
+ * await close()
+ */
+export async function createDb(parameters: CreateDbParameters = {}): Promise<CreateDbReturnType> {
+  return parameters.url === undefined ? openPglite(parameters) : openPostgres(parameters.url, parameters.log)
+}
+
+async function openPglite({ dataDir, log }: CreateDbParameters): Promise<CreateDbReturnType> {
+  const where = dataDir ?? 'memory'
+  let client: PGlite
+  try {
+    if (dataDir) mkdirSync(dataDir, { recursive: true })
+    client = dataDir ? new PGlite(dataDir) : new PGlite()
+    await client.waitReady
+  } catch (cause) {
+    throw new DbError(`Cannot open PGlite database (${where}).`, { code: 'DB_OPEN_FAILED', cause })
+  }
+  const db = drizzlePglite({ client, schema })
+  try {
+    await migratePglite(db, { migrationsFolder })
+  } catch (cause) {
+    await client.close().catch(() => {})
+    throw migrationError(`PGlite (${where})`, cause)
+  }
+  log?.(`db: pglite (${where}) ready`)
+  return { db, kind: 'pglite', close: once(() => client.close()) }
+}
+
+async function openPostgres(url: string, log: CreateDbParameters['log']): Promise<CreateDbReturnType> {
+  const where = redactUrl(url)
+  const sql = postgres(url, {
+    connect_timeout: 10,
+    onnotice: (notice) => log?.(`db: postgres notice: ${notice.message}`),
+  })
+  const db = drizzlePostgres({ client: sql, schema })
+  const end = () => sql.end({ timeout: 5 })
+
+  // A session-level advisory lock on one reserved connection serializes migrators across
+  // processes; drizzle's migrator alone would race on CREATE SCHEMA and CREATE TABLE.
+  let lockConnection: postgres.ReservedSql
+  try {
+    lockConnection = await sql.reserve()
+    await lockConnection`select pg_advisory_lock(${migrationLockKey})`
+  } catch (cause) {
+    await end().catch(() => {})
+    throw connectError(where, cause)
+  }
+  const migrated = await migratePostgres(db, { migrationsFolder }).then(
+    () => ({ ok: true as const }),
+    (cause: unknown) => ({ ok: false as const, cause }),
+  )
+  await lockConnection`select pg_advisory_unlock(${migrationLockKey})`.catch(() => {})
+  lockConnection.release()
+  if (!migrated.ok) {
+    await end().catch(() => {})
+    throw migrationError(where, migrated.cause)
+  }
+  log?.(`db: postgres ${where} ready`)
+  return { db, kind: 'postgres', close: once(end) }
+}
+
+function redactUrl(url: string): string {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    // No `cause` on purpose: node's URL error carries the input, password included.
+    throw new DbError('Invalid database URL: expected postgres://user:password@host:port/database.', {
+      code: 'DB_INVALID_URL',
+    })
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:')
+    throw new DbError(
+      `Invalid database URL: scheme "${parsed.protocol}" is not postgres: or postgresql:. Leave the URL out to use the embedded PGlite.`,
+      { code: 'DB_INVALID_URL' },
+    )
+  if (parsed.password) parsed.password = '***'
+  return parsed.toString()
+}
+
+function connectError(where: string, cause: unknown): DbError {
+  const code = errorCode(cause)
+  const reason = rootMessage(cause)
+  const [errorKind, text]: [DbErrorCode, string] =
+    code === '28P01' || code === '28000' || code?.startsWith('SASL')
+      ? ['DB_AUTH_FAILED', 'Postgres refused the credentials']
+      : code === '3D000'
+        ? ['DB_NOT_FOUND', 'The Postgres database does not exist']
+        : code &&
+            [
+              'ECONNREFUSED',
+              'ENOTFOUND',
+              'EAI_AGAIN',
+              'ETIMEDOUT',
+              'EHOSTUNREACH',
+              'CONNECT_TIMEOUT',
+            ].includes(code)
+          ? ['DB_UNREACHABLE', 'Cannot reach Postgres']
+          : ['DB_CONNECT_FAILED', 'Cannot connect to Postgres']
+  return new DbError(`${text} at ${where}: ${reason}`, { code: errorKind, cause })
+}
+
+function migrationError(where: string, cause: unknown): DbError {
+  const reason = rootMessage(cause)
+  return new DbError(`Migrating the database at ${where} failed: ${reason}`, {
+    code: 'DB_MIGRATION_FAILED',
+    details: `migrations folder: ${migrationsFolder}`,
+    cause,
+  })
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined
+  const code = (error as { code?: unknown }).code
+  if (typeof code === 'string') return code
+  // Node reports a refused dual-stack connect as an AggregateError holding one error per address.
+  const errors = (error as { errors?: unknown }).errors
+  return Array.isArray(errors) ? errorCode(errors[0]) : undefined
+}
+
+// The most specific message: drizzle's "Failed query: <whole migration>" wraps the server's
+// one-line reason, and node's AggregateError has no message of its own.
+function rootMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error)
+  if (error.cause instanceof Error) return rootMessage(error.cause)
+  if (error instanceof AggregateError && error.errors[0] instanceof Error) return rootMessage(error.errors[0])
+  return error.message || (errorCode(error) ?? error.name)
+}
+
+function once(fn: () => Promise<unknown>): () => Promise<void> {
+  let closing: Promise<void> | undefined
+  return () => {
+    closing ??= fn().then(() => {})
+    return closing
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * @agora/db: everything Agora's runtime keeps between restarts (agents and their offerings, jobs,
+ * payments, the outbox of chain intents that makes sending transactions crash-safe, indexer
+ * cursors, the activity feed, model usage, sign-in nonces and sessions) on Postgres, or on an
+ * embedded PGlite when no database URL is given. Amounts are decimal strings end to end.
+ */
+export {
+  type AppendActivityParameters,
+  appendActivity,
+  type ListActivityParameters,
+  listActivity,
+} from './activity.ts'
+export {
+  ensureOwner,
+  getAgent,
+  getAgentByChainId,
+  type InsertAgentParameters,
+  insertAgent,
+  type ListAgentsParameters,
+  listAgents,
+  listAgentsByOwner,
+  type UpdateAgentParameters,
+  updateAgent,
+} from './agents.ts'
+export {
+  type CreateDbParameters,
+  type CreateDbReturnType,
+  createDb,
+  type Db,
+  type Schema,
+  type Transaction,
+} from './create-db.ts'
+export { createId } from './create-id.ts'
+export { BaseError, DbError, type DbErrorCode } from './errors.ts'
+export {
+  deleteBlocksFrom,
+  getBlockHash,
+  getCursor,
+  pruneBlocks,
+  recordBlock,
+  type SetCursorParameters,
+  setCursor,
+} from './indexer-state.ts'
+export {
+  getHighestNonce,
+  getIntent,
+  getIntentByKey,
+  listUnfinishedIntents,
+  type MarkIntentConfirmedParameters,
+  type MarkIntentSentParameters,
+  markIntentConfirmed,
+  markIntentFailed,
+  markIntentSent,
+  type RecordIntentParameters,
+  type RecordIntentReturnType,
+  recordIntent,
+} from './intents.ts'
+export {
+  getJob,
+  type JobInput,
+  type ListJobsParameters,
+  listJobs,
+  type UpdateJobParameters,
+  updateJob,
+  upsertJob,
+} from './jobs.ts'
+export {
+  listOfferings,
+  type OfferingInput,
+  type OfferingMatch,
+  type SearchOfferingsParameters,
+  searchOfferings,
+  type UpsertOfferingsParameters,
+  upsertOfferings,
+} from './offerings.ts'
+export {
+  getPayment,
+  type InsertPaymentParameters,
+  type InsertPaymentReturnType,
+  insertPayment,
+  listPayments,
+  updatePayment,
+} from './payments.ts'
+export * as tables from './schema.ts'
+export {
+  type Activity,
+  type ActivityKind,
+  type Agent,
+  type AgentStatus,
+  activityKinds,
+  agentStatuses,
+  type IndexedBlock,
+  type IndexerCursor,
+  type Intent,
+  type IntentKind,
+  type IntentStatus,
+  intentKinds,
+  intentStatuses,
+  type Job,
+  type JobRecordStatus,
+  jobRecordStatuses,
+  type Offering,
+  type Owner,
+  type Payment,
+  type PaymentStatus,
+  paymentStatuses,
+  type Session,
+  type SiweNonce,
+  type Usage,
+  zeroAddress,
+} from './schema.ts'
+export { type CreateSessionParameters, createSession, getSession, revokeSession } from './sessions.ts'
+export {
+  consumeSiweNonce,
+  type IssueSiweNonceParameters,
+  issueSiweNonce,
+  pruneSiweNonces,
+} from './siwe-nonces.ts'
+export { transaction } from './transaction.ts'
+export { type RecordUsageParameters, recordUsage, summarizeUsage, type UsageSummary } from './usage.ts'

@@ -1,0 +1,187 @@
+import { and, asc, eq, inArray, max, ne, sql } from 'drizzle-orm'
+import type { Db } from './create-db.ts'
+import { DbError } from './errors.ts'
+import { assertJson, normalizeAddress } from './normalize.ts'
+import { type Intent, type IntentKind, type IntentStatus, intents } from './schema.ts'
+
+export type RecordIntentParameters = {
+  /** Same key, same intent: a retried request never produces a second transaction. */
+  idempotencyKey: string
+  kind: IntentKind
+  /** The address that will sign and send the transaction. */
+  signer: string
+  agentId?: string | null
+  /** Everything needed to build the transaction again; JSON only (amounts as decimal strings). */
+  payload?: Record<string, unknown>
+}
+
+export type RecordIntentReturnType = {
+  intent: Intent
+  /** False when the key was already recorded and `intent` is the earlier row. */
+  created: boolean
+}
+
+/**
+ * Writes a pending chain intent, or returns the one already recorded under `idempotencyKey`.
+ * Safe under concurrent calls: one row per key, whoever wins. Run it in `transaction()` with the
+ * domain row it serves, and write that row only when `created`.
+ *
+ * @example
+ * const { intent, created } = await recordIntent(tx, { idempotencyKey: `pay:${requestId}`, kind: 'pay', signer, payload })
+ */
+export async function recordIntent(
+  db: Db,
+  parameters: RecordIntentParameters,
+): Promise<RecordIntentReturnType> {
+  assertJson(parameters.payload, 'payload')
+  const values = { ...parameters, signer: normalizeAddress(parameters.signer, 'signer') }
+  // ON CONFLICT DO NOTHING waits for a concurrent insert of the same key to commit, so the read
+  // that follows sees the winner's row.
+  const [inserted] = await db.insert(intents).values(values).onConflictDoNothing().returning()
+  if (inserted) return { intent: inserted, created: true }
+  const existing = await getIntentByKey(db, parameters.idempotencyKey)
+  if (!existing)
+    throw new DbError(`Intent ${parameters.idempotencyKey} conflicted but cannot be read back.`, {
+      code: 'IDEMPOTENCY_CONFLICT',
+    })
+  if (existing.kind !== parameters.kind)
+    throw new DbError(
+      `Idempotency key ${parameters.idempotencyKey} is already used by a "${existing.kind}" intent, not "${parameters.kind}".`,
+      { code: 'IDEMPOTENCY_CONFLICT' },
+    )
+  return { intent: existing, created: false }
+}
+
+/** @example const intent = await getIntent(db, 12) */
+export async function getIntent(db: Db, id: number): Promise<Intent | undefined> {
+  const [intent] = await db.select().from(intents).where(eq(intents.id, id))
+  return intent
+}
+
+/** @example const intent = await getIntentByKey(db, `pay:${requestId}`) */
+export async function getIntentByKey(db: Db, idempotencyKey: string): Promise<Intent | undefined> {
+  const [intent] = await db.select().from(intents).where(eq(intents.idempotencyKey, idempotencyKey))
+  return intent
+}
+
+export type MarkIntentSentParameters = {
+  txHash: string
+  nonce: number
+  /** The signed transaction, stored before broadcast so a restart resends the same bytes. */
+  rawTx: string
+}
+
+/**
+ * Records the signed transaction of an intent; call it before broadcasting. Calling it again on a
+ * sent intent records a replacement (same nonce, higher fee) and counts another attempt.
+ *
+ * @example
+ * const signed = await account.signTransaction(request)
+ * await markIntentSent(db, intent.id, { txHash: keccak256(signed), nonce: request.nonce, rawTx: signed })
+ * await client.sendRawTransaction({ serializedTransaction: signed })
+ */
+export async function markIntentSent(
+  db: Db,
+  id: number,
+  parameters: MarkIntentSentParameters,
+): Promise<Intent> {
+  const [intent] = await db
+    .update(intents)
+    .set({
+      ...parameters,
+      status: 'sent',
+      attempts: sql`${intents.attempts} + 1`,
+      sentAt: sql`now()`,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(intents.id, id), inArray(intents.status, ['pending', 'sent'])))
+    .returning()
+  return intent ?? refuse(db, id, 'sent')
+}
+
+export type MarkIntentConfirmedParameters = {
+  /** What the transaction produced (ids from its events, block number); JSON only. */
+  result?: unknown
+  /** The hash that was mined, when it differs from the last one sent (a replacement). */
+  txHash?: string
+}
+
+/**
+ * Marks an intent mined; confirming it twice is harmless.
+ *
+ * @example
+ * await markIntentConfirmed(db, intent.id, { result: { jobId: '42', blockNumber: '1234' } })
+ */
+export async function markIntentConfirmed(
+  db: Db,
+  id: number,
+  parameters: MarkIntentConfirmedParameters = {},
+): Promise<Intent> {
+  assertJson(parameters.result, 'result')
+  const [intent] = await db
+    .update(intents)
+    .set({ ...parameters, status: 'confirmed', lastError: null, updatedAt: sql`now()` })
+    .where(and(eq(intents.id, id), inArray(intents.status, ['pending', 'sent'])))
+    .returning()
+  return intent ?? refuse(db, id, 'confirmed')
+}
+
+/**
+ * Gives up on an intent for good (reverted, or refused before sending); failing it twice is harmless.
+ *
+ * @example
+ * await markIntentFailed(db, intent.id, { error: 'EconomyJobNotFunded(42)' })
+ */
+export async function markIntentFailed(db: Db, id: number, parameters: { error: string }): Promise<Intent> {
+  const [intent] = await db
+    .update(intents)
+    .set({ status: 'failed', lastError: parameters.error, updatedAt: sql`now()` })
+    .where(and(eq(intents.id, id), inArray(intents.status, ['pending', 'sent'])))
+    .returning()
+  return intent ?? refuse(db, id, 'failed')
+}
+
+/**
+ * Pending and sent intents, oldest first: what a restarted sender must finish (rebroadcast the
+ * stored `rawTx` of sent ones, sign pending ones).
+ *
+ * @example
+ * for (const intent of await listUnfinishedIntents(db)) await resume(intent)
+ */
+export function listUnfinishedIntents(db: Db, parameters: { signer?: string } = {}): Promise<Intent[]> {
+  return db
+    .select()
+    .from(intents)
+    .where(
+      and(
+        inArray(intents.status, ['pending', 'sent']),
+        parameters.signer ? eq(intents.signer, normalizeAddress(parameters.signer, 'signer')) : undefined,
+      ),
+    )
+    .orderBy(asc(intents.id))
+}
+
+/**
+ * The highest nonce a signer holds in a live (not failed) intent, or null if none.
+ *
+ * @example
+ * const local = await getHighestNonce(db, signer)
+ * const nonce = Math.max(chainNonce, local === null ? 0 : local + 1)
+ */
+export async function getHighestNonce(db: Db, signer: string): Promise<number | null> {
+  const [row] = await db
+    .select({ nonce: max(intents.nonce) })
+    .from(intents)
+    .where(and(eq(intents.signer, normalizeAddress(signer, 'signer')), ne(intents.status, 'failed')))
+  return row?.nonce ?? null
+}
+
+// A terminal state is final; repeating the same terminal state returns the row unchanged.
+async function refuse(db: Db, id: number, to: IntentStatus): Promise<Intent> {
+  const current = await getIntent(db, id)
+  if (!current) throw new DbError(`Intent ${id} not found.`, { code: 'NOT_FOUND' })
+  if (current.status === to && to !== 'sent') return current
+  throw new DbError(`Intent ${id} is ${current.status} and cannot become ${to}.`, {
+    code: 'INVALID_TRANSITION',
+  })
+}

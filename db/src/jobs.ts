@@ -1,0 +1,145 @@
+import { and, desc, eq, getTableColumns, inArray, lt, or, type SQL, sql } from 'drizzle-orm'
+import type { Db } from './create-db.ts'
+import { DbError } from './errors.ts'
+import { normalizeAddress, normalizeUint, optional } from './normalize.ts'
+import { type Job, type JobRecordStatus, jobs } from './schema.ts'
+
+export type JobInput = {
+  /** The on-chain job id as a decimal string. */
+  jobId: string
+  clientAddress: string
+  clientAgentId?: string | null
+  providerChainAgentId: string
+  providerAgentId?: string | null
+  offering: string
+  input?: unknown
+  specHash: string
+  token: string
+  budget: string
+  deadline: Date
+  evaluator?: string | null
+  status?: JobRecordStatus
+  deliverable?: unknown
+  deliverableHash?: string | null
+  rating?: number | null
+  fee?: string | null
+  payout?: string | null
+  createTx?: string | null
+  submitTx?: string | null
+  settleTx?: string | null
+}
+
+export type UpdateJobParameters = Partial<Omit<JobInput, 'jobId'>>
+
+/**
+ * Inserts a job or merges the given fields into the known one. The status only moves forward
+ * (pending → funded → submitted → a final state), so replaying older events cannot undo a settlement.
+ *
+ * @example
+ * await upsertJob(db, { jobId, clientAddress, providerChainAgentId: '7', offering: 'summarize', specHash, token, budget: '1000000', deadline })
+ */
+export async function upsertJob(db: Db, parameters: JobInput): Promise<Job> {
+  const values = normalizeJob(parameters)
+  const columns = getTableColumns(jobs)
+  const set: Record<string, SQL> = { updatedAt: sql`now()` }
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined || key === 'jobId') continue
+    const column = sql.identifier(columns[key as keyof typeof columns].name)
+    set[key] = key === 'status' ? forwardStatus(sql`excluded.status`) : sql`excluded.${column}`
+  }
+  const [job] = await db
+    .insert(jobs)
+    .values(values as typeof values & { jobId: string })
+    .onConflictDoUpdate({ target: jobs.jobId, set })
+    .returning()
+  return job!
+}
+
+/**
+ * Changes the given fields of a known job, with the same forward-only status as `upsertJob`.
+ *
+ * @example
+ * await updateJob(db, jobId, { status: 'submitted', deliverable, deliverableHash, submitTx })
+ */
+export async function updateJob(db: Db, jobId: string, patch: UpdateJobParameters): Promise<Job> {
+  const { status, ...rest } = normalizeJob(patch)
+  const [job] = await db
+    .update(jobs)
+    .set({
+      ...rest,
+      ...(status ? { status: forwardStatus(sql`${status}::text`) } : {}),
+      updatedAt: sql`now()`,
+    })
+    .where(eq(jobs.jobId, normalizeUint(jobId, 'jobId')))
+    .returning()
+  if (!job) throw new DbError(`Job ${jobId} not found.`, { code: 'NOT_FOUND' })
+  return job
+}
+
+/** @example const job = await getJob(db, '42') */
+export async function getJob(db: Db, jobId: string): Promise<Job | undefined> {
+  const [job] = await db
+    .select()
+    .from(jobs)
+    .where(eq(jobs.jobId, normalizeUint(jobId, 'jobId')))
+  return job
+}
+
+export type ListJobsParameters = {
+  /** Jobs where this agent is the client or the provider (narrow with `role`). */
+  agentId?: string
+  role?: 'client' | 'provider'
+  status?: JobRecordStatus | JobRecordStatus[]
+  /** Only jobs whose deadline is before this instant (to find expired ones). */
+  deadlineBefore?: Date
+  limit?: number
+}
+
+/**
+ * Jobs newest first.
+ *
+ * @example
+ * const overdue = await listJobs(db, { agentId, role: 'client', status: ['funded', 'submitted'], deadlineBefore: new Date() })
+ */
+export function listJobs(db: Db, parameters: ListJobsParameters = {}): Promise<Job[]> {
+  const { agentId, role, status, deadlineBefore } = parameters
+  const statuses = status === undefined ? undefined : Array.isArray(status) ? status : [status]
+  return db
+    .select()
+    .from(jobs)
+    .where(
+      and(
+        agentId
+          ? or(
+              role !== 'provider' ? eq(jobs.clientAgentId, agentId) : undefined,
+              role !== 'client' ? eq(jobs.providerAgentId, agentId) : undefined,
+            )
+          : undefined,
+        statuses ? inArray(jobs.status, statuses) : undefined,
+        deadlineBefore ? lt(jobs.deadline, deadlineBefore) : undefined,
+      ),
+    )
+    .orderBy(desc(jobs.createdAt), desc(jobs.jobId))
+    .limit(parameters.limit ?? 100)
+}
+
+// funded (1) → submitted (2) → completed | rejected | declined | expired (3); a final state stays.
+function forwardStatus(next: SQL): SQL {
+  const rank = (status: SQL) =>
+    sql`coalesce(array_position(array['pending', 'funded', 'submitted']::text[], ${status}), 4)`
+  return sql`case when ${rank(next)} > ${rank(sql`${jobs.status}`)} then ${next} else ${jobs.status} end`
+}
+
+function normalizeJob<T extends Partial<JobInput>>(job: T): T {
+  return {
+    ...job,
+    jobId: optional(job.jobId, (v) => normalizeUint(v, 'jobId')),
+    clientAddress: optional(job.clientAddress, (v) => normalizeAddress(v, 'clientAddress')),
+    providerChainAgentId: optional(job.providerChainAgentId, (v) => normalizeUint(v, 'providerChainAgentId')),
+    token: optional(job.token, (v) => normalizeAddress(v, 'token')),
+    budget: optional(job.budget, (v) => normalizeUint(v, 'budget')),
+    evaluator: optional(job.evaluator, (v) => normalizeAddress(v, 'evaluator')),
+    fee: optional(job.fee, (v) => normalizeUint(v, 'fee')),
+    payout: optional(job.payout, (v) => normalizeUint(v, 'payout')),
+  } as T
+}

@@ -1,0 +1,100 @@
+import { desc, eq, sql } from 'drizzle-orm'
+import type { Db } from './create-db.ts'
+import { createId } from './create-id.ts'
+import { DbError } from './errors.ts'
+import { normalizeAddress, normalizeUint, optional } from './normalize.ts'
+import { type Payment, type PaymentStatus, payments } from './schema.ts'
+
+export type InsertPaymentParameters = {
+  /** Defaults to a fresh `pay_…` id. */
+  id?: string
+  idempotencyKey: string
+  fromAgentId: string
+  fromAddress: string
+  toChainAgentId?: string | null
+  toAddress: string
+  token: string
+  /** Smallest units of `token`, as a decimal string. */
+  amount: string
+  memo?: string | null
+  txHash?: string | null
+  status?: PaymentStatus
+}
+
+export type InsertPaymentReturnType = {
+  payment: Payment
+  /** False when the key was already recorded and `payment` is the earlier row. */
+  created: boolean
+}
+
+/**
+ * Records a payment once per idempotency key; a repeated key returns the first row.
+ *
+ * @example
+ * const { payment } = await insertPayment(tx, { idempotencyKey, fromAgentId, fromAddress: safe, toAddress, token, amount: '2500000' })
+ */
+export async function insertPayment(
+  db: Db,
+  parameters: InsertPaymentParameters,
+): Promise<InsertPaymentReturnType> {
+  const values = {
+    ...parameters,
+    id: parameters.id ?? createId('pay'),
+    fromAddress: normalizeAddress(parameters.fromAddress, 'fromAddress'),
+    toChainAgentId: optional(parameters.toChainAgentId, (v) => normalizeUint(v, 'toChainAgentId')),
+    toAddress: normalizeAddress(parameters.toAddress, 'toAddress'),
+    token: normalizeAddress(parameters.token, 'token'),
+    amount: normalizeUint(parameters.amount, 'amount'),
+  }
+  const [inserted] = await db
+    .insert(payments)
+    .values(values)
+    .onConflictDoNothing({ target: payments.idempotencyKey })
+    .returning()
+  if (inserted) return { payment: inserted, created: true }
+  const [existing] = await db
+    .select()
+    .from(payments)
+    .where(eq(payments.idempotencyKey, parameters.idempotencyKey))
+  if (!existing)
+    throw new DbError(`Payment ${parameters.idempotencyKey} conflicted but cannot be read back.`, {
+      code: 'IDEMPOTENCY_CONFLICT',
+    })
+  return { payment: existing, created: false }
+}
+
+/** @example await updatePayment(db, payment.id, { status: 'confirmed', txHash }) */
+export async function updatePayment(
+  db: Db,
+  id: string,
+  patch: { status?: PaymentStatus; txHash?: string | null },
+): Promise<Payment> {
+  const [payment] = await db
+    .update(payments)
+    .set({ ...patch, updatedAt: sql`now()` })
+    .where(eq(payments.id, id))
+    .returning()
+  if (!payment) throw new DbError(`Payment ${id} not found.`, { code: 'NOT_FOUND' })
+  return payment
+}
+
+/** @example const payment = await getPayment(db, 'pay_…') */
+export async function getPayment(db: Db, id: string): Promise<Payment | undefined> {
+  const [payment] = await db.select().from(payments).where(eq(payments.id, id))
+  return payment
+}
+
+/**
+ * An agent's outgoing payments, newest first.
+ *
+ * @example
+ * await listPayments(db, { agentId, limit: 20 })
+ */
+export function listPayments(db: Db, parameters: { agentId: string; limit?: number }): Promise<Payment[]> {
+  return db
+    .select()
+    .from(payments)
+    .where(eq(payments.fromAgentId, parameters.agentId))
+    .orderBy(desc(payments.createdAt), desc(payments.id))
+    .limit(parameters.limit ?? 100)
+}

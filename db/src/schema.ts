@@ -1,0 +1,341 @@
+import { type SQL, sql } from 'drizzle-orm'
+import {
+  type AnyPgColumn,
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core'
+
+export const agentStatuses = ['launching', 'active', 'paused', 'retired'] as const
+export type AgentStatus = (typeof agentStatuses)[number]
+
+/** Lower-case names on purpose: the contracts package numbers the on-chain enum with its own names. */
+/**
+ * `pending`: recorded with its createJob intent, not yet on-chain; `failed`: that intent failed, so
+ * the job never existed on-chain. The rest mirror the economy contract.
+ */
+export const jobRecordStatuses = [
+  'pending',
+  'funded',
+  'submitted',
+  'completed',
+  'rejected',
+  'declined',
+  'expired',
+  'failed',
+] as const
+export type JobRecordStatus = (typeof jobRecordStatuses)[number]
+
+export const paymentStatuses = ['pending', 'sent', 'confirmed', 'failed'] as const
+export type PaymentStatus = (typeof paymentStatuses)[number]
+
+export const intentStatuses = ['pending', 'sent', 'confirmed', 'failed'] as const
+export type IntentStatus = (typeof intentStatuses)[number]
+
+export const intentKinds = [
+  'launch',
+  'approve',
+  'pay',
+  'createJob',
+  'submitJob',
+  'completeJob',
+  'rejectJob',
+  'declineJob',
+  'refundExpired',
+  'withdraw',
+] as const
+export type IntentKind = (typeof intentKinds)[number]
+
+export const activityKinds = ['job', 'payment', 'model', 'tool', 'tx', 'guardrail', 'lifecycle'] as const
+export type ActivityKind = (typeof activityKinds)[number]
+
+/** The token address that stands for native ETH in offerings, jobs and payments. */
+export const zeroAddress = '0x0000000000000000000000000000000000000000'
+
+type JsonObject = Record<string, unknown>
+
+// uint256 fits in numeric(78,0); drizzle hands it over as a decimal string, never a JS number.
+const uint256 = (name: string) => numeric(name, { precision: 78, scale: 0 })
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
+
+// Addresses are compared as text, so one spelling only: lower-case hex.
+const isAddress = (column: AnyPgColumn): SQL => sql`${column} ~ '^0x[0-9a-f]{40}$'`
+const isOneOf = (column: AnyPgColumn, values: readonly string[]): SQL =>
+  sql`${column} in (${sql.raw(values.map((value) => `'${value}'`).join(', '))})`
+
+export const owners = pgTable(
+  'owners',
+  {
+    address: text('address').primaryKey(),
+    createdAt: createdAt(),
+  },
+  (t) => [check('owners_address_check', isAddress(t.address))],
+)
+
+export const agents = pgTable(
+  'agents',
+  {
+    id: text('id').primaryKey(),
+    chainAgentId: uint256('chain_agent_id').unique(),
+    owner: text('owner')
+      .notNull()
+      .references(() => owners.address),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    instructions: text('instructions').notNull().default(''),
+    /** Model config, spending policy and offerings as the owner declared them. */
+    definition: jsonb('definition').$type<JsonObject>().notNull().default({}),
+    status: text('status', { enum: agentStatuses }).notNull().default('launching'),
+    signerAddress: text('signer_address').notNull().unique(),
+    /** Ciphertext of the agent's private key; the plaintext never reaches the database. */
+    encryptedKey: text('encrypted_key').notNull(),
+    safeAddress: text('safe_address').unique(),
+    accountAddress: text('account_address').unique(),
+    launchTx: text('launch_tx'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('agents_owner_idx').on(t.owner),
+    check('agents_status_check', isOneOf(t.status, agentStatuses)),
+    check('agents_signer_address_check', isAddress(t.signerAddress)),
+    check('agents_safe_address_check', isAddress(t.safeAddress)),
+    check('agents_account_address_check', isAddress(t.accountAddress)),
+  ],
+)
+
+export const offerings = pgTable(
+  'offerings',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    agentId: text('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    price: uint256('price').notNull(),
+    token: text('token').notNull().default(zeroAddress),
+    inputSchema: jsonb('input_schema').$type<JsonObject>(),
+    capabilities: text('capabilities').array().notNull().default([]),
+    active: boolean('active').notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('offerings_agent_id_name_idx').on(t.agentId, t.name),
+    index('offerings_capabilities_idx').using('gin', t.capabilities),
+    check('offerings_price_check', sql`${t.price} >= 0`),
+    check('offerings_token_check', isAddress(t.token)),
+  ],
+)
+
+export const jobs = pgTable(
+  'jobs',
+  {
+    /** The on-chain job id as a decimal string. */
+    jobId: text('job_id').primaryKey(),
+    clientAddress: text('client_address').notNull(),
+    clientAgentId: text('client_agent_id').references(() => agents.id),
+    providerChainAgentId: uint256('provider_chain_agent_id').notNull(),
+    providerAgentId: text('provider_agent_id').references(() => agents.id),
+    /** Name of the offering hired. */
+    offering: text('offering').notNull(),
+    input: jsonb('input').$type<unknown>(),
+    specHash: text('spec_hash').notNull(),
+    token: text('token').notNull(),
+    budget: uint256('budget').notNull(),
+    deadline: timestamp('deadline', { withTimezone: true }).notNull(),
+    evaluator: text('evaluator'),
+    status: text('status', { enum: jobRecordStatuses }).notNull().default('funded'),
+    /** The delivered content itself; the chain only holds its hash. */
+    deliverable: jsonb('deliverable').$type<unknown>(),
+    deliverableHash: text('deliverable_hash'),
+    rating: integer('rating'),
+    fee: uint256('fee'),
+    payout: uint256('payout'),
+    createTx: text('create_tx'),
+    submitTx: text('submit_tx'),
+    settleTx: text('settle_tx'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('jobs_client_agent_id_idx').on(t.clientAgentId),
+    index('jobs_provider_agent_id_idx').on(t.providerAgentId),
+    index('jobs_provider_chain_agent_id_idx').on(t.providerChainAgentId),
+    index('jobs_client_address_idx').on(t.clientAddress),
+    index('jobs_status_deadline_idx').on(t.status, t.deadline),
+    check('jobs_job_id_check', sql`${t.jobId} ~ '^[0-9]+$'`),
+    check('jobs_status_check', isOneOf(t.status, jobRecordStatuses)),
+    check('jobs_client_address_check', isAddress(t.clientAddress)),
+    check('jobs_token_check', isAddress(t.token)),
+    check('jobs_evaluator_check', isAddress(t.evaluator)),
+    check('jobs_budget_check', sql`${t.budget} >= 0`),
+  ],
+)
+
+export const payments = pgTable(
+  'payments',
+  {
+    id: text('id').primaryKey(),
+    idempotencyKey: text('idempotency_key').notNull().unique(),
+    fromAgentId: text('from_agent_id')
+      .notNull()
+      .references(() => agents.id),
+    fromAddress: text('from_address').notNull(),
+    toChainAgentId: uint256('to_chain_agent_id'),
+    toAddress: text('to_address').notNull(),
+    token: text('token').notNull(),
+    amount: uint256('amount').notNull(),
+    memo: text('memo'),
+    txHash: text('tx_hash'),
+    status: text('status', { enum: paymentStatuses }).notNull().default('pending'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('payments_from_agent_id_idx').on(t.fromAgentId, t.createdAt),
+    check('payments_status_check', isOneOf(t.status, paymentStatuses)),
+    check('payments_from_address_check', isAddress(t.fromAddress)),
+    check('payments_to_address_check', isAddress(t.toAddress)),
+    check('payments_token_check', isAddress(t.token)),
+    check('payments_amount_check', sql`${t.amount} >= 0`),
+  ],
+)
+
+/**
+ * The outbox of chain intents. A row is written before anything is signed, in the same transaction
+ * as the domain row it serves; the signed bytes are stored before they are broadcast, so a restart
+ * rebroadcasts exactly the same transaction instead of signing a second one.
+ */
+export const intents = pgTable(
+  'intents',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    idempotencyKey: text('idempotency_key').notNull().unique(),
+    kind: text('kind').$type<IntentKind>().notNull(),
+    agentId: text('agent_id').references(() => agents.id),
+    payload: jsonb('payload').$type<JsonObject>().notNull().default({}),
+    status: text('status', { enum: intentStatuses }).notNull().default('pending'),
+    /** The address that signs and sends the transaction. */
+    signer: text('signer').notNull(),
+    nonce: integer('nonce'),
+    txHash: text('tx_hash'),
+    rawTx: text('raw_tx'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    result: jsonb('result').$type<unknown>(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('intents_unfinished_idx').on(t.id).where(sql`${t.status} in ('pending', 'sent')`),
+    index('intents_agent_id_idx').on(t.agentId, t.id),
+    // Two live transactions of one signer can never share a nonce; a failed one frees its nonce.
+    uniqueIndex('intents_signer_nonce_idx')
+      .on(t.signer, t.nonce)
+      .where(sql`${t.nonce} is not null and ${t.status} <> 'failed'`),
+    check('intents_status_check', isOneOf(t.status, intentStatuses)),
+    check('intents_signer_check', isAddress(t.signer)),
+    check('intents_nonce_check', sql`${t.nonce} >= 0`),
+  ],
+)
+
+export const indexerCursors = pgTable('indexer_cursors', {
+  name: text('name').primaryKey(),
+  blockNumber: bigint('block_number', { mode: 'bigint' }).notNull(),
+  blockHash: text('block_hash').notNull(),
+  updatedAt: updatedAt(),
+})
+
+/** Hashes of recently indexed blocks, kept for the last N blocks to notice reorgs. */
+export const indexedBlocks = pgTable('indexed_blocks', {
+  number: bigint('number', { mode: 'bigint' }).primaryKey(),
+  hash: text('hash').notNull(),
+})
+
+/** Append-only feed; `id` only grows and serves as the SSE event id. */
+export const activity = pgTable(
+  'activity',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    agentId: text('agent_id').references(() => agents.id, { onDelete: 'cascade' }),
+    kind: text('kind').$type<ActivityKind>().notNull(),
+    data: jsonb('data').$type<JsonObject>().notNull().default({}),
+    createdAt: createdAt(),
+  },
+  (t) => [index('activity_agent_id_id_idx').on(t.agentId, t.id)],
+)
+
+export const usage = pgTable(
+  'usage',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    agentId: text('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    // No foreign key: a client agent spends tokens deciding to hire before its job row exists.
+    jobId: text('job_id'),
+    model: text('model').notNull(),
+    promptTokens: integer('prompt_tokens').notNull(),
+    completionTokens: integer('completion_tokens').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('usage_agent_id_created_at_idx').on(t.agentId, t.createdAt),
+    index('usage_job_id_idx').on(t.jobId),
+    check('usage_tokens_check', sql`${t.promptTokens} >= 0 and ${t.completionTokens} >= 0`),
+  ],
+)
+
+export const siweNonces = pgTable(
+  'siwe_nonces',
+  {
+    nonce: text('nonce').primaryKey(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('siwe_nonces_expires_at_idx').on(t.expiresAt)],
+)
+
+export const sessions = pgTable(
+  'sessions',
+  {
+    /** SHA-256 of the bearer token; the token itself is never stored. */
+    tokenHash: text('token_hash').primaryKey(),
+    address: text('address').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('sessions_address_idx').on(t.address),
+    index('sessions_expires_at_idx').on(t.expiresAt),
+    check('sessions_address_check', isAddress(t.address)),
+  ],
+)
+
+export type Owner = typeof owners.$inferSelect
+export type Agent = typeof agents.$inferSelect
+export type Offering = typeof offerings.$inferSelect
+export type Job = typeof jobs.$inferSelect
+export type Payment = typeof payments.$inferSelect
+export type Intent = typeof intents.$inferSelect
+export type IndexerCursor = typeof indexerCursors.$inferSelect
+export type IndexedBlock = typeof indexedBlocks.$inferSelect
+export type Activity = typeof activity.$inferSelect
+export type Usage = typeof usage.$inferSelect
+export type SiweNonce = typeof siweNonces.$inferSelect
+export type Session = typeof sessions.$inferSelect

@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto'
+import { and, eq, gt, isNotNull, isNull, lt, or } from 'drizzle-orm'
+import type { Db } from './create-db.ts'
+import { DbError } from './errors.ts'
+import { siweNonces } from './schema.ts'
+
+export type IssueSiweNonceParameters = {
+  /** How long the nonce can be used; 10 minutes by default. */
+  ttlMs?: number
+  now?: Date
+}
+
+/**
+ * Issues a fresh nonce for a Sign-In with Ethereum message (32 alphanumeric characters).
+ *
+ * @example
+ * const { nonce } = await issueSiweNonce(db)
+ */
+export async function issueSiweNonce(
+  db: Db,
+  parameters: IssueSiweNonceParameters = {},
+): Promise<{ nonce: string; expiresAt: Date }> {
+  const now = parameters.now ?? new Date()
+  const values = {
+    nonce: randomBytes(16).toString('hex'),
+    expiresAt: new Date(now.getTime() + (parameters.ttlMs ?? 10 * 60_000)),
+  }
+  await db.insert(siweNonces).values(values)
+  return values
+}
+
+/**
+ * Uses up a nonce, atomically: of any number of concurrent calls with one nonce, exactly one
+ * succeeds. Throws `DbError` with code `NONCE_NOT_FOUND`, `NONCE_USED` or `NONCE_EXPIRED` otherwise.
+ *
+ * @example
+ * await consumeSiweNonce(db, message.nonce)
+ */
+export async function consumeSiweNonce(
+  db: Db,
+  nonce: string,
+  parameters: { now?: Date } = {},
+): Promise<void> {
+  const now = parameters.now ?? new Date()
+  const [used] = await db
+    .update(siweNonces)
+    .set({ usedAt: now })
+    .where(and(eq(siweNonces.nonce, nonce), isNull(siweNonces.usedAt), gt(siweNonces.expiresAt, now)))
+    .returning({ nonce: siweNonces.nonce })
+  if (used) return
+  const [row] = await db.select().from(siweNonces).where(eq(siweNonces.nonce, nonce))
+  if (!row) throw new DbError('Unknown sign-in nonce.', { code: 'NONCE_NOT_FOUND' })
+  if (row.usedAt) throw new DbError('Sign-in nonce already used.', { code: 'NONCE_USED' })
+  throw new DbError('Sign-in nonce expired.', { code: 'NONCE_EXPIRED' })
+}
+
+/**
+ * Deletes nonces that are used or expired. Returns the count.
+ *
+ * @example
+ * await pruneSiweNonces(db)
+ */
+export async function pruneSiweNonces(db: Db, parameters: { now?: Date } = {}): Promise<number> {
+  const deleted = await db
+    .delete(siweNonces)
+    .where(or(isNotNull(siweNonces.usedAt), lt(siweNonces.expiresAt, parameters.now ?? new Date())))
+    .returning({ nonce: siweNonces.nonce })
+  return deleted.length
+}

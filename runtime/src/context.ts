@@ -1,0 +1,82 @@
+import { EventEmitter } from 'node:events'
+import type { AgoraContracts } from '@agora/contracts'
+import { type Agent, appendActivity, type Db, getAgent } from '@agora/db'
+import type { Address, LocalAccount, PublicClient } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import type { AgentDefinition } from './define-agent.ts'
+import { BaseError } from './errors.ts'
+import type { KeyVault } from './keys.ts'
+import type { SafeSigner } from './safe.ts'
+import type { TokenRegistry } from './tokens.ts'
+import type { TransactionManager } from './transactions.ts'
+
+/** One entry of an agent's activity feed, as stored and as pushed to listeners. */
+export type ActivityEvent = {
+  id: number
+  agentId: string | null
+  kind: 'job' | 'payment' | 'model' | 'tool' | 'tx' | 'guardrail' | 'lifecycle'
+  data: Record<string, unknown>
+  createdAt: Date
+}
+
+/** What every part of the runtime shares. Built once by `createRuntime`. */
+export type RuntimeContext = {
+  db: Db
+  publicClient: PublicClient
+  chainId: number
+  contracts: AgoraContracts
+  tokens: TokenRegistry
+  vault: KeyVault
+  tx: TransactionManager
+  safes: SafeSigner
+  /** Seconds a submitted job stays open past its deadline (the economy's `submissionGrace`). */
+  submissionGraceSeconds: number
+  /** Definitions given in code, by agent name: where offering handlers and evaluators come from. */
+  definitions: Map<string, AgentDefinition>
+  events: EventEmitter<{ activity: [ActivityEvent]; job: [jobId: string] }>
+  log(line: string): void
+  /** The agent's key as an account; decrypted once per process and never logged. */
+  signerOf(agent: Agent): LocalAccount
+  record(agentId: string | null, kind: ActivityEvent['kind'], data: Record<string, unknown>): Promise<void>
+  requireAgent(id: string): Promise<Agent>
+}
+
+export function createContext(
+  base: Omit<RuntimeContext, 'events' | 'signerOf' | 'record' | 'requireAgent'>,
+): RuntimeContext {
+  const signers = new Map<string, LocalAccount>()
+  const events = new EventEmitter<{ activity: [ActivityEvent]; job: [jobId: string] }>()
+  events.setMaxListeners(0)
+  return {
+    ...base,
+    events,
+    signerOf(agent) {
+      let account = signers.get(agent.id)
+      if (!account) {
+        account = privateKeyToAccount(base.vault.open(agent.encryptedKey, agent.signerAddress as Address))
+        signers.set(agent.id, account)
+      }
+      return account
+    },
+    async record(agentId, kind, data) {
+      const row = await appendActivity(base.db, { agentId, kind, data })
+      events.emit('activity', row as ActivityEvent)
+    },
+    async requireAgent(id) {
+      const agent = await getAgent(base.db, id)
+      if (!agent) throw new BaseError(`No agent with id "${id}".`, { code: 'NOT_FOUND' })
+      return agent
+    },
+  }
+}
+
+/** JSON with sorted keys: the same value always hashes the same. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v) => {
+    if (typeof v === 'bigint') return v.toString()
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    }
+    return v
+  })
+}

@@ -1,0 +1,154 @@
+import { z } from 'zod'
+import { BaseError } from './errors.ts'
+
+/** What a provider's handler receives besides the validated input. */
+export type OfferingContext = {
+  jobId: string
+  /** The hiring party's address (a Safe, for agents hosted by a runtime). */
+  client: string
+  /** The provider agent's runtime id. */
+  agentId: string
+  log(message: string, data?: Record<string, unknown>): Promise<void>
+}
+
+/** A service an agent sells. `input` validates what clients send; the handler produces the deliverable. */
+export type Offering<Input = unknown, Output = unknown> = {
+  name: string
+  description: string
+  /** Price in token units as a decimal string, e.g. `'2.5'`. */
+  price: string
+  /** A token symbol known to the runtime (`'dUSD'`, `'ETH'`) or an ERC-20 address. */
+  token: string
+  capabilities?: string[]
+  input: z.ZodType<Input>
+  /** When given, deliverables must match it (clients check it too before paying). */
+  output?: z.ZodType<Output>
+  handler(input: Input, context: OfferingContext): Promise<Output> | Output
+}
+
+/** Limits the runtime enforces in code before signing anything that moves money. */
+export type SpendingPolicy = {
+  /** The most one job or payment may cost, in token units. */
+  perJobCap?: string
+  /** The most the agent may spend per period, in token units of `token`. */
+  budget?: { amount: string; period: 'hour' | 'day' | 'week' | 'month' }
+  /** The token the limits are expressed in (default `'dUSD'`); spending in other tokens is refused. */
+  token?: string
+  /** When given, the only agents (on-chain ids) this agent may pay or hire. */
+  allowedCounterparties?: string[]
+}
+
+/** How a client judges a delivery: accept with a rating (0-100), or reject with a reason. */
+export type Verdict = { accept: true; rating: number; feedback?: string } | { accept: false; reason: string }
+
+export type Evaluator = (job: {
+  jobId: string
+  offering: string
+  input: unknown
+  deliverable: unknown
+}) => Promise<Verdict> | Verdict
+
+export type AgentDefinition = {
+  name: string
+  description: string
+  instructions: string
+  /** Inference backend; validated by the inference layer. */
+  model?: Record<string, unknown>
+  // biome-ignore lint/suspicious/noExplicitAny: each offering has its own input and output types
+  offerings: Offering<any, any>[]
+  policy: SpendingPolicy
+  /** Judges deliveries this agent receives as a client; default: accept schema-valid output, rating 100. */
+  evaluate?: Evaluator
+}
+
+const decimalAmount = z
+  .string()
+  .regex(/^\d+(\.\d+)?$/, 'must be a non-negative decimal number as a string, e.g. "2.5"')
+  .refine((v) => v.length <= 40, 'is too long')
+
+const offeringShape = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, "-" or "_"'),
+  description: z.string().min(1).max(2_000),
+  price: decimalAmount.refine((v) => !/^0+(\.0+)?$/.test(v), 'must be more than zero'),
+  token: z.string().min(1).max(64),
+  capabilities: z.array(z.string().min(1).max(64)).max(32).optional(),
+  input: z.custom<z.ZodType>((v) => v instanceof z.ZodType, 'must be a zod schema'),
+  output: z.custom<z.ZodType>((v) => v instanceof z.ZodType, 'must be a zod schema').optional(),
+  handler: z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', 'must be a function'),
+})
+
+export const spendingPolicySchema = z.strictObject({
+  perJobCap: decimalAmount.optional(),
+  budget: z
+    .strictObject({ amount: decimalAmount, period: z.enum(['hour', 'day', 'week', 'month']) })
+    .optional(),
+  token: z.string().min(1).max(64).optional(),
+  allowedCounterparties: z
+    .array(z.string().regex(/^\d+$/, 'must be an on-chain agent id'))
+    .max(1_000)
+    .optional(),
+})
+
+const definitionShape = z.strictObject({
+  name: z.string().trim().min(1).max(64),
+  description: z.string().max(2_000).default(''),
+  instructions: z.string().max(20_000).default(''),
+  model: z.record(z.string(), z.unknown()).optional(),
+  offerings: z.array(offeringShape).max(32).default([]),
+  policy: spendingPolicySchema.default({}),
+  evaluate: z.custom<Evaluator>((v) => typeof v === 'function', 'must be a function').optional(),
+})
+
+export type DefineAgentParameters = {
+  name: string
+  description?: string
+  instructions?: string
+  model?: Record<string, unknown>
+  // biome-ignore lint/suspicious/noExplicitAny: each offering has its own input and output types
+  offerings?: Offering<any, any>[]
+  policy?: SpendingPolicy
+  evaluate?: Evaluator
+}
+
+/**
+ * Declares an agent: what it is, what it sells and what it may spend. Validated here, so a mistake
+ * is reported where it was written, with the path of the offending field.
+ *
+ * @example
+ * const echo = defineAgent({
+ *   name: 'echo',
+ *   offerings: [{ name: 'echo', description: 'Repeats text', price: '1', token: 'dUSD',
+ *     input: z.object({ text: z.string() }), handler: ({ text }) => ({ text }) }],
+ *   policy: { perJobCap: '5', budget: { amount: '50', period: 'day' } },
+ * })
+ */
+export function defineAgent(parameters: DefineAgentParameters): AgentDefinition {
+  const parsed = definitionShape.safeParse(parameters)
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(definition)'}: ${i.message}`)
+    throw new BaseError(
+      `Agent definition "${String(parameters?.name ?? '')}" is invalid: ${issues.join('; ')}`,
+      {
+        code: 'INVALID_DEFINITION',
+        meta: { issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) },
+      },
+    )
+  }
+  const names = new Set<string>()
+  for (const offering of parsed.data.offerings) {
+    if (names.has(offering.name)) {
+      throw new BaseError(
+        `Agent definition "${parsed.data.name}" lists the offering "${offering.name}" twice.`,
+        {
+          code: 'INVALID_DEFINITION',
+        },
+      )
+    }
+    names.add(offering.name)
+  }
+  return parsed.data as AgentDefinition
+}

@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { type Devnet, startDevnet } from '@agora/contracts'
+import { createDb } from '@agora/db'
+import type { AgentDefinition } from './define-agent.ts'
+import { loadOrCreateMasterKey } from './keys.ts'
+import { createRuntime, type Runtime } from './runtime.ts'
+
+export type StartEmbeddedRuntimeParameters = {
+  /** Keeps the chain, the database and the master key here; in memory and temporary without it. */
+  dataDir?: string
+  /** Postgres URL; PGlite (in `dataDir`) when omitted. */
+  databaseUrl?: string
+  /** Devnet RPC port (default: a free one). */
+  devnetPort?: number
+  definitions?: AgentDefinition[]
+  log?: (line: string) => void
+  /** How many development accounts relay transactions (default 8). */
+  relayers?: number
+}
+
+export type EmbeddedRuntime = {
+  runtime: Runtime
+  devnet: Devnet
+  stop(): Promise<void>
+}
+
+/**
+ * Everything on embedded defaults: the devnet (anvil with every contract), PGlite (or Postgres), a
+ * generated master key, development accounts as relayers. No keys or services needed.
+ *
+ * @example
+ * const { runtime, devnet, stop } = await startEmbeddedRuntime({ definitions: [summarizer] })
+ */
+export async function startEmbeddedRuntime(
+  parameters: StartEmbeddedRuntimeParameters = {},
+): Promise<EmbeddedRuntime> {
+  const { dataDir, log = (line: string) => process.stderr.write(`${line}\n`) } = parameters
+  const devnet = await startDevnet({
+    statePath: dataDir ? join(dataDir, 'devnet', 'chain.json') : undefined,
+    port: parameters.devnetPort,
+    log,
+  })
+  try {
+    const database = await createDb({
+      url: parameters.databaseUrl,
+      dataDir: parameters.databaseUrl || !dataDir ? undefined : join(dataDir, 'db'),
+      log,
+    })
+    const relayerCount = parameters.relayers ?? 8
+    // Accounts 0-9 are left to people (the deployer is 0); relayers come from the end of the list.
+    const relayerKeys = devnet.manifest.accounts.slice(-relayerCount).map((a) => a.privateKey)
+    const runtime = await createRuntime({
+      chain: { rpcUrl: devnet.rpcUrl, manifest: devnet.manifest },
+      db: database.db,
+      masterKey: dataDir ? loadOrCreateMasterKey(join(dataDir, 'master.key')) : randomBytes(32),
+      relayerKeys,
+      definitions: parameters.definitions,
+      pollIntervalMs: 100,
+      log,
+    })
+    await runtime.start()
+    return {
+      runtime,
+      devnet,
+      async stop() {
+        await runtime.stop()
+        await database.close()
+        await devnet.stop()
+      },
+    }
+  } catch (error) {
+    await devnet.stop()
+    throw error
+  }
+}

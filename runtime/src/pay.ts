@@ -1,0 +1,171 @@
+import { agentEconomyAbi, agentIdentityRegistryAbi } from '@agora/contracts'
+import {
+  type Agent,
+  getAgentByChainId,
+  getPayment,
+  insertPayment,
+  transaction,
+  updatePayment,
+} from '@agora/db'
+import { type Address, encodeFunctionData, erc20Abi, keccak256, maxUint256, toHex, zeroAddress } from 'viem'
+import type { RuntimeContext } from './context.ts'
+import { BaseError, wrapChainError } from './errors.ts'
+import type { PolicyGuard } from './policy.ts'
+import { safeCallKind } from './safe-call-kind.ts'
+import type { Token } from './tokens.ts'
+import type { IntentKind } from './transactions.ts'
+
+export type PayParameters = {
+  /** The payee: an on-chain agent id. */
+  to: string | bigint
+  /** Amount in token units, e.g. `'2.5'`. */
+  amount: string
+  /** Token symbol or address (default `'dUSD'`). */
+  token?: string
+  /** A note for the payee; its hash goes on-chain. */
+  memo?: string
+  /** Retrying with the same key never pays twice (default: a fresh key, i.e. a new payment). */
+  idempotencyKey?: string
+}
+
+/** Makes sure the economy may pull `amount` of `token` from the agent's Safe (one max approval per token). */
+export async function ensureAllowance(ctx: RuntimeContext, agent: Agent, token: Token, amount: bigint) {
+  if (token.address === zeroAddress) return
+  const safe = agent.safeAddress as Address
+  const allowance = await ctx.publicClient.readContract({
+    address: token.address,
+    abi: erc20Abi,
+    functionName: 'allowance',
+    args: [safe, ctx.contracts.economy],
+  })
+  if (allowance >= amount) return
+  await ctx.tx.execute({
+    idempotencyKey: `approve:${agent.id}:${token.address.toLowerCase()}:${allowance}`,
+    kind: 'approve',
+    agentId: agent.id,
+    payload: {
+      safe,
+      to: token.address,
+      data: encodeFunctionData({
+        abi: erc20Abi,
+        functionName: 'approve',
+        args: [ctx.contracts.economy, maxUint256],
+      }),
+      value: '0',
+    },
+  })
+}
+
+/** The agent must be launched and active to move money. */
+export function requireActive(
+  agent: Agent,
+): asserts agent is Agent & { safeAddress: string; chainAgentId: string } {
+  if (agent.status !== 'active' || !agent.safeAddress || !agent.chainAgentId) {
+    throw new BaseError(`Agent "${agent.name}" is ${agent.status}; only active agents can move money.`, {
+      code: 'CONFLICT',
+    })
+  }
+}
+
+/**
+ * Pays another agent directly from this agent's Safe, through the economy contract. Checked against
+ * the spending policy before anything is signed; recorded as a payment and an intent in one database
+ * transaction; idempotent by key.
+ */
+export async function pay(
+  ctx: RuntimeContext,
+  guard: PolicyGuard,
+  agentId: string,
+  parameters: PayParameters,
+) {
+  const agent = await ctx.requireAgent(agentId)
+  requireActive(agent)
+  const token = await ctx.tokens.resolve(parameters.token ?? 'dUSD')
+  const amount = ctx.tokens.parse(parameters.amount, token)
+  const to = String(parameters.to)
+  if (!/^\d+$/.test(to)) throw new BaseError(`"${to}" is not an agent id.`, { code: 'INVALID_ARGUMENT' })
+  if (to === agent.chainAgentId)
+    throw new BaseError('An agent cannot pay itself.', { code: 'INVALID_ARGUMENT' })
+  const toAddress = await ctx.publicClient
+    .readContract({
+      address: ctx.contracts.identityRegistry,
+      abi: agentIdentityRegistryAbi,
+      functionName: 'paymentAddress',
+      args: [BigInt(to)],
+    })
+    .catch((error: unknown) => {
+      throw wrapChainError(error, `Looking up agent ${to}`)
+    })
+  const key = `pay:${agent.id}:${parameters.idempotencyKey ?? crypto.randomUUID()}`
+  const memoHash = keccak256(toHex(parameters.memo ?? ''))
+  // Approval first: a recorded payment must be sendable as it stands, also by a restarted process.
+  await ensureAllowance(ctx, agent, token, amount)
+  const payment = await guard.spend(agent, { amount, token, counterparty: to, action: 'pay' }, () =>
+    transaction(ctx.db, async (tx) => {
+      const { payment } = await insertPayment(tx, {
+        idempotencyKey: key,
+        fromAgentId: agent.id,
+        fromAddress: agent.safeAddress,
+        toChainAgentId: to,
+        toAddress,
+        token: token.address,
+        amount: amount.toString(),
+        memo: parameters.memo ?? null,
+      })
+      await ctx.tx.record(tx, {
+        idempotencyKey: key,
+        kind: 'pay',
+        agentId: agent.id,
+        payload: {
+          safe: agent.safeAddress,
+          to: ctx.contracts.economy,
+          data: encodeFunctionData({
+            abi: agentEconomyAbi,
+            functionName: 'pay',
+            args: [BigInt(to), token.address, amount, memoHash],
+          }),
+          value: token.address === zeroAddress ? amount.toString() : '0',
+          paymentId: payment.id,
+        },
+      })
+      return payment
+    }),
+  )
+  if (payment.status === 'confirmed') return payment
+  await ctx.tx.execute({ idempotencyKey: key, kind: 'pay', agentId: agent.id, payload: {} })
+  return (await getPayment(ctx.db, payment.id))!
+}
+
+export function payKind(ctx: RuntimeContext): IntentKind {
+  return safeCallKind(ctx, {
+    async onSettled(intent, receipt) {
+      const paymentId = String(intent.payload.paymentId)
+      const payment = await updatePayment(ctx.db, paymentId, {
+        status: 'confirmed',
+        txHash: receipt.transactionHash,
+      })
+      const payee = payment.toChainAgentId
+        ? await getAgentByChainId(ctx.db, payment.toChainAgentId)
+        : undefined
+      const data = {
+        paymentId,
+        from: payment.fromAgentId,
+        to: payment.toChainAgentId,
+        token: payment.token,
+        amount: payment.amount,
+        memo: payment.memo,
+        txHash: receipt.transactionHash,
+      }
+      await ctx.record(intent.agentId, 'payment', { direction: 'out', ...data })
+      if (payee) await ctx.record(payee.id, 'payment', { direction: 'in', ...data })
+      return { paymentId }
+    },
+    async onFailed(intent, error) {
+      await updatePayment(ctx.db, String(intent.payload.paymentId), { status: 'failed' })
+      await ctx.record(intent.agentId, 'payment', {
+        paymentId: intent.payload.paymentId,
+        failed: error.shortMessage,
+      })
+    },
+  })
+}

@@ -1,0 +1,250 @@
+import { type AgoraContracts, agentEconomyAbi, type SafeAddresses } from '@agora/contracts'
+import { type Db, listAgents, listJobs, listPayments, searchOfferings } from '@agora/db'
+import {
+  type Address,
+  createPublicClient,
+  erc20Abi,
+  type Hex,
+  http,
+  type PublicClient,
+  zeroAddress,
+} from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { createContext, type RuntimeContext } from './context.ts'
+import type { AgentDefinition } from './define-agent.ts'
+import { BaseError } from './errors.ts'
+import { createIndexer, type Indexer } from './indexer.ts'
+import { createIndexerStore } from './indexer-store.ts'
+import { createJobEngine, type HireParameters } from './jobs.ts'
+import { createKeyVault, parseMasterKey } from './keys.ts'
+import { type LaunchParameters, launchAgent, launchKind } from './launch.ts'
+import { type PayParameters, pay, payKind } from './pay.ts'
+import { createPolicyGuard } from './policy.ts'
+import { createSafeSigner } from './safe.ts'
+import { safeCallKind } from './safe-call-kind.ts'
+import { createTokenRegistry, type Token } from './tokens.ts'
+import { createTransactionManager } from './transactions.ts'
+
+/** Where the runtime's contracts are: the devnet manifest has this shape, and so does a production one. */
+export type DeploymentManifest = {
+  chainId: number
+  deploymentBlock: number
+  contracts: AgoraContracts
+  safe: SafeAddresses
+  economy: { feeBps: number; submissionGraceSeconds: number }
+}
+
+export type CreateRuntimeParameters = {
+  chain: { rpcUrl: string; manifest: DeploymentManifest }
+  db: Db
+  /** 32-byte key that seals agent keys at rest (64 hex characters, or bytes). */
+  masterKey: string | Uint8Array
+  /** Private keys of the accounts that send transactions and pay their gas (relayers). */
+  relayerKeys: readonly Hex[]
+  /** Agents defined in code; their offering handlers and evaluators run in this process. */
+  definitions?: AgentDefinition[]
+  /** Blocks the indexer waits before acting on an event (default 0: the devnet mines instantly). */
+  confirmations?: number
+  /** How often the indexer polls, in milliseconds (default 250). */
+  pollIntervalMs?: number
+  log?: (line: string) => void
+}
+
+/**
+ * The engine: launches agents with identities and Safes, moves their money through the economy, and
+ * runs the job cycle for the agents it hosts. Call `start()` to finish what a previous process left
+ * (intents, missed events) and to follow the chain; `stop()` to end.
+ *
+ * @example
+ * const runtime = await createRuntime({ chain: { rpcUrl, manifest }, db, masterKey, relayerKeys })
+ * await runtime.start()
+ * const alice = await runtime.launch(aliceDefinition, { owner })
+ * await alice.pay({ to: bob.chainAgentId, amount: '2.5' })
+ */
+export async function createRuntime(parameters: CreateRuntimeParameters) {
+  const { manifest, rpcUrl } = parameters.chain
+  const log = parameters.log ?? ((line: string) => process.stderr.write(`${line}\n`))
+  const publicClient = createPublicClient({ transport: http(rpcUrl, { retryCount: 0 }) }) as PublicClient
+  const chainId = await publicClient.getChainId().catch((cause: unknown) => {
+    throw new BaseError(`The chain at ${rpcUrl} does not answer.`, { code: 'CHAIN_UNAVAILABLE', cause })
+  })
+  if (chainId !== manifest.chainId) {
+    throw new BaseError(
+      `The RPC at ${rpcUrl} serves chain ${chainId}, but the manifest is for chain ${manifest.chainId}.`,
+      {
+        code: 'INVALID_CONFIG',
+      },
+    )
+  }
+  const masterKey =
+    typeof parameters.masterKey === 'string' ? parseMasterKey(parameters.masterKey) : parameters.masterKey
+  const relayers = parameters.relayerKeys.map((key) => privateKeyToAccount(key))
+  const known: Token[] = [{ symbol: 'ETH', address: zeroAddress, decimals: 18 }]
+  if (manifest.contracts.devUSD)
+    known.push({ symbol: 'dUSD', address: manifest.contracts.devUSD, decimals: 6 })
+
+  const tx = createTransactionManager({ publicClient, db: parameters.db, relayers, log })
+  const ctx: RuntimeContext = createContext({
+    db: parameters.db,
+    publicClient,
+    chainId,
+    contracts: manifest.contracts,
+    submissionGraceSeconds: manifest.economy.submissionGraceSeconds,
+    tokens: createTokenRegistry(publicClient, known),
+    vault: createKeyVault(masterKey),
+    tx,
+    safes: createSafeSigner(publicClient, chainId),
+    definitions: new Map((parameters.definitions ?? []).map((d) => [d.name, d])),
+    log,
+  })
+  const guard = createPolicyGuard(ctx)
+  const jobs = createJobEngine(ctx, guard)
+  tx.registerKind('launch', launchKind(ctx))
+  tx.registerKind('approve', safeCallKind(ctx))
+  tx.registerKind('withdraw', safeCallKind(ctx))
+  tx.registerKind('pay', payKind(ctx))
+  for (const kind of ['createJob', 'submitJob', 'declineJob', 'completeJob', 'rejectJob'] as const) {
+    tx.registerKind(kind, jobs.kind())
+  }
+  tx.registerKind('refundExpired', jobs.refundKind())
+
+  const indexer: Indexer = createIndexer({
+    publicClient,
+    store: createIndexerStore(parameters.db),
+    addresses: [manifest.contracts.economy],
+    fromBlock: BigInt(manifest.deploymentBlock),
+    confirmations: parameters.confirmations ?? 0,
+    pollIntervalMs: parameters.pollIntervalMs ?? 250,
+    log,
+    async onEvents(events) {
+      for (const event of events) await jobs.applyEvent(event as never)
+    },
+    async onReorg() {
+      log('runtime: chain reorganised; job states are replayed from the common ancestor')
+    },
+  })
+  let sweep: ReturnType<typeof setInterval> | undefined
+
+  function agentHandle(id: string) {
+    return {
+      id,
+      info: () => ctx.requireAgent(id),
+      pay: (p: PayParameters) => pay(ctx, guard, id, p),
+      hire: (p: HireParameters) => jobs.hire(id, p),
+      payments: () => listPayments(parameters.db, { agentId: id }),
+      jobs: () => listJobs(parameters.db, { agentId: id }),
+      /** ETH and dUSD (or the given tokens) held by the agent's Safe, in base units. */
+      async balances(tokens: string[] = known.map((t) => t.symbol)) {
+        const agent = await ctx.requireAgent(id)
+        if (!agent.safeAddress) return {}
+        const safe = agent.safeAddress as Address
+        const entries = await Promise.all(
+          tokens.map(async (symbol) => {
+            const token = await ctx.tokens.resolve(symbol)
+            const amount =
+              token.address === zeroAddress
+                ? await publicClient.getBalance({ address: safe })
+                : await publicClient.readContract({
+                    address: token.address,
+                    abi: erc20Abi,
+                    functionName: 'balanceOf',
+                    args: [safe],
+                  })
+            return [token.symbol, amount] as const
+          }),
+        )
+        return Object.fromEntries(entries) as Record<string, bigint>
+      },
+    }
+  }
+
+  return {
+    context: ctx,
+    publicClient,
+    manifest,
+    /** Finishes the last run's intents, catches up with the chain, then follows it. */
+    async start() {
+      const { recovered } = await tx.recover()
+      if (recovered > 0) log(`runtime: finished ${recovered} intent(s) from the previous run`)
+      await indexer.step()
+      indexer.start()
+      const refund = async () => {
+        const block = await publicClient.getBlock().catch(() => undefined)
+        if (block) await jobs.refundExpired(Number(block.timestamp))
+      }
+      await refund()
+      sweep = setInterval(() => void refund().catch(() => {}), 5_000)
+      // Work a previous process accepted but did not finish: serve funded jobs, evaluate submitted ones.
+      for (const job of await listJobs(parameters.db, { status: 'funded' })) void jobs.serve(job.jobId)
+      for (const job of await listJobs(parameters.db, { status: 'submitted' })) void jobs.evaluate(job.jobId)
+    },
+    async stop() {
+      if (sweep) clearInterval(sweep)
+      await indexer.stop()
+    },
+    /** Makes a definition's handlers available (for agents launched by an earlier process). */
+    register(definition: AgentDefinition) {
+      ctx.definitions.set(definition.name, definition)
+    },
+    async launch(definition: AgentDefinition, options: LaunchParameters) {
+      const agent = await launchAgent(ctx, definition, options)
+      return agentHandle(agent.id)
+    },
+    agent(id: string) {
+      return agentHandle(id)
+    },
+    async agents(owner?: string) {
+      return listAgents(parameters.db, owner ? { owner } : {})
+    },
+    job: jobs.handle,
+    /** Offerings by text, capability and price, with each provider's on-chain reputation. */
+    async searchMarket(
+      query: {
+        text?: string
+        capability?: string
+        maxPrice?: string
+        token?: string
+        minRating?: number
+      } = {},
+    ) {
+      const token = query.token ? await ctx.tokens.resolve(query.token) : undefined
+      const matches = await searchOfferings(parameters.db, {
+        text: query.text,
+        capability: query.capability,
+        token: token?.address,
+        maxPrice: query.maxPrice && token ? ctx.tokens.parse(query.maxPrice, token).toString() : undefined,
+      })
+      const withReputation = await Promise.all(
+        matches.map(async (match) => ({
+          ...match,
+          reputation: match.agent.chainAgentId ? await reputation(match.agent.chainAgentId) : null,
+        })),
+      )
+      return withReputation.filter(
+        (m) => query.minRating === undefined || (m.reputation?.averageRating ?? 0) >= query.minRating,
+      )
+    },
+    reputation,
+    indexer,
+  }
+
+  /** An agent's on-chain reputation: settled job counts and the average rating (0-100). */
+  async function reputation(chainAgentId: string) {
+    const [completed, rejected, expired, declined, averageTimes100] = await publicClient.readContract({
+      address: manifest.contracts.economy,
+      abi: agentEconomyAbi,
+      functionName: 'reputationOf',
+      args: [BigInt(chainAgentId)],
+    })
+    return {
+      completed: Number(completed),
+      rejected: Number(rejected),
+      expired: Number(expired),
+      declined: Number(declined),
+      averageRating: Number(averageTimes100) / 100,
+    }
+  }
+}
+
+export type Runtime = Awaited<ReturnType<typeof createRuntime>>
+export type AgentHandle = ReturnType<Runtime['agent']>

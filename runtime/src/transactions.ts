@@ -1,0 +1,336 @@
+import {
+  type Db,
+  type Intent,
+  type IntentKind as IntentKindName,
+  listUnfinishedIntents,
+  markIntentConfirmed,
+  markIntentFailed,
+  markIntentSent,
+  recordIntent,
+} from '@agora/db'
+import {
+  type Address,
+  type Hex,
+  keccak256,
+  type LocalAccount,
+  type PublicClient,
+  type TransactionReceipt,
+} from 'viem'
+import { BaseError, isTransientChainError, wrapChainError } from './errors.ts'
+import { createKeyedMutex, createMutex, type Mutex } from './mutex.ts'
+
+/** A call to send: built from an intent's payload when it is (re)sent. */
+export type Call = {
+  to: Address
+  data: Hex
+  value?: bigint
+  /** The sequence this call belongs to (e.g. a Safe's nonce); it is committed only once the call is sent. */
+  commit?: () => void
+  /** Undoes whatever `build` reserved when the call is not sent or fails on-chain. */
+  rollback?: () => void
+}
+
+/** How one kind of intent becomes a call, and what happens once it lands. */
+export type IntentKind = {
+  /** The lane serialises intents that must land in order (e.g. one Safe's transactions). */
+  lane(payload: Record<string, unknown>): string
+  build(intent: Intent): Promise<Call>
+  /** Runs after the receipt, also when recovery finds it; must be idempotent. */
+  onSettled?(intent: Intent, receipt: TransactionReceipt): Promise<Record<string, unknown> | undefined>
+  onFailed?(intent: Intent, error: BaseError): Promise<void>
+}
+
+export type TransactionManagerParameters = {
+  publicClient: PublicClient
+  /** The outbox: intents are rows in this database. */
+  db: Db
+  /** Accounts that send and pay gas for every transaction (relayers); one nonce sequence each. */
+  relayers: readonly LocalAccount[]
+  log?: (line: string) => void
+  /** Receipt polling: first delay and cap, in milliseconds. */
+  pollMs?: { first: number; max: number }
+}
+
+/** What identifies an intent: recorded once under its key, in the caller's database transaction if it likes. */
+export type IntentInput = {
+  idempotencyKey: string
+  kind: IntentKindName
+  agentId: string | null
+  payload: Record<string, unknown>
+}
+
+export type TransactionManager = {
+  registerKind(kind: IntentKindName, definition: IntentKind): void
+  /** Records the intent (idempotently) in `db`, which may be a transaction the caller holds open. */
+  record(db: Db, input: IntentInput): Promise<{ intent: Intent; created: boolean }>
+  /**
+   * Records the intent under `idempotencyKey` (or finds it), sends it unless it already went out, and
+   * resolves with the receipt. The same key never sends twice.
+   */
+  execute(input: IntentInput): Promise<{ intent: Intent; receipt: TransactionReceipt }>
+  /** Finishes every intent a previous process left unfinished: rebroadcasts, waits, or sends. */
+  recover(): Promise<{ recovered: number }>
+  relayerFor(lane: string): LocalAccount
+}
+
+/**
+ * Sends the runtime's transactions. Every money movement is an intent in the outbox with an
+ * idempotency key before it is signed; the signed bytes are stored before they are broadcast, so a
+ * crash at any point is finished on restart by rebroadcasting the very same transaction (never a
+ * second one). Nonces are kept per relayer in memory and assigned under a lock.
+ */
+export function createTransactionManager(parameters: TransactionManagerParameters): TransactionManager {
+  const { publicClient, db, relayers, log = () => {} } = parameters
+  const poll = parameters.pollMs ?? { first: 5, max: 500 }
+  if (relayers.length === 0)
+    throw new BaseError('At least one relayer account is needed.', { code: 'INVALID_CONFIG' })
+  const kinds = new Map<string, IntentKind>()
+  const relayerLocks = new Map<Address, Mutex>(relayers.map((r) => [r.address, createMutex()]))
+  const laneLocks = createKeyedMutex()
+  const nonces = new Map<Address, number>()
+  const inFlight = new Map<string, Promise<{ intent: Intent; receipt: TransactionReceipt }>>()
+  const store = {
+    markSent: (id: number, sent: { txHash: string; nonce: number; rawTx: string }) =>
+      markIntentSent(db, id, sent),
+    markConfirmed: (id: number, result: Record<string, unknown>) => markIntentConfirmed(db, id, { result }),
+    markFailed: (id: number, error: string) => markIntentFailed(db, id, { error }),
+  }
+  const record = (into: Db, input: IntentInput) =>
+    recordIntent(into, {
+      ...input,
+      signer: relayerFor(laneOf(input.kind, input.payload)).address,
+    })
+  let chainId: number | undefined
+  let fees: { at: number; value: Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> } | undefined
+
+  const kindOf = (intent: { kind: string }) => {
+    const kind = kinds.get(intent.kind as IntentKindName)
+    if (!kind) throw new BaseError(`No handler for intents of kind "${intent.kind}".`, { code: 'INTERNAL' })
+    return kind
+  }
+  const laneOf = (kind: string, payload: Record<string, unknown>) => kindOf({ kind }).lane(payload)
+  const relayerFor = (lane: string) => {
+    let h = 0
+    for (let i = 0; i < lane.length; i++) h = (h * 31 + lane.charCodeAt(i)) >>> 0
+    return relayers[h % relayers.length]!
+  }
+  const feesPerGas = () => {
+    const now = Date.now()
+    if (!fees || now - fees.at > 2_000) {
+      const value = publicClient.estimateFeesPerGas()
+      fees = { at: now, value }
+      value.catch(() => {
+        fees = undefined
+      })
+    }
+    return fees.value
+  }
+  const nextNonce = async (relayer: Address) => {
+    let nonce = nonces.get(relayer)
+    if (nonce === undefined) {
+      nonce = await publicClient.getTransactionCount({ address: relayer, blockTag: 'pending' })
+      nonces.set(relayer, nonce)
+    }
+    return nonce
+  }
+
+  async function withRetries<T>(what: string, run: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run()
+      } catch (error) {
+        if (attempt >= 5 || !isTransientChainError(error)) throw error
+        const delay = 100 * 2 ** attempt
+        log(`${what}: transient RPC error, retrying in ${delay} ms (${attempt}/5)`)
+        await new Promise((r) => setTimeout(r, delay))
+      }
+    }
+  }
+
+  async function waitForReceipt(hash: Hex): Promise<TransactionReceipt> {
+    let delay = poll.first
+    for (;;) {
+      const receipt = await withRetries('receipt', () =>
+        publicClient.getTransactionReceipt({ hash }).catch((error: unknown) => {
+          if (error instanceof Error && error.name === 'TransactionReceiptNotFoundError') return undefined
+          throw error
+        }),
+      )
+      if (receipt) return receipt
+      await new Promise((r) => setTimeout(r, delay))
+      delay = Math.min(delay * 2, poll.max)
+    }
+  }
+
+  async function settle(intent: Intent, receipt: TransactionReceipt) {
+    const kind = kindOf(intent)
+    if (receipt.status !== 'success') {
+      const error = new BaseError(`The ${intent.kind} transaction ${receipt.transactionHash} reverted.`, {
+        code: 'TRANSACTION_FAILED',
+      })
+      await store.markFailed(intent.id, error.shortMessage)
+      await kind.onFailed?.(intent, error)
+      throw error
+    }
+    const result = {
+      txHash: receipt.transactionHash,
+      blockNumber: Number(receipt.blockNumber),
+      gasUsed: Number(receipt.gasUsed),
+      ...(await kind.onSettled?.(intent, receipt)),
+    }
+    await store.markConfirmed(intent.id, result)
+    return { intent: { ...intent, status: 'confirmed' as const, result }, receipt }
+  }
+
+  /** Builds, simulates, signs, records and broadcasts one intent, holding its lane. */
+  async function send(intent: Intent) {
+    const kind = kindOf(intent)
+    const lane = kind.lane(intent.payload)
+    const relayer = relayerFor(lane)
+    return laneLocks.run(lane, async () => {
+      const call = await kind.build(intent)
+      let gas: bigint
+      try {
+        gas = await withRetries(intent.kind, () =>
+          publicClient.estimateGas({
+            account: relayer.address,
+            to: call.to,
+            data: call.data,
+            value: call.value,
+          }),
+        )
+      } catch (error) {
+        call.rollback?.()
+        const wrapped = wrapChainError(error, intent.kind)
+        if (wrapped.code !== 'CHAIN_UNAVAILABLE') {
+          await store.markFailed(intent.id, wrapped.shortMessage)
+          await kind.onFailed?.(intent, wrapped)
+        }
+        throw wrapped
+      }
+      chainId ??= await publicClient.getChainId()
+      const { maxFeePerGas, maxPriorityFeePerGas } = await withRetries('fees', feesPerGas)
+      const hash = await relayerLocks.get(relayer.address)!.run(async () => {
+        const nonce = await nextNonce(relayer.address)
+        const rawTx = await relayer.signTransaction({
+          chainId: chainId!,
+          type: 'eip1559',
+          nonce,
+          to: call.to,
+          data: call.data,
+          value: call.value ?? 0n,
+          gas: (gas * 6n) / 5n + 10_000n,
+          maxFeePerGas,
+          maxPriorityFeePerGas,
+        })
+        const txHash = keccak256(rawTx)
+        // The signed bytes are in the outbox before they leave: a crash from here on rebroadcasts them.
+        await store.markSent(intent.id, { nonce, txHash, rawTx })
+        nonces.set(relayer.address, nonce + 1)
+        call.commit?.()
+        await broadcast(rawTx, txHash, relayer.address)
+        return txHash
+      })
+      const receipt = await waitForReceipt(hash)
+      if (receipt.status !== 'success') call.rollback?.()
+      return settle({ ...intent, status: 'sent', txHash: hash }, receipt)
+    })
+  }
+
+  async function broadcast(rawTx: Hex, txHash: Hex, relayer: Address) {
+    try {
+      await withRetries('broadcast', () => publicClient.sendRawTransaction({ serializedTransaction: rawTx }))
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error)
+      if (/already known|already imported|nonce too low/i.test(text)) {
+        // Either this very transaction is already in (fine), or the nonce went to another one.
+        const landed = await publicClient.getTransactionReceipt({ hash: txHash }).catch(() => undefined)
+        if (landed) return
+        nonces.delete(relayer)
+      }
+      throw wrapChainError(error, 'broadcasting a transaction')
+    }
+  }
+
+  return {
+    registerKind(kind, definition) {
+      kinds.set(kind, definition)
+    },
+    record,
+    relayerFor,
+    execute(input) {
+      const existing = inFlight.get(input.idempotencyKey)
+      if (existing) return existing
+      const run = (async () => {
+        const { intent } = await record(db, input)
+        if (intent.status === 'confirmed') {
+          const receipt = await publicClient.getTransactionReceipt({ hash: intent.txHash as Hex })
+          return { intent, receipt }
+        }
+        if (intent.status === 'failed') {
+          throw new BaseError(`This ${intent.kind} already failed: ${intent.lastError}`, { code: 'CONFLICT' })
+        }
+        if (intent.status === 'sent') {
+          const receipt = await resumeSent(intent)
+          return receipt ? settle(intent, receipt) : send(intent)
+        }
+        return send(intent)
+      })()
+      inFlight.set(input.idempotencyKey, run)
+      run.then(
+        () => inFlight.delete(input.idempotencyKey),
+        () => inFlight.delete(input.idempotencyKey),
+      )
+      return run
+    },
+    async recover() {
+      const unfinished = await listUnfinishedIntents(db)
+      if (unfinished.length > 0)
+        log(`transactions: finishing ${unfinished.length} intent(s) left by the last run`)
+      // Sent ones first, in nonce order, so that pending ones get fresh nonces after them.
+      const sent = unfinished
+        .filter((i) => i.status === 'sent')
+        .sort((a, b) => (a.nonce ?? 0) - (b.nonce ?? 0))
+      for (const intent of sent) {
+        try {
+          const receipt = await resumeSent(intent)
+          if (receipt) await settle(intent, receipt)
+          else await send(intent)
+        } catch (error) {
+          log(
+            `transactions: ${intent.kind} ${intent.idempotencyKey} did not complete: ${(error as Error).message}`,
+          )
+        }
+      }
+      nonces.clear()
+      for (const intent of unfinished.filter((i) => i.status === 'pending')) {
+        try {
+          await send(intent)
+        } catch (error) {
+          log(
+            `transactions: ${intent.kind} ${intent.idempotencyKey} did not complete: ${(error as Error).message}`,
+          )
+        }
+      }
+      return { recovered: unfinished.length }
+    },
+  }
+
+  /**
+   * A sent intent: its receipt if it landed, else the same bytes again. Undefined when its nonce went
+   * to another transaction, so these bytes can never land: the intent is then built afresh.
+   */
+  async function resumeSent(intent: Intent): Promise<TransactionReceipt | undefined> {
+    const hash = intent.txHash as Hex
+    const landed = await publicClient.getTransactionReceipt({ hash }).catch(() => undefined)
+    if (landed) return landed
+    try {
+      await broadcast(intent.rawTx as Hex, hash, intent.signer as Address)
+    } catch (error) {
+      if (error instanceof BaseError && /nonce too low/i.test(String((error.cause as Error)?.message)))
+        return undefined
+      throw error
+    }
+    return waitForReceipt(hash)
+  }
+}

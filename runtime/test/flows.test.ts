@@ -1,0 +1,215 @@
+import { agentIdentityRegistryAbi, type Devnet, erc6551RegistryAbi, safeAbi } from '@agora/contracts'
+import { getAddress, parseUnits, zeroHash } from 'viem'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { z } from 'zod'
+import { defineAgent } from '../src/define-agent.ts'
+import { PolicyError } from '../src/errors.ts'
+import type { AgentHandle, Runtime } from '../src/runtime.ts'
+import { adapters, devnetClients, openRuntime, withDevnet } from './harness.ts'
+
+let release: () => void = () => {}
+const held = new Promise<void>((resolve) => {
+  release = resolve
+})
+
+const upper = defineAgent({
+  name: 'upper',
+  description: 'Upper-cases text.',
+  offerings: [
+    {
+      name: 'upper',
+      description: 'Upper-cases text',
+      price: '1',
+      token: 'dUSD',
+      capabilities: ['text'],
+      input: z.object({ text: z.string().min(1) }),
+      output: z.object({ text: z.string() }),
+      handler: ({ text }) => ({ text: text.toUpperCase() }),
+    },
+    {
+      name: 'broken',
+      description: 'Always fails',
+      price: '1',
+      token: 'dUSD',
+      input: z.object({}),
+      handler: () => {
+        throw new Error('out of order')
+      },
+    },
+    {
+      name: 'slow',
+      description: 'Never finishes in time',
+      price: '1',
+      token: 'dUSD',
+      input: z.object({}),
+      handler: async () => {
+        await held
+        return { late: true }
+      },
+    },
+  ],
+})
+
+const buyer = defineAgent({
+  name: 'buyer',
+  description: 'Buys text work.',
+  policy: { perJobCap: '5', budget: { amount: '12', period: 'day' } },
+  evaluate: ({ deliverable }) =>
+    JSON.stringify(deliverable).includes('BAD')
+      ? { accept: false, reason: 'bad words' }
+      : { accept: true, rating: 80 },
+})
+
+const fee = (amount: bigint) => (amount * 100n) / 10_000n
+const dusd = (v: string) => parseUnits(v, 6)
+
+describe.each(adapters)('runtime flows on $name', (adapter) => {
+  let devnet: Devnet
+  let runtime: Runtime
+  let close: () => Promise<void>
+  let provider: AgentHandle
+  let client: AgentHandle
+  let providerId: string
+  let clientSafe: string
+  let providerSafe: string
+  const chain = () => devnetClients(devnet)
+
+  beforeAll(async () => {
+    if (adapter.skip) return
+    devnet = await withDevnet()
+    ;({ runtime, close } = await openRuntime(devnet, adapter, [upper, buyer]))
+    const owner = devnet.manifest.accounts[1]!.address
+    ;[provider, client] = await Promise.all([
+      runtime.launch(upper, { owner }),
+      runtime.launch(buyer, { owner }),
+    ])
+    const [p, c] = await Promise.all([provider.info(), client.info()])
+    providerId = p.chainAgentId!
+    providerSafe = p.safeAddress!
+    clientSafe = c.safeAddress!
+    await chain().fund(clientSafe, '100')
+  })
+  afterAll(async () => {
+    release()
+    await close?.()
+    await devnet?.stop()
+  })
+
+  test.skipIf(adapter.skip)('launch: identity, token-bound account and Safe, bound together', async () => {
+    const agent = await provider.info()
+    const { publicClient } = chain()
+    const { contracts } = devnet.manifest
+    expect(agent.status).toBe('active')
+    const owners = await publicClient.readContract({
+      address: agent.safeAddress as never,
+      abi: safeAbi,
+      functionName: 'getOwners',
+    })
+    expect(owners.map((o) => o.toLowerCase()).sort()).toEqual(
+      [agent.signerAddress, devnet.manifest.accounts[1]!.address.toLowerCase()].sort(),
+    )
+    const paymentAddress = await publicClient.readContract({
+      address: contracts.identityRegistry,
+      abi: agentIdentityRegistryAbi,
+      functionName: 'paymentAddress',
+      args: [BigInt(providerId)],
+    })
+    expect(paymentAddress).toBe(getAddress(agent.safeAddress!))
+    const account = await publicClient.readContract({
+      address: contracts.erc6551Registry,
+      abi: erc6551RegistryAbi,
+      functionName: 'account',
+      args: [
+        contracts.agentAccount,
+        zeroHash,
+        BigInt(devnet.manifest.chainId),
+        contracts.identityRegistry,
+        BigInt(providerId),
+      ],
+    })
+    expect(account).toBe(getAddress(agent.accountAddress!))
+    expect(await publicClient.getCode({ address: account })).not.toBe('0x')
+  })
+
+  test.skipIf(adapter.skip)('pay: exact amounts, idempotent by key', async () => {
+    const before = await Promise.all([chain().dUSD(clientSafe), chain().dUSD(providerSafe)])
+    const payment = await client.pay({
+      to: providerId,
+      amount: '1.25',
+      memo: 'thanks',
+      idempotencyKey: 'tip-1',
+    })
+    expect(payment.status).toBe('confirmed')
+    const again = await client.pay({
+      to: providerId,
+      amount: '1.25',
+      memo: 'thanks',
+      idempotencyKey: 'tip-1',
+    })
+    expect(again.id).toBe(payment.id)
+    const after = await Promise.all([chain().dUSD(clientSafe), chain().dUSD(providerSafe)])
+    expect(before[0] - after[0]).toBe(dusd('1.25'))
+    expect(after[1] - before[1]).toBe(dusd('1.25'))
+  })
+
+  test.skipIf(adapter.skip)('hire, deliver, complete: provider paid minus fee, rated', async () => {
+    const before = await chain().dUSD(providerSafe)
+    const job = await client.hire({
+      provider: providerId,
+      offering: 'upper',
+      input: { text: 'hello' },
+      maxPrice: '1',
+    })
+    const done = await job.done()
+    expect(done.status).toBe('completed')
+    expect(done.deliverable).toEqual({ text: 'HELLO' })
+    expect(done.rating).toBe(80)
+    expect((await chain().dUSD(providerSafe)) - before).toBe(dusd('1') - fee(dusd('1')))
+    expect(await runtime.reputation(providerId)).toMatchObject({ completed: 1, averageRating: 80 })
+  })
+
+  test.skipIf(adapter.skip)('reject: the evaluator refuses, the client is refunded', async () => {
+    const before = await chain().dUSD(clientSafe)
+    const job = await client.hire({ provider: providerId, offering: 'upper', input: { text: 'bad' } })
+    expect((await job.done()).status).toBe('rejected')
+    expect(await chain().dUSD(clientSafe)).toBe(before)
+    expect(await runtime.reputation(providerId)).toMatchObject({ completed: 1, rejected: 1 })
+  })
+
+  test.skipIf(adapter.skip)('decline: a failing handler declines, the client is refunded', async () => {
+    const before = await chain().dUSD(clientSafe)
+    const job = await client.hire({ provider: providerId, offering: 'broken', input: {} })
+    expect((await job.done()).status).toBe('declined')
+    expect(await chain().dUSD(clientSafe)).toBe(before)
+    expect(await runtime.reputation(providerId)).toMatchObject({ declined: 1 })
+  })
+
+  test.skipIf(adapter.skip)('expiry: an undelivered job is refunded after its deadline', async () => {
+    const before = await chain().dUSD(clientSafe)
+    const job = await client.hire({ provider: providerId, offering: 'slow', input: {}, deadlineSeconds: 60 })
+    await expect.poll(async () => (await job.get())?.status).toBe('funded')
+    await chain().advance(120)
+    expect((await job.done(30_000)).status).toBe('expired')
+    expect(await chain().dUSD(clientSafe)).toBe(before)
+    expect(await runtime.reputation(providerId)).toMatchObject({ expired: 1 })
+  })
+
+  test.skipIf(adapter.skip)('policy: over the cap or the budget is refused before signing', async () => {
+    // Spent so far today: 1.25 paid + 1 for the completed job (refunded jobs do not count).
+    await client.pay({ to: providerId, amount: '5' })
+    const before = await chain().dUSD(clientSafe)
+    await expect(client.pay({ to: providerId, amount: '6' })).rejects.toThrow(PolicyError)
+    await expect(client.pay({ to: providerId, amount: '6' })).rejects.toThrow(/per-job cap/)
+    await expect(client.pay({ to: providerId, amount: '5' })).rejects.toThrow(
+      /budget of 12 per day \(7.25 spent\)/,
+    )
+    await expect(client.pay({ to: providerId, amount: '1', token: 'ETH' })).rejects.toThrow(
+      /limits are in dUSD/,
+    )
+    expect(await chain().dUSD(clientSafe)).toBe(before)
+    const refusals = (await runtime.context.db.query.activity.findMany()).filter(
+      (a) => a.kind === 'guardrail',
+    )
+    expect(refusals.length).toBe(4)
+  })
+})

@@ -242,11 +242,12 @@ export function createTransactionManager(parameters: TransactionManagerParameter
       await withRetries('broadcast', () => publicClient.sendRawTransaction({ serializedTransaction: rawTx }))
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error)
-      if (/already known|already imported|nonce too low/i.test(text)) {
-        // Either this very transaction is already in (fine), or the nonce went to another one.
+      // The node has these very bytes already (a rebroadcast): waiting for the receipt is all there is to do.
+      if (/already known|already imported|transaction already exists/i.test(text)) return
+      if (/nonce too low/i.test(text)) {
         const landed = await publicClient.getTransactionReceipt({ hash: txHash }).catch(() => undefined)
         if (landed) return
-        nonces.delete(relayer)
+        nonces.delete(relayer) // the nonce went to another transaction: resync before the next one
       }
       throw wrapChainError(error, 'broadcasting a transaction')
     }

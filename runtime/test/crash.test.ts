@@ -1,0 +1,151 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Devnet } from '@agora/contracts'
+import { createDb } from '@agora/db'
+import { createTemporaryDatabase } from '@agora/db/testing'
+import { parseAbiItem, parseUnits } from 'viem'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { createRuntime } from '../src/runtime.ts'
+import { crashAgents } from './fixtures/crash-agents.ts'
+import { adapters, devnetClients, withDevnet } from './harness.ts'
+
+const child = join(import.meta.dirname, 'fixtures', 'crash-child.ts')
+
+function run(mode: 'act' | 'resume', action: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', child, mode, action], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+}
+
+function output(proc: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  let stdout = ''
+  let stderr = ''
+  proc.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString()
+  })
+  proc.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString()
+  })
+  return new Promise((resolve) => proc.once('exit', (code) => resolve({ code, stdout, stderr })))
+}
+
+describe.each(adapters)('crash safety on $name', (adapter) => {
+  let devnet: Devnet
+  let config: Record<string, unknown>
+  let database: { url?: string; dataDir?: string; drop(): Promise<void> }
+  const chain = () => devnetClients(devnet)
+
+  /** Waits until a transaction from one of our relayers sits in anvil's pool (sent, not mined). */
+  async function untilPending() {
+    await expect
+      .poll(
+        async () => {
+          const block = await chain().publicClient.getBlock({ blockTag: 'pending' })
+          return block.transactions.length
+        },
+        { timeout: 30_000, interval: 50 },
+      )
+      .toBeGreaterThan(0)
+  }
+
+  async function crashThenResume(action: 'pay' | 'hire') {
+    const env = { CRASH_CONFIG: JSON.stringify(config) }
+    await chain().publicClient.request({ method: 'evm_setAutomine' as never, params: [false] as never })
+    const actor = run('act', action, env)
+    const acted = output(actor)
+    await untilPending()
+    actor.kill('SIGKILL')
+    const killed = await acted
+    expect(killed.stdout).not.toContain('finished before the kill')
+    await chain().publicClient.request({ method: 'evm_setAutomine' as never, params: [true] as never })
+    // The killed process's transaction is still only in the pool: for the payment it is mined before
+    // the restart (recovery finds the receipt); for the hire after it (recovery rebroadcasts it).
+    if (action === 'pay') await chain().publicClient.request({ method: 'evm_mine' as never, params: [] as never })
+    const resuming = output(run('resume', action, env))
+    const miner = setInterval(() => {
+      void chain().publicClient.request({ method: 'evm_mine' as never, params: [] as never })
+    }, 300)
+    const resumed = await resuming.finally(() => clearInterval(miner))
+    expect(resumed.code, resumed.stderr).toBe(0)
+    return JSON.parse(resumed.stdout.trim().split('\n').at(-1)!)
+  }
+
+  beforeAll(async () => {
+    if (adapter.skip) return
+    devnet = await withDevnet()
+    if (adapter.name === 'postgres') {
+      const temporary = await createTemporaryDatabase()
+      database = { url: temporary.url, drop: temporary.drop }
+    } else {
+      const dataDir = mkdtempSync(join(tmpdir(), 'agora-crash-'))
+      database = { dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) }
+    }
+    const masterKey = randomBytes(32).toString('hex')
+    const relayerKeys = [16, 17].map((i) => devnet.manifest.accounts[i]!.privateKey)
+    const opened = await createDb({ url: database.url, dataDir: database.dataDir })
+    const runtime = await createRuntime({
+      chain: { rpcUrl: devnet.rpcUrl, manifest: devnet.manifest },
+      db: opened.db,
+      masterKey,
+      relayerKeys,
+      definitions: crashAgents,
+      log: () => {},
+    })
+    await runtime.start()
+    const owner = devnet.manifest.accounts[2]!.address
+    const provider = await runtime.launch(crashAgents[0]!, { owner })
+    const client = await runtime.launch(crashAgents[1]!, { owner })
+    await chain().fund((await client.info()).safeAddress!, '50', 2)
+    const providerChainId = (await provider.info()).chainAgentId!
+    // The first payment approves the economy once; the crash rounds then send one transaction each.
+    await client.pay({ to: providerChainId, amount: '1' })
+    const [clientSafe, providerSafe] = [(await client.info()).safeAddress, (await provider.info()).safeAddress]
+    await runtime.stop()
+    await opened.close()
+    config = {
+      rpcUrl: devnet.rpcUrl,
+      manifest: devnet.manifest,
+      databaseUrl: database.url,
+      dataDir: database.dataDir,
+      masterKey,
+      relayerKeys,
+      clientId: client.id,
+      providerChainId,
+      clientSafe,
+      providerSafe,
+    }
+  })
+  afterAll(async () => {
+    await devnet?.stop()
+    await database?.drop()
+  })
+
+  test.skipIf(adapter.skip)('behavior: killed while a payment is in flight, pays exactly once after restart', async () => {
+    const before = await chain().dUSD(config.clientSafe as string)
+    const { payments } = await crashThenResume('pay')
+    const crashPayments = payments.filter((p: { idempotencyKey: string }) => p.idempotencyKey.endsWith(':crash-pay'))
+    expect(crashPayments).toHaveLength(1)
+    expect(crashPayments[0].status).toBe('confirmed')
+    expect(before - (await chain().dUSD(config.clientSafe as string))).toBe(parseUnits('3', 6))
+  })
+
+  test.skipIf(adapter.skip)('behavior: killed while hiring, the job is created once and finishes after restart', async () => {
+    const before = await chain().dUSD(config.clientSafe as string)
+    const { job } = await crashThenResume('hire')
+    expect(job.status).toBe('completed')
+    expect(job.deliverable).toEqual({ text: 'survive' })
+    const created = await chain().publicClient.getLogs({
+      address: devnet.manifest.contracts.economy,
+      event: parseAbiItem(
+        'event JobCreated(uint256 indexed jobId, address indexed client, uint256 indexed providerId, address evaluator, address token, uint256 budget, uint256 deadline, bytes32 specHash)',
+      ),
+      fromBlock: 0n,
+    })
+    expect(created.filter((e) => String(e.args.jobId) === job.jobId)).toHaveLength(1)
+    expect(before - (await chain().dUSD(config.clientSafe as string))).toBe(parseUnits('2', 6))
+  })
+})

@@ -6,6 +6,7 @@ import {
   createPublicClient,
   createWalletClient,
   getAddress,
+  type Hex,
   http,
   parseEther,
   parseEventLogs,
@@ -210,7 +211,7 @@ describe('startDevnet', () => {
   })
 
   test('behavior: protocol-kit talks to the devnet’s Safe contracts', async () => {
-    const { devnet } = await start()
+    const { devnet, publicClient } = await start({ accounts: 2 })
     const { manifest } = devnet
     const protocolKit = (await import('@safe-global/protocol-kit')).default
     // Types read the CommonJS layout (class at `default.default`); Node loads the ES build (class at `default`).
@@ -229,10 +230,9 @@ describe('startDevnet', () => {
       chain: devnet.chain,
       transport: http(devnet.rpcUrl),
     })
-    const publicClient = createPublicClient({ chain: devnet.chain, transport: http(devnet.rpcUrl) })
     const hash = await wallet.sendTransaction({
       to: deployment.to as Address,
-      data: deployment.data as `0x${string}`,
+      data: deployment.data as Hex,
       value: BigInt(deployment.value),
     })
     expect((await publicClient.waitForTransactionReceipt({ hash })).status).toBe('success')

@@ -101,7 +101,7 @@ beforeAll(async () => {
   contracts = devnet.manifest.contracts
   safeAddresses = devnet.manifest.safe
   chainId = devnet.manifest.chainId
-}, 60_000)
+})
 
 afterAll(async () => {
   await devnet?.stop()
@@ -241,7 +241,7 @@ function readSafe<const name extends 'getOwners' | 'getThreshold' | 'nonce'>(
   return publicClient.readContract({ address: safe, abi: safeAbi, functionName })
 }
 
-/** A fresh address nobody holds a key for. */
+/** A fresh, empty address derived from `label`. */
 function recipient(label: string): Address {
   return privateKeyToAccount(keccak256(stringToHex(label))).address
 }
@@ -383,9 +383,10 @@ describe('launch', () => {
 
   test('behavior: a multi-owner Safe keeps its owners and threshold', async () => {
     const owners = [agentKey.address, agentOwner.address, stranger.address]
-    const { safe } = await launch(launcher, launchParams({ safeOwners: owners, threshold: 2n }))
+    const { safe, receipt } = await launch(launcher, launchParams({ safeOwners: owners, threshold: 2n }))
     expect(await readSafe(safe, 'getOwners')).toEqual(owners)
     expect(await readSafe(safe, 'getThreshold')).toBe(2n)
+    expect(receipt.gasUsed).toMatchInlineSnapshot(`540585n`)
   })
 
   test('behavior: the owner may be someone other than the caller and need not own the Safe', async () => {

@@ -64,7 +64,7 @@ beforeAll(async () => {
   expect(registryOwner.address).toBe(devnet.manifest.deployer)
   registryAddress = devnet.manifest.contracts.identityRegistry
   chainId = devnet.manifest.chainId
-}, 60_000)
+})
 
 afterAll(async () => {
   await devnet?.stop()

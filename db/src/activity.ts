@@ -24,11 +24,17 @@ export type AppendActivityParameters = {
  * await appendActivity(db, { agentId, kind: 'payment', data: { amount: '2500000', to } })
  */
 export async function appendActivity(db: Db, parameters: AppendActivityParameters): Promise<Activity> {
-  assertJson(parameters.data, 'data')
+  const [row] = await appendActivities(db, [parameters])
+  return row!
+}
+
+/** Appends several events at once (one transaction, consecutive ids), in the order given. */
+export async function appendActivities(db: Db, entries: AppendActivityParameters[]): Promise<Activity[]> {
+  if (entries.length === 0) return []
+  for (const entry of entries) assertJson(entry.data, 'data')
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${sql.raw(String(activityLockKey))})`)
-    const [row] = await tx.insert(activity).values(parameters).returning()
-    return row!
+    return tx.insert(activity).values(entries).returning()
   })
 }
 

@@ -6,6 +6,7 @@
  */
 export {
   type AppendActivityParameters,
+  appendActivities,
   appendActivity,
   type ListActivityParameters,
   listActivity,

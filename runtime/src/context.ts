@@ -1,6 +1,13 @@
 import { EventEmitter } from 'node:events'
 import type { AgoraContracts } from '@agora/contracts'
-import { type Agent, appendActivity, type Db, getAgent } from '@agora/db'
+import {
+  type Agent,
+  type AppendActivityParameters,
+  appendActivities,
+  type Db,
+  getAgent,
+  getAgentByChainId,
+} from '@agora/db'
 import type { Address, LocalAccount, PublicClient } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import type { AgentDefinition } from './define-agent.ts'
@@ -37,14 +44,30 @@ export type RuntimeContext = {
   log(line: string): void
   /** The agent's key as an account; decrypted once per process and never logged. */
   signerOf(agent: Agent): LocalAccount
+  /** The same, by agent id, reading the agent only the first time. */
+  signerFor(agentId: string): Promise<LocalAccount>
+  /** The launched agent hosted here behind an on-chain id (id and addresses never change after launch). */
+  localAgent(chainAgentId: string): Promise<Pick<Agent, 'id' | 'name' | 'safeAddress'> | undefined>
   record(agentId: string | null, kind: ActivityEvent['kind'], data: Record<string, unknown>): Promise<void>
+  /** Several activity entries in one write. */
+  recordMany(
+    entries: { agentId: string | null; kind: ActivityEvent['kind']; data: Record<string, unknown> }[],
+  ): Promise<void>
   requireAgent(id: string): Promise<Agent>
 }
 
 export function createContext(
-  base: Omit<RuntimeContext, 'events' | 'signerOf' | 'record' | 'requireAgent'>,
+  base: Omit<
+    RuntimeContext,
+    'events' | 'signerOf' | 'signerFor' | 'localAgent' | 'record' | 'recordMany' | 'requireAgent'
+  >,
 ): RuntimeContext {
   const signers = new Map<string, LocalAccount>()
+  const byChainId = new Map<string, Pick<Agent, 'id' | 'name' | 'safeAddress'>>()
+  const recordMany = async (entries: AppendActivityParameters[]) => {
+    const rows = await appendActivities(base.db, entries)
+    for (const row of rows) events.emit('activity', row as ActivityEvent)
+  }
   const events = new EventEmitter<{ activity: [ActivityEvent]; job: [jobId: string] }>()
   events.setMaxListeners(0)
   return {
@@ -58,10 +81,22 @@ export function createContext(
       }
       return account
     },
-    async record(agentId, kind, data) {
-      const row = await appendActivity(base.db, { agentId, kind, data })
-      events.emit('activity', row as ActivityEvent)
+    async signerFor(agentId) {
+      const known = signers.get(agentId)
+      if (known) return known
+      return this.signerOf(await this.requireAgent(agentId))
     },
+    async localAgent(chainAgentId) {
+      const known = byChainId.get(chainAgentId)
+      if (known) return known
+      const agent = await getAgentByChainId(base.db, chainAgentId)
+      if (!agent) return undefined
+      const entry = { id: agent.id, name: agent.name, safeAddress: agent.safeAddress }
+      byChainId.set(chainAgentId, entry)
+      return entry
+    },
+    record: (agentId, kind, data) => recordMany([{ agentId, kind, data }]),
+    recordMany,
     async requireAgent(id) {
       const agent = await getAgent(base.db, id)
       if (!agent) throw new BaseError(`No agent with id "${id}".`, { code: 'NOT_FOUND' })

@@ -28,16 +28,22 @@ export type PayParameters = {
   idempotencyKey?: string
 }
 
+// Safes known to have approved the economy for the maximum: nothing spends that down in practice.
+const unlimited = new Set<string>()
+
 /** Makes sure the economy may pull `amount` of `token` from the agent's Safe (one max approval per token). */
 export async function ensureAllowance(ctx: RuntimeContext, agent: Agent, token: Token, amount: bigint) {
   if (token.address === zeroAddress) return
   const safe = agent.safeAddress as Address
+  const key = `${ctx.contracts.economy}:${safe}:${token.address}`.toLowerCase()
+  if (unlimited.has(key)) return
   const allowance = await ctx.publicClient.readContract({
     address: token.address,
     abi: erc20Abi,
     functionName: 'allowance',
     args: [safe, ctx.contracts.economy],
   })
+  if (allowance >= maxUint256 / 2n) unlimited.add(key)
   if (allowance >= amount) return
   await ctx.tx.execute({
     idempotencyKey: `approve:${agent.id}:${token.address.toLowerCase()}:${allowance}`,
@@ -54,6 +60,7 @@ export async function ensureAllowance(ctx: RuntimeContext, agent: Agent, token: 
       value: '0',
     },
   })
+  unlimited.add(key)
 }
 
 /** The agent must be launched and active to move money. */
@@ -86,54 +93,64 @@ export async function pay(
   if (!/^\d+$/.test(to)) throw new BaseError(`"${to}" is not an agent id.`, { code: 'INVALID_ARGUMENT' })
   if (to === agent.chainAgentId)
     throw new BaseError('An agent cannot pay itself.', { code: 'INVALID_ARGUMENT' })
-  const toAddress = await ctx.publicClient
-    .readContract({
-      address: ctx.contracts.identityRegistry,
-      abi: agentIdentityRegistryAbi,
-      functionName: 'paymentAddress',
-      args: [BigInt(to)],
-    })
-    .catch((error: unknown) => {
-      throw wrapChainError(error, `Looking up agent ${to}`)
-    })
+  // A payee hosted here is paid at its Safe; any other is resolved on-chain, as the contract will.
+  const local = await ctx.localAgent(to)
+  const toAddress =
+    local?.safeAddress ??
+    (await ctx.publicClient
+      .readContract({
+        address: ctx.contracts.identityRegistry,
+        abi: agentIdentityRegistryAbi,
+        functionName: 'paymentAddress',
+        args: [BigInt(to)],
+      })
+      .catch((error: unknown) => {
+        throw wrapChainError(error, `Looking up agent ${to}`)
+      }))
   const key = `pay:${agent.id}:${parameters.idempotencyKey ?? crypto.randomUUID()}`
   const memoHash = keccak256(toHex(parameters.memo ?? ''))
   // Approval first: a recorded payment must be sendable as it stands, also by a restarted process.
   await ensureAllowance(ctx, agent, token, amount)
-  const payment = await guard.spend(agent, { amount, token, counterparty: to, action: 'pay' }, () =>
-    transaction(ctx.db, async (tx) => {
-      const { payment } = await insertPayment(tx, {
-        idempotencyKey: key,
-        fromAgentId: agent.id,
-        fromAddress: agent.safeAddress,
-        toChainAgentId: to,
-        toAddress,
-        token: token.address,
-        amount: amount.toString(),
-        memo: parameters.memo ?? null,
-      })
-      await ctx.tx.record(tx, {
-        idempotencyKey: key,
-        kind: 'pay',
-        agentId: agent.id,
-        payload: {
-          safe: agent.safeAddress,
-          to: ctx.contracts.economy,
-          data: encodeFunctionData({
-            abi: agentEconomyAbi,
-            functionName: 'pay',
-            args: [BigInt(to), token.address, amount, memoHash],
-          }),
-          value: token.address === zeroAddress ? amount.toString() : '0',
-          paymentId: payment.id,
-        },
-      })
-      return payment
-    }),
+  const { payment, intent } = await guard.spend(
+    agent,
+    { amount, token, counterparty: to, action: 'pay' },
+    () =>
+      transaction(ctx.db, async (tx) => {
+        const { payment } = await insertPayment(tx, {
+          idempotencyKey: key,
+          fromAgentId: agent.id,
+          fromAddress: agent.safeAddress,
+          toChainAgentId: to,
+          toAddress,
+          token: token.address,
+          amount: amount.toString(),
+          memo: parameters.memo ?? null,
+        })
+        const { intent } = await ctx.tx.record(tx, {
+          idempotencyKey: key,
+          kind: 'pay',
+          agentId: agent.id,
+          payload: {
+            safe: agent.safeAddress,
+            to: ctx.contracts.economy,
+            data: encodeFunctionData({
+              abi: agentEconomyAbi,
+              functionName: 'pay',
+              args: [BigInt(to), token.address, amount, memoHash],
+            }),
+            value: token.address === zeroAddress ? amount.toString() : '0',
+            paymentId: payment.id,
+          },
+        })
+        return { payment, intent }
+      }),
   )
   if (payment.status === 'confirmed') return payment
-  await ctx.tx.execute({ idempotencyKey: key, kind: 'pay', agentId: agent.id, payload: {} })
-  return (await getPayment(ctx.db, payment.id))!
+  const { receipt } = await ctx.tx.execute(
+    { idempotencyKey: key, kind: 'pay', agentId: agent.id, payload: {} },
+    intent,
+  )
+  return { ...payment, status: 'confirmed' as const, txHash: receipt.transactionHash }
 }
 
 export function payKind(ctx: RuntimeContext): IntentKind {
@@ -156,8 +173,12 @@ export function payKind(ctx: RuntimeContext): IntentKind {
         memo: payment.memo,
         txHash: receipt.transactionHash,
       }
-      await ctx.record(intent.agentId, 'payment', { direction: 'out', ...data })
-      if (payee) await ctx.record(payee.id, 'payment', { direction: 'in', ...data })
+      await ctx.recordMany([
+        { agentId: intent.agentId, kind: 'payment', data: { direction: 'out', ...data } },
+        ...(payee
+          ? [{ agentId: payee.id, kind: 'payment' as const, data: { direction: 'in', ...data } }]
+          : []),
+      ])
       return { paymentId }
     },
     async onFailed(intent, error) {

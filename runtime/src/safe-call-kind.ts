@@ -22,8 +22,11 @@ export function safeCallKind(
     lane: (payload) => String(payload.safe).toLowerCase(),
     async build(intent) {
       const p = intent.payload as SafeCallPayload
-      const agent = await ctx.requireAgent(intent.agentId!)
-      return ctx.safes.build(p.safe, ctx.signerOf(agent), { to: p.to, data: p.data, value: BigInt(p.value) })
+      return ctx.safes.build(p.safe, await ctx.signerFor(intent.agentId!), {
+        to: p.to,
+        data: p.data,
+        value: BigInt(p.value),
+      })
     },
     ...hooks,
   }

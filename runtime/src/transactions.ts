@@ -67,7 +67,8 @@ export type TransactionManager = {
    * Records the intent under `idempotencyKey` (or finds it), sends it unless it already went out, and
    * resolves with the receipt. The same key never sends twice.
    */
-  execute(input: IntentInput): Promise<{ intent: Intent; receipt: TransactionReceipt }>
+  /** `recorded`: the intent row when the caller has just recorded it (saves reading it back). */
+  execute(input: IntentInput, recorded?: Intent): Promise<{ intent: Intent; receipt: TransactionReceipt }>
   /** Finishes every intent a previous process left unfinished: rebroadcasts, waits, or sends. */
   recover(): Promise<{ recovered: number }>
   relayerFor(lane: string): LocalAccount
@@ -187,7 +188,9 @@ export function createTransactionManager(parameters: TransactionManagerParameter
     const kind = kindOf(intent)
     const lane = kind.lane(intent.payload)
     const relayer = relayerFor(lane)
-    return laneLocks.run(lane, async () => {
+    // The lane is held until the transaction is broadcast, not until it is mined: a Safe's next
+    // transaction is built against the pending state, so one agent's transactions pipeline.
+    const { call, hash } = await laneLocks.run(lane, async () => {
       const call = await kind.build(intent)
       let gas: bigint
       try {
@@ -197,6 +200,7 @@ export function createTransactionManager(parameters: TransactionManagerParameter
             to: call.to,
             data: call.data,
             value: call.value,
+            blockTag: 'pending',
           }),
         )
       } catch (error) {
@@ -231,10 +235,11 @@ export function createTransactionManager(parameters: TransactionManagerParameter
         await broadcast(rawTx, txHash, relayer.address)
         return txHash
       })
-      const receipt = await waitForReceipt(hash)
-      if (receipt.status !== 'success') call.rollback?.()
-      return settle({ ...intent, status: 'sent', txHash: hash }, receipt)
+      return { call, hash }
     })
+    const receipt = await waitForReceipt(hash)
+    if (receipt.status !== 'success') call.rollback?.()
+    return settle({ ...intent, status: 'sent', txHash: hash }, receipt)
   }
 
   async function broadcast(rawTx: Hex, txHash: Hex, relayer: Address) {
@@ -259,11 +264,11 @@ export function createTransactionManager(parameters: TransactionManagerParameter
     },
     record,
     relayerFor,
-    execute(input) {
+    execute(input, recorded) {
       const existing = inFlight.get(input.idempotencyKey)
       if (existing) return existing
       const run = (async () => {
-        const { intent } = await record(db, input)
+        const intent = recorded?.status === 'pending' ? recorded : (await record(db, input)).intent
         if (intent.status === 'confirmed') {
           const receipt = await publicClient.getTransactionReceipt({ hash: intent.txHash as Hex })
           return { intent, receipt }

@@ -1,0 +1,159 @@
+/**
+ * Throughput and latency of the runtime on one devnet, beside the chain's own limit:
+ * raw EOA ETH transfers with viem, direct agent payments and full jobs through the runtime, and
+ * launch latency. `npm run bench` prints a table; `npm run bench -- --json` prints one JSON object.
+ */
+import { startDevnet } from '@agora/contracts'
+import { createDb } from '@agora/db'
+import { createPublicClient, createWalletClient, http, parseEther, parseUnits } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { z } from 'zod'
+import { defineAgent } from '../src/define-agent.ts'
+import { createRuntime } from '../src/runtime.ts'
+
+const json = process.argv.includes('--json')
+const say = (line: string) => {
+  if (!json) process.stderr.write(`${line}\n`)
+}
+const RAW_TRANSFERS = 600
+const PAYERS = 8
+const PAYMENTS_PER_PAYER = 30
+const JOBS_PER_CLIENT = 10
+const LAUNCHES = 7
+
+const devnet = await startDevnet({ log: say, accounts: 30 })
+const database = await createDb()
+try {
+  const transport = http(devnet.rpcUrl)
+  const publicClient = createPublicClient({ chain: devnet.chain, transport })
+  const keys = devnet.manifest.accounts.map((a) => a.privateKey)
+
+  // 1. The chain's limit: plain ETH transfers from several accounts at once, nonces kept locally.
+  say(`raw: ${RAW_TRANSFERS} ETH transfers from ${PAYERS} accounts...`)
+  const senders = keys
+    .slice(20, 20 + PAYERS)
+    .map((key) => createWalletClient({ account: privateKeyToAccount(key as `0x${string}`), chain: devnet.chain, transport }))
+  const fees = await publicClient.estimateFeesPerGas()
+  const rawStart = performance.now()
+  await Promise.all(
+    senders.map(async (sender) => {
+      let nonce = await publicClient.getTransactionCount({ address: sender.account.address })
+      const hashes = []
+      for (let i = 0; i < RAW_TRANSFERS / PAYERS; i++) {
+        hashes.push(
+          await sender.sendTransaction({
+            to: devnet.manifest.accounts[1]!.address,
+            value: 1n,
+            nonce: nonce++,
+            gas: 21_000n,
+            ...fees,
+          }),
+        )
+      }
+      for (const hash of hashes) await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 5 })
+    }),
+  )
+  const rawTransfersPerSec = RAW_TRANSFERS / ((performance.now() - rawStart) / 1_000)
+
+  // 2. The runtime, with its relayers, on PGlite.
+  const provider = defineAgent({
+    name: 'bench-provider',
+    offerings: [
+      {
+        name: 'noop',
+        description: 'Returns its input',
+        price: '0.01',
+        token: 'dUSD',
+        input: z.object({ n: z.number() }),
+        handler: ({ n }) => ({ n }),
+      },
+    ],
+  })
+  const clients = Array.from({ length: PAYERS }, (_, i) => defineAgent({ name: `bench-client-${i}` }))
+  const runtime = await createRuntime({
+    chain: { rpcUrl: devnet.rpcUrl, manifest: devnet.manifest },
+    db: database.db,
+    masterKey: new Uint8Array(32).fill(7),
+    relayerKeys: keys.slice(10, 20),
+    definitions: [provider, ...clients],
+    log: () => {},
+  })
+  await runtime.start()
+  const owner = devnet.manifest.accounts[1]!
+
+  say(`launch: ${LAUNCHES} agents one after another...`)
+  const launchTimes: number[] = []
+  const providerHandle = await runtime.launch(provider, { owner: owner.address })
+  for (let i = 0; i < LAUNCHES; i++) {
+    const started = performance.now()
+    await runtime.launch(defineAgent({ name: `bench-launch-${i}` }), { owner: owner.address })
+    launchTimes.push(performance.now() - started)
+  }
+  launchTimes.sort((a, b) => a - b)
+  const launchMs = launchTimes[Math.floor(launchTimes.length / 2)]!
+
+  const payers = await Promise.all(clients.map((c) => runtime.launch(c, { owner: owner.address })))
+  const ownerWallet = createWalletClient({ account: privateKeyToAccount(owner.privateKey), chain: devnet.chain, transport })
+  const { devUSDAbi } = await import('@agora/contracts')
+  for (const payer of payers) {
+    const safe = (await payer.info()).safeAddress as `0x${string}`
+    await publicClient.waitForTransactionReceipt({
+      hash: await ownerWallet.writeContract({
+        address: devnet.manifest.contracts.devUSD,
+        abi: devUSDAbi,
+        functionName: 'transfer',
+        args: [safe, parseUnits('1000', 6)],
+      }),
+    })
+    await ownerWallet.sendTransaction({ to: safe, value: parseEther('1') })
+  }
+  const providerId = (await providerHandle.info()).chainAgentId!
+  // One payment each first: the one-time token approval is not part of the steady state measured.
+  await Promise.all(payers.map((p) => p.pay({ to: providerId, amount: '0.01' })))
+
+  say(`payments: ${PAYERS} agents x ${PAYMENTS_PER_PAYER} payments...`)
+  const payStart = performance.now()
+  await Promise.all(
+    payers.map(async (payer) => {
+      await Promise.all(Array.from({ length: PAYMENTS_PER_PAYER }, () => payer.pay({ to: providerId, amount: '0.01' })))
+    }),
+  )
+  const paymentsPerSec = (PAYERS * PAYMENTS_PER_PAYER) / ((performance.now() - payStart) / 1_000)
+
+  say(`jobs: ${PAYERS} clients x ${JOBS_PER_CLIENT} full jobs (create, deliver, submit, complete)...`)
+  const jobStart = performance.now()
+  await Promise.all(
+    payers.flatMap((payer) =>
+      Array.from({ length: JOBS_PER_CLIENT }, async (_, n) => {
+        const job = await payer.hire({ provider: providerId, offering: 'noop', input: { n } })
+        const done = await job.done()
+        if (done.status !== 'completed') throw new Error(`job ${done.jobId} ended ${done.status}`)
+      }),
+    ),
+  )
+  const jobsPerSec = (PAYERS * JOBS_PER_CLIENT) / ((performance.now() - jobStart) / 1_000)
+  await runtime.stop()
+
+  const result = {
+    rawTransfersPerSec: Math.round(rawTransfersPerSec),
+    paymentsPerSec: Math.round(paymentsPerSec),
+    jobsPerSec: Math.round(jobsPerSec * 10) / 10,
+    launchMs: Math.round(launchMs),
+    paymentsRatio: Math.round((paymentsPerSec / rawTransfersPerSec) * 100) / 100,
+    jobsRatio: Math.round((jobsPerSec / rawTransfersPerSec) * 1000) / 1000,
+    target: { paymentsRatio: 0.5 },
+    setup: { rawTransfers: RAW_TRANSFERS, payers: PAYERS, payments: PAYERS * PAYMENTS_PER_PAYER, jobs: PAYERS * JOBS_PER_CLIENT, launches: LAUNCHES, database: 'pglite' },
+  }
+  if (json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`)
+  } else {
+    const row = (name: string, value: string, note = '') => console.log(`${name.padEnd(34)} ${value.padStart(10)}  ${note}`)
+    row('raw EOA ETH transfers (viem)', `${result.rawTransfersPerSec}/s`, 'the chain on this machine')
+    row('agent payments (runtime, Safe)', `${result.paymentsPerSec}/s`, `${result.paymentsRatio}x raw (target >= 0.5x)`)
+    row('full jobs (runtime, 4 txs each)', `${result.jobsPerSec}/s`, `${result.jobsRatio}x raw`)
+    row('launch latency (median)', `${result.launchMs} ms`, 'identity + TBA + Safe, one transaction')
+  }
+} finally {
+  await database.close()
+  await devnet.stop()
+}

@@ -46,8 +46,8 @@ contract AgentFactory {
     /// @param agentURI The registration file's URI.
     /// @param safeOwners Owners of the agent's Safe (e.g. the agent's own key and its human owner).
     /// @param threshold Signatures the Safe requires.
-    /// @param salt Caller-chosen salt; with the caller it fixes the Safe's address, so a retried launch
-    /// with the same salt cannot create a second agent.
+    /// @param salt Caller-chosen salt. With the caller and the Safe's setup (owners, threshold) it fixes
+    /// the Safe's address, so retrying the same launch cannot create a second agent.
     struct LaunchParams {
         address owner;
         string agentURI;
@@ -69,6 +69,7 @@ contract AgentFactory {
     );
 
     error FactoryNoSafeOwners();
+    error FactoryInvalidThreshold(uint256 threshold, uint256 owners);
 
     constructor(
         IAgentLauncherRegistry identity_,
@@ -91,7 +92,10 @@ contract AgentFactory {
     /// @return safe The agent's Safe, bound as its payment wallet.
     /// @return account The identity token's ERC-6551 account.
     function launch(LaunchParams calldata params) external returns (uint256 agentId, address safe, address account) {
-        if (params.safeOwners.length == 0) revert FactoryNoSafeOwners();
+        uint256 owners = params.safeOwners.length;
+        if (owners == 0) revert FactoryNoSafeOwners();
+        // Safe's proxy factory drops the reason when setup reverts: refuse a bad threshold here, clearly.
+        if (params.threshold == 0 || params.threshold > owners) revert FactoryInvalidThreshold(params.threshold, owners);
         safe = safeProxyFactory.createProxyWithNonce(
             safeSingleton, _safeInitializer(params), uint256(_saltNonce(msg.sender, params.salt))
         );

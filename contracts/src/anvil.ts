@@ -106,7 +106,7 @@ function waitForListening(child: ChildProcess): Promise<number> {
     let output = ''
     const onData = (chunk: Buffer) => {
       output += chunk.toString()
-      const match = output.match(/Listening on [^\s:]+:(\d+)/)
+      const match = output.match(/Listening on [^\s:]+:(\d+)\s/)
       if (match) {
         child.stdout?.off('data', onData)
         child.stdout?.resume()

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { getSingletonFactoryInfo } from '@safe-global/safe-singleton-factory'
 import {
@@ -113,6 +113,11 @@ export async function startDevnet(parameters: StartDevnetParameters = {}): Promi
   const manifestPath = statePath ? `${statePath}.manifest.json` : undefined
   if (statePath) mkdirSync(dirname(statePath), { recursive: true })
   const resumable = statePath !== undefined && existsSync(statePath) && existsSync(manifestPath!)
+  if (statePath && !resumable && existsSync(statePath)) {
+    // A chain without its manifest cannot be used (nobody knows its addresses): start it afresh.
+    log(`devnet: ${statePath} has no manifest beside it; starting a new chain in its place`)
+    rmSync(statePath)
+  }
 
   const started = performance.now()
   log(`devnet: starting anvil${resumable ? ` from ${statePath}` : ''}...`)
@@ -188,7 +193,7 @@ async function deployAll(
     }
   }
   const confirm = async (hash: Hex, what: string) => {
-    const receipt = await publicClient.waitForTransactionReceipt({ hash })
+    const receipt = await publicClient.waitForTransactionReceipt({ hash, timeout: 30_000, pollingInterval: 20 })
     if (receipt.status !== 'success') throw new Error(`devnet: ${what} reverted (tx ${hash})`)
     return receipt
   }
@@ -284,18 +289,18 @@ async function deployAll(
   log(`devnet: minting ${devUSDPerAccount} dUSD to ${accounts.length} development accounts...`)
   await step('minting dUSD', async () => {
     const amount = parseUnits(String(devUSDPerAccount), 6)
-    const nonce = await publicClient.getTransactionCount({ address: deployer.address })
-    const hashes = await Promise.all(
-      accounts.map((account, i) =>
-        wallet.writeContract({
+    // Sent one after another (each send awaited, receipts after): anvil gets the nonces in order.
+    const hashes: Hex[] = []
+    for (const account of accounts) {
+      hashes.push(
+        await wallet.writeContract({
           address: devUSD,
           abi: devUSDAbi,
           functionName: 'mint',
           args: [account.address, amount],
-          nonce: nonce + i,
         }),
-      ),
-    )
+      )
+    }
     for (const hash of hashes) await confirm(hash, 'minting dUSD')
   })
 

@@ -470,7 +470,9 @@ function plan(model: Model, action: Exclude<Action, { kind: 'warp' | 'receiverMo
           rep.completed += 1
           rep.ratingSum += action.rating
           // `earned` saturates rather than overflow.
-          rep.earned = [rep.earned + payout, uint88Max].reduce((a, b) => (a < b ? a : b))
+          const earned = rep.earned + payout
+          // biome-ignore lint/complexity/useMathMinMax: bigints, which Math.min does not take
+          rep.earned = earned > uint88Max ? uint88Max : earned
           const payee = job.provider.payee.address
           return [
             {

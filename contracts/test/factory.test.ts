@@ -309,7 +309,7 @@ describe('launch', () => {
     expect(agentId).toBe(nextId)
     expect(safe).toBe(predictedSafe)
     expect(account).toBe(predictedAccount)
-    expect(receipt.gasUsed).toMatchInlineSnapshot(`493368n`)
+    expect(receipt.gasUsed).toMatchInlineSnapshot(`493448n`)
     console.info(
       `AgentFactory.launch (1-of-1 Safe, ${params.agentURI.length}-char URI): ${receipt.gasUsed} gas`,
     )
@@ -386,7 +386,7 @@ describe('launch', () => {
     const { safe, receipt } = await launch(launcher, launchParams({ safeOwners: owners, threshold: 2n }))
     expect(await readSafe(safe, 'getOwners')).toEqual(owners)
     expect(await readSafe(safe, 'getThreshold')).toBe(2n)
-    expect(receipt.gasUsed).toMatchInlineSnapshot(`540585n`)
+    expect(receipt.gasUsed).toMatchInlineSnapshot(`540665n`)
   })
 
   test('behavior: the owner may be someone other than the caller and need not own the Safe', async () => {
@@ -490,10 +490,17 @@ describe('launch', () => {
     )
   })
 
-  test('error: Safe setup refuses a bad threshold or owner list (GS201, GS202, GS203, GS204)', async () => {
+  test('error: FactoryInvalidThreshold for a threshold of zero or above the owner count', async () => {
+    for (const threshold of [0n, 2n]) {
+      expect(await revertOf(simulateLaunch(launcher, launchParams({ threshold })))).toEqual({
+        name: 'FactoryInvalidThreshold',
+        args: [threshold, 1n],
+      })
+    }
+  })
+
+  test('error: Safe setup refuses a bad owner list (GS203, GS204)', async () => {
     const cases: [Partial<LaunchParams>, string][] = [
-      [{ threshold: 2n }, 'GS201'],
-      [{ threshold: 0n }, 'GS202'],
       [{ safeOwners: [zeroAddress] }, 'GS203'],
       // Adjacent duplicates are caught as GS203; others as GS204.
       [{ safeOwners: [agentKey.address, agentKey.address] }, 'GS203'],

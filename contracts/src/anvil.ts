@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { type AddressInfo, createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { type Chain, defineChain, type Hex } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
@@ -52,9 +53,12 @@ function anvilBinary(): string {
  * await anvil.stop()
  */
 export async function startAnvil(parameters: StartAnvilParameters = {}): Promise<Anvil> {
-  const { port = 0, statePath, accounts = 20, chainId = 31337 } = parameters
+  const { statePath, accounts = 20, chainId = 31337 } = parameters
+  const port = parameters.port || (await freePort())
   const binary = anvilBinary()
+  // Quiet: anvil would otherwise log every request, costing both processes time under load.
   const args = [
+    '--quiet',
     '--host',
     '127.0.0.1',
     '--port',
@@ -69,10 +73,10 @@ export async function startAnvil(parameters: StartAnvilParameters = {}): Promise
   if (statePath) args.push('--state', statePath)
   const command = binary.endsWith('.mjs') ? process.execPath : binary
   const child = spawn(command, binary.endsWith('.mjs') ? [binary, ...args] : args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'ignore', 'pipe'],
   })
-  const listening = await waitForListening(child)
-  const rpcUrl = `http://127.0.0.1:${listening}`
+  const rpcUrl = `http://127.0.0.1:${port}`
+  await waitUntilServing(child, rpcUrl)
   const chain = defineChain({
     id: chainId,
     name: 'Agora devnet',
@@ -87,7 +91,7 @@ export async function startAnvil(parameters: StartAnvilParameters = {}): Promise
   let stopped: Promise<void> | undefined
   return {
     rpcUrl,
-    port: listening,
+    port,
     chain,
     privateKeys,
     stop() {
@@ -101,26 +105,46 @@ export async function startAnvil(parameters: StartAnvilParameters = {}): Promise
   }
 }
 
-function waitForListening(child: ChildProcess): Promise<number> {
+/** A TCP port nobody listens on right now. */
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    let output = ''
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString()
-      const match = output.match(/Listening on [^\s:]+:(\d+)\s/)
-      if (match) {
-        child.stdout?.off('data', onData)
-        child.stdout?.resume()
-        child.stderr?.resume()
-        resolve(Number(match[1]))
-      }
-    }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString()
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo
+      server.close(() => resolve(port))
     })
-    child.once('error', (error) => reject(new Error(`anvil could not start: ${error.message}`)))
-    child.once('exit', (code) =>
-      reject(new Error(`anvil exited with code ${code} before listening:\n${output.slice(-2000)}`)),
-    )
   })
+}
+
+/** Resolves once anvil answers JSON-RPC; rejects with its output if it exits first or takes over 30 s. */
+async function waitUntilServing(child: ChildProcess, rpcUrl: string): Promise<void> {
+  let output = ''
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4_000)
+  })
+  let exited: string | undefined
+  child.once('error', (error) => {
+    exited = `anvil could not start: ${error.message}`
+  })
+  child.once('exit', (code) => {
+    exited = `anvil exited with code ${code} before serving:\n${output}`
+  })
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(exited)
+    try {
+      const response = await fetch(rpcUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}',
+      })
+      if (response.ok) return
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  child.kill('SIGKILL')
+  throw new Error(`anvil did not answer at ${rpcUrl} within 30 s:\n${output}`)
 }

@@ -8,10 +8,10 @@ import {
   getAddress,
   type Hex,
   http,
+  type PublicClient,
   parseEther,
   parseEventLogs,
   parseUnits,
-  type PublicClient,
   zeroAddress,
 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'

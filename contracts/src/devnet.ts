@@ -193,7 +193,11 @@ async function deployAll(
     }
   }
   const confirm = async (hash: Hex, what: string) => {
-    const receipt = await publicClient.waitForTransactionReceipt({ hash, timeout: 30_000, pollingInterval: 20 })
+    const receipt = await publicClient.waitForTransactionReceipt({
+      hash,
+      timeout: 30_000,
+      pollingInterval: 20,
+    })
     if (receipt.status !== 'success') throw new Error(`devnet: ${what} reverted (tx ${hash})`)
     return receipt
   }

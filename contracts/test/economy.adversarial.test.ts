@@ -270,8 +270,16 @@ describe('malicious token re-entering the economy', () => {
         encodeFunctionData({ abi: maliciousTokenAbi, functionName: 'approve', args: [fx.economy, 500n] }),
       ),
     )
-    const { call, specHash } = await createJobCall(fx, { providerId, token, budget: 500n })
-    await send(fx, stranger, asToken(fx.economy, economyCalldata('createJob', call.args as never)))
+    const deadline = (await latestTimestamp(fx)) + 86_400n
+    const specHash = hashOf('by the token')
+    await send(
+      fx,
+      stranger,
+      asToken(
+        fx.economy,
+        economyCalldata('createJob', [providerId, zeroAddress, token, 500n, deadline, specHash]),
+      ),
+    )
     const jobId = jobIdOf(token, providerId, specHash)
     await behave(Behavior.ReturnFalse, Behavior.Normal, token)
     await send(fx, providerWallet, economyCall(fx, 'declineJob', [jobId, zeroHash]))

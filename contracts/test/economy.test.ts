@@ -440,6 +440,18 @@ describe('createJob', () => {
     expect(new Set([first.jobId, otherClient.jobId, otherProvider.jobId]).size).toBe(3)
   })
 
+  test('behavior: a token address without code is refused (no job funded with nothing)', async () => {
+    const { call } = await createJobCall(fx, { providerId, token: stranger.address, budget: 1n })
+    await expectRevert(fx, client, call, 'SafeERC20FailedOperation', [stranger.address])
+    await expectRevert(
+      fx,
+      client,
+      economyCall(fx, 'pay', [providerId, stranger.address, 1n, memo]),
+      'SafeERC20FailedOperation',
+      [stranger.address],
+    )
+  })
+
   test('behavior: ERC-20 without allowance refused, nothing stored', async () => {
     const { call, specHash } = await createJobCall(fx, { providerId, token: fx.usd, budget: 1n })
     await expectRevert(fx, owner, call, 'ERC20InsufficientAllowance', [fx.economy, 0n, 1n])

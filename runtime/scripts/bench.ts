@@ -5,6 +5,7 @@
  */
 import { startDevnet } from '@agora/contracts'
 import { createDb } from '@agora/db'
+import { createTemporaryDatabase } from '@agora/db/testing'
 import { createPublicClient, createWalletClient, http, parseEther, parseUnits } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { z } from 'zod'
@@ -22,7 +23,9 @@ const JOBS_PER_CLIENT = 10
 const LAUNCHES = 7
 
 const devnet = await startDevnet({ log: say, accounts: 30 })
-const database = await createDb()
+// Postgres when DATABASE_URL is set (a temporary database), embedded PGlite otherwise.
+const temporary = process.env.DATABASE_URL ? await createTemporaryDatabase() : undefined
+const database = await createDb(temporary ? { url: temporary.url } : {})
 try {
   const transport = http(devnet.rpcUrl)
   const publicClient = createPublicClient({ chain: devnet.chain, transport })
@@ -32,13 +35,19 @@ try {
   say(`raw: ${RAW_TRANSFERS} ETH transfers from ${PAYERS} accounts...`)
   const senders = keys
     .slice(20, 20 + PAYERS)
-    .map((key) => createWalletClient({ account: privateKeyToAccount(key as `0x${string}`), chain: devnet.chain, transport }))
+    .map((key) =>
+      createWalletClient({
+        account: privateKeyToAccount(key as `0x${string}`),
+        chain: devnet.chain,
+        transport,
+      }),
+    )
   const fees = await publicClient.estimateFeesPerGas()
   const rawStart = performance.now()
   await Promise.all(
     senders.map(async (sender) => {
       let nonce = await publicClient.getTransactionCount({ address: sender.account.address })
-      const hashes = []
+      const hashes: `0x${string}`[] = []
       for (let i = 0; i < RAW_TRANSFERS / PAYERS; i++) {
         hashes.push(
           await sender.sendTransaction({
@@ -93,7 +102,11 @@ try {
   const launchMs = launchTimes[Math.floor(launchTimes.length / 2)]!
 
   const payers = await Promise.all(clients.map((c) => runtime.launch(c, { owner: owner.address })))
-  const ownerWallet = createWalletClient({ account: privateKeyToAccount(owner.privateKey), chain: devnet.chain, transport })
+  const ownerWallet = createWalletClient({
+    account: privateKeyToAccount(owner.privateKey),
+    chain: devnet.chain,
+    transport,
+  })
   const { devUSDAbi } = await import('@agora/contracts')
   for (const payer of payers) {
     const safe = (await payer.info()).safeAddress as `0x${string}`
@@ -115,7 +128,9 @@ try {
   const payStart = performance.now()
   await Promise.all(
     payers.map(async (payer) => {
-      await Promise.all(Array.from({ length: PAYMENTS_PER_PAYER }, () => payer.pay({ to: providerId, amount: '0.01' })))
+      await Promise.all(
+        Array.from({ length: PAYMENTS_PER_PAYER }, () => payer.pay({ to: providerId, amount: '0.01' })),
+      )
     }),
   )
   const paymentsPerSec = (PAYERS * PAYMENTS_PER_PAYER) / ((performance.now() - payStart) / 1_000)
@@ -142,18 +157,32 @@ try {
     paymentsRatio: Math.round((paymentsPerSec / rawTransfersPerSec) * 100) / 100,
     jobsRatio: Math.round((jobsPerSec / rawTransfersPerSec) * 1000) / 1000,
     target: { paymentsRatio: 0.5 },
-    setup: { rawTransfers: RAW_TRANSFERS, payers: PAYERS, payments: PAYERS * PAYMENTS_PER_PAYER, jobs: PAYERS * JOBS_PER_CLIENT, launches: LAUNCHES, database: 'pglite' },
+    setup: {
+      rawTransfers: RAW_TRANSFERS,
+      payers: PAYERS,
+      payments: PAYERS * PAYMENTS_PER_PAYER,
+      jobs: PAYERS * JOBS_PER_CLIENT,
+      launches: LAUNCHES,
+      database: database.kind,
+    },
   }
   if (json) {
     process.stdout.write(`${JSON.stringify(result)}\n`)
   } else {
-    const row = (name: string, value: string, note = '') => console.log(`${name.padEnd(34)} ${value.padStart(10)}  ${note}`)
+    const row = (name: string, value: string, note = '') =>
+      console.log(`${name.padEnd(34)} ${value.padStart(10)}  ${note}`)
     row('raw EOA ETH transfers (viem)', `${result.rawTransfersPerSec}/s`, 'the chain on this machine')
-    row('agent payments (runtime, Safe)', `${result.paymentsPerSec}/s`, `${result.paymentsRatio}x raw (target >= 0.5x)`)
+    row(
+      'agent payments (runtime, Safe)',
+      `${result.paymentsPerSec}/s`,
+      `${result.paymentsRatio}x raw (target >= 0.5x)`,
+    )
     row('full jobs (runtime, 4 txs each)', `${result.jobsPerSec}/s`, `${result.jobsRatio}x raw`)
     row('launch latency (median)', `${result.launchMs} ms`, 'identity + TBA + Safe, one transaction')
+    console.log(`(database: ${database.kind}; ${result.setup.payments} payments, ${result.setup.jobs} jobs)`)
   }
 } finally {
   await database.close()
+  await temporary?.drop()
   await devnet.stop()
 }

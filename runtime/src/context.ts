@@ -64,10 +64,28 @@ export function createContext(
 ): RuntimeContext {
   const signers = new Map<string, LocalAccount>()
   const byChainId = new Map<string, Pick<Agent, 'id' | 'name' | 'safeAddress'>>()
-  const recordMany = async (entries: AppendActivityParameters[]) => {
-    const rows = await appendActivities(base.db, entries)
-    for (const row of rows) events.emit('activity', row as ActivityEvent)
+  // Group commit: entries recorded in the same tick are written together, one transaction for many
+  // concurrent payments and jobs instead of one each.
+  let queue: { entries: AppendActivityParameters[]; done: () => void; failed: (e: unknown) => void }[] = []
+  const flush = async () => {
+    const batch = queue
+    queue = []
+    try {
+      const rows = await appendActivities(
+        base.db,
+        batch.flatMap((b) => b.entries),
+      )
+      for (const row of rows) events.emit('activity', row as ActivityEvent)
+      for (const b of batch) b.done()
+    } catch (error) {
+      for (const b of batch) b.failed(error)
+    }
   }
+  const recordMany = (entries: AppendActivityParameters[]) =>
+    new Promise<void>((done, failed) => {
+      if (queue.length === 0) setImmediate(() => void flush())
+      queue.push({ entries, done, failed })
+    })
   const events = new EventEmitter<{ activity: [ActivityEvent]; job: [jobId: string] }>()
   events.setMaxListeners(0)
   return {

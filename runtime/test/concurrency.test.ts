@@ -45,55 +45,60 @@ describe.each(adapters)('concurrency on $name', (adapter) => {
     await devnet?.stop()
   })
 
-  test.skipIf(adapter.skip)('behavior: agents paying and hiring at once: no nonce errors, balances add up to the unit', async () => {
-    const infos = await Promise.all(agents.map((a) => a.info()))
-    const chainIds = infos.map((a) => a.chainAgentId!)
-    const work: Promise<unknown>[] = []
-    agents.forEach((agent, i) => {
-      for (let k = 0; k < PAYMENTS_EACH; k++) {
-        const to = chainIds[(i + k + 1) % AGENTS]!
-        work.push(agent.pay({ to, amount: `0.0${k + 1}` }))
-      }
-      for (let k = 0; k < HIRES_EACH; k++) {
-        const provider = chainIds[(i + 2 * k + 3) % AGENTS]!
-        work.push(agent.hire({ provider, offering: 'square', input: { n: k } }).then((job) => job.done()))
-      }
-    })
-    const results = await Promise.allSettled(work)
-    const failures = results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))
-    expect(failures).toEqual([])
+  test.skipIf(adapter.skip)(
+    'behavior: agents paying and hiring at once: no nonce errors, balances add up to the unit',
+    async () => {
+      const infos = await Promise.all(agents.map((a) => a.info()))
+      const chainIds = infos.map((a) => a.chainAgentId!)
+      const work: Promise<unknown>[] = []
+      agents.forEach((agent, i) => {
+        for (let k = 0; k < PAYMENTS_EACH; k++) {
+          const to = chainIds[(i + k + 1) % AGENTS]!
+          work.push(agent.pay({ to, amount: `0.0${k + 1}` }))
+        }
+        for (let k = 0; k < HIRES_EACH; k++) {
+          const provider = chainIds[(i + 2 * k + 3) % AGENTS]!
+          work.push(agent.hire({ provider, offering: 'square', input: { n: k } }).then((job) => job.done()))
+        }
+      })
+      const results = await Promise.allSettled(work)
+      const failures = results
+        .filter((r) => r.status === 'rejected')
+        .map((r) => String((r as PromiseRejectedResult).reason))
+      expect(failures).toEqual([])
 
-    // Every agent's Safe holds exactly: funding - paid + received - job budgets + job payouts.
-    const { dUSD, publicClient } = devnetClients(devnet)
-    let fees = 0n
-    for (const [i, agent] of agents.entries()) {
-      const safe = infos[i]!.safeAddress!.toLowerCase()
-      let expected = parseUnits('20', 6)
-      for (const other of agents) {
-        for (const p of await other.payments()) {
-          if (p.status !== 'confirmed') continue
-          if (p.fromAddress === safe) expected -= BigInt(p.amount)
-          if (p.toAddress === safe) expected += BigInt(p.amount)
+      // Every agent's Safe holds exactly: funding - paid + received - job budgets + job payouts.
+      const { dUSD, publicClient } = devnetClients(devnet)
+      let fees = 0n
+      for (const [i, agent] of agents.entries()) {
+        const safe = infos[i]!.safeAddress!.toLowerCase()
+        let expected = parseUnits('20', 6)
+        for (const other of agents) {
+          for (const p of await other.payments()) {
+            if (p.status !== 'confirmed') continue
+            if (p.fromAddress === safe) expected -= BigInt(p.amount)
+            if (p.toAddress === safe) expected += BigInt(p.amount)
+          }
         }
-      }
-      for (const job of await agent.jobs()) {
-        expect(job.status).toBe('completed')
-        if (job.clientAddress === safe) expected -= BigInt(job.budget)
-        if (job.providerAgentId === agent.id) {
-          expected += BigInt(job.payout!)
-          fees += BigInt(job.fee!)
+        for (const job of await agent.jobs()) {
+          expect(job.status).toBe('completed')
+          if (job.clientAddress === safe) expected -= BigInt(job.budget)
+          if (job.providerAgentId === agent.id) {
+            expected += BigInt(job.payout!)
+            fees += BigInt(job.fee!)
+          }
         }
+        expect(await dUSD(safe)).toBe(expected)
       }
-      expect(await dUSD(safe)).toBe(expected)
-    }
-    const accrued = await publicClient.readContract({
-      address: devnet.manifest.contracts.economy,
-      abi: agentEconomyAbi,
-      functionName: 'accruedFees',
-      args: [devnet.manifest.contracts.devUSD],
-    })
-    expect(accrued).toBe(fees)
-    expect(await dUSD(devnet.manifest.contracts.economy)).toBe(fees)
-    expect((await Promise.all(agents.map((a) => a.payments()))).flat()).toHaveLength(AGENTS * PAYMENTS_EACH)
-  })
+      const accrued = await publicClient.readContract({
+        address: devnet.manifest.contracts.economy,
+        abi: agentEconomyAbi,
+        functionName: 'accruedFees',
+        args: [devnet.manifest.contracts.devUSD],
+      })
+      expect(accrued).toBe(fees)
+      expect(await dUSD(devnet.manifest.contracts.economy)).toBe(fees)
+      expect((await Promise.all(agents.map((a) => a.payments()))).flat()).toHaveLength(AGENTS * PAYMENTS_EACH)
+    },
+  )
 })

@@ -64,7 +64,8 @@ describe.each(adapters)('crash safety on $name', (adapter) => {
     await chain().publicClient.request({ method: 'evm_setAutomine' as never, params: [true] as never })
     // The killed process's transaction is still only in the pool: for the payment it is mined before
     // the restart (recovery finds the receipt); for the hire after it (recovery rebroadcasts it).
-    if (action === 'pay') await chain().publicClient.request({ method: 'evm_mine' as never, params: [] as never })
+    if (action === 'pay')
+      await chain().publicClient.request({ method: 'evm_mine' as never, params: [] as never })
     const resuming = output(run('resume', action, env))
     const miner = setInterval(() => {
       void chain().publicClient.request({ method: 'evm_mine' as never, params: [] as never })
@@ -103,7 +104,10 @@ describe.each(adapters)('crash safety on $name', (adapter) => {
     const providerChainId = (await provider.info()).chainAgentId!
     // The first payment approves the economy once; the crash rounds then send one transaction each.
     await client.pay({ to: providerChainId, amount: '1' })
-    const [clientSafe, providerSafe] = [(await client.info()).safeAddress, (await provider.info()).safeAddress]
+    const [clientSafe, providerSafe] = [
+      (await client.info()).safeAddress,
+      (await provider.info()).safeAddress,
+    ]
     await runtime.stop()
     await opened.close()
     config = {
@@ -124,28 +128,36 @@ describe.each(adapters)('crash safety on $name', (adapter) => {
     await database?.drop()
   })
 
-  test.skipIf(adapter.skip)('behavior: killed while a payment is in flight, pays exactly once after restart', async () => {
-    const before = await chain().dUSD(config.clientSafe as string)
-    const { payments } = await crashThenResume('pay')
-    const crashPayments = payments.filter((p: { idempotencyKey: string }) => p.idempotencyKey.endsWith(':crash-pay'))
-    expect(crashPayments).toHaveLength(1)
-    expect(crashPayments[0].status).toBe('confirmed')
-    expect(before - (await chain().dUSD(config.clientSafe as string))).toBe(parseUnits('3', 6))
-  })
+  test.skipIf(adapter.skip)(
+    'behavior: killed while a payment is in flight, pays exactly once after restart',
+    async () => {
+      const before = await chain().dUSD(config.clientSafe as string)
+      const { payments } = await crashThenResume('pay')
+      const crashPayments = payments.filter((p: { idempotencyKey: string }) =>
+        p.idempotencyKey.endsWith(':crash-pay'),
+      )
+      expect(crashPayments).toHaveLength(1)
+      expect(crashPayments[0].status).toBe('confirmed')
+      expect(before - (await chain().dUSD(config.clientSafe as string))).toBe(parseUnits('3', 6))
+    },
+  )
 
-  test.skipIf(adapter.skip)('behavior: killed while hiring, the job is created once and finishes after restart', async () => {
-    const before = await chain().dUSD(config.clientSafe as string)
-    const { job } = await crashThenResume('hire')
-    expect(job.status).toBe('completed')
-    expect(job.deliverable).toEqual({ text: 'survive' })
-    const created = await chain().publicClient.getLogs({
-      address: devnet.manifest.contracts.economy,
-      event: parseAbiItem(
-        'event JobCreated(uint256 indexed jobId, address indexed client, uint256 indexed providerId, address evaluator, address token, uint256 budget, uint256 deadline, bytes32 specHash)',
-      ),
-      fromBlock: 0n,
-    })
-    expect(created.filter((e) => String(e.args.jobId) === job.jobId)).toHaveLength(1)
-    expect(before - (await chain().dUSD(config.clientSafe as string))).toBe(parseUnits('2', 6))
-  })
+  test.skipIf(adapter.skip)(
+    'behavior: killed while hiring, the job is created once and finishes after restart',
+    async () => {
+      const before = await chain().dUSD(config.clientSafe as string)
+      const { job } = await crashThenResume('hire')
+      expect(job.status).toBe('completed')
+      expect(job.deliverable).toEqual({ text: 'survive' })
+      const created = await chain().publicClient.getLogs({
+        address: devnet.manifest.contracts.economy,
+        event: parseAbiItem(
+          'event JobCreated(uint256 indexed jobId, address indexed client, uint256 indexed providerId, address evaluator, address token, uint256 budget, uint256 deadline, bytes32 specHash)',
+        ),
+        fromBlock: 0n,
+      })
+      expect(created.filter((e) => String(e.args.jobId) === job.jobId)).toHaveLength(1)
+      expect(before - (await chain().dUSD(config.clientSafe as string))).toBe(parseUnits('2', 6))
+    },
+  )
 })

@@ -33,15 +33,13 @@ try {
 
   // 1. The chain's limit: plain ETH transfers from several accounts at once, nonces kept locally.
   say(`raw: ${RAW_TRANSFERS} ETH transfers from ${PAYERS} accounts...`)
-  const senders = keys
-    .slice(20, 20 + PAYERS)
-    .map((key) =>
-      createWalletClient({
-        account: privateKeyToAccount(key as `0x${string}`),
-        chain: devnet.chain,
-        transport,
-      }),
-    )
+  const senders = keys.slice(20, 20 + PAYERS).map((key) =>
+    createWalletClient({
+      account: privateKeyToAccount(key as `0x${string}`),
+      chain: devnet.chain,
+      transport,
+    }),
+  )
   const fees = await publicClient.estimateFeesPerGas()
   const rawStart = performance.now()
   await Promise.all(

@@ -1,12 +1,5 @@
 import { agentEconomyAbi, agentIdentityRegistryAbi } from '@agora/contracts'
-import {
-  type Agent,
-  getAgentByChainId,
-  getPayment,
-  insertPayment,
-  transaction,
-  updatePayment,
-} from '@agora/db'
+import { type Agent, getAgentByChainId, insertPayment, transaction, updatePayment } from '@agora/db'
 import { type Address, encodeFunctionData, erc20Abi, keccak256, maxUint256, toHex, zeroAddress } from 'viem'
 import type { RuntimeContext } from './context.ts'
 import { BaseError, wrapChainError } from './errors.ts'

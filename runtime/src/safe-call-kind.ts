@@ -1,7 +1,8 @@
+import { agentEconomyAbi, agentIdentityRegistryAbi, devUSDAbi } from '@agora/contracts'
 import type { Intent } from '@agora/db'
-import type { Address, Hex, TransactionReceipt } from 'viem'
+import { type Address, decodeErrorResult, type Hex, type TransactionReceipt } from 'viem'
 import type { RuntimeContext } from './context.ts'
-import type { BaseError } from './errors.ts'
+import { BaseError } from './errors.ts'
 import type { IntentKind } from './transactions.ts'
 
 /** The payload every Safe-executed intent carries: the call the agent's Safe makes. */
@@ -28,6 +29,34 @@ export function safeCallKind(
         value: BigInt(p.value),
       })
     },
+    /** Safe reports a failed inner call only as GS013: replay the inner call from the Safe to learn why. */
+    async explain(intent) {
+      const p = intent.payload as SafeCallPayload
+      try {
+        await ctx.publicClient.call({ account: p.safe, to: p.to, data: p.data, value: BigInt(p.value) })
+        return undefined
+      } catch (error) {
+        const data = (error as { walk?: (fn: (e: unknown) => boolean) => unknown }).walk?.(
+          (e) => typeof (e as { data?: unknown }).data === 'string',
+        ) as { data?: Hex } | undefined
+        if (!data?.data) return undefined
+        try {
+          const decoded = decodeErrorResult({ abi: knownErrors, data: data.data })
+          const args = (decoded.args ?? []).map(String).join(', ')
+          return new BaseError(`${intent.kind} was refused by the contract: ${decoded.errorName}(${args})`, {
+            code: 'CONTRACT_REVERTED',
+            cause: error,
+            meta: { errorName: decoded.errorName, args: (decoded.args ?? []).map(String) },
+          })
+        } catch {
+          return undefined
+        }
+      }
+    },
     ...hooks,
   }
 }
+
+const knownErrors = [...agentEconomyAbi, ...agentIdentityRegistryAbi, ...devUSDAbi].filter(
+  (item) => item.type === 'error',
+)

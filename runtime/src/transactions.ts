@@ -38,6 +38,8 @@ export type IntentKind = {
   /** Runs after the receipt, also when recovery finds it; must be idempotent. */
   onSettled?(intent: Intent, receipt: TransactionReceipt): Promise<Record<string, unknown> | undefined>
   onFailed?(intent: Intent, error: BaseError): Promise<void>
+  /** A clearer account of why the call is refused than the outer transaction's revert, if it has one. */
+  explain?(intent: Intent): Promise<BaseError | undefined>
 }
 
 export type TransactionManagerParameters = {
@@ -219,8 +221,9 @@ export function createTransactionManager(parameters: TransactionManagerParameter
         gas = await withRetries(intent.kind, () => gasLimit(intent.kind, relayer.address, call))
       } catch (error) {
         call.rollback?.()
-        const wrapped = wrapChainError(error, intent.kind)
+        let wrapped = wrapChainError(error, intent.kind)
         if (wrapped.code !== 'CHAIN_UNAVAILABLE') {
+          wrapped = (await kind.explain?.(intent).catch(() => undefined)) ?? wrapped
           await store.markFailed(intent.id, wrapped.shortMessage)
           await kind.onFailed?.(intent, wrapped)
         }

@@ -372,7 +372,7 @@ describe('startDevnet with statePath', () => {
       writeFileSync(statePath, content)
       await expect(start({ statePath, accounts: 2 })).rejects.toThrow(
         new RegExp(
-          `anvil exited with code \\d+ before listening:[\\s\\S]*${statePath}[\\s\\S]*failed to parse`,
+          `anvil exited with code \\d+ before serving:[\\s\\S]*${statePath}[\\s\\S]*failed to parse`,
         ),
       )
     }

@@ -87,7 +87,7 @@ export function createIndexer(parameters: IndexerParameters) {
 
   /** One pass: handles every confirmed block after the cursor. Returns the number of events. */
   async function step(): Promise<number> {
-    const head = await publicClient.getBlockNumber()
+    const head = await publicClient.getBlockNumber({ cacheTime: 0 })
     const safeHead = head - BigInt(confirmations)
     let cursor = await store.getCursor(name)
     if (cursor && cursor.blockNumber >= parameters.fromBlock) {

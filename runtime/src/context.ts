@@ -36,6 +36,8 @@ export type RuntimeContext = {
   vault: KeyVault
   tx: TransactionManager
   safes: SafeSigner
+  /** Where the runtime's HTTP API is reachable, if it has one (named in registration files). */
+  publicUrl?: string
   /** Seconds a submitted job stays open past its deadline (the economy's `submissionGrace`). */
   submissionGraceSeconds: number
   /** Definitions given in code, by agent name: where offering handlers and evaluators come from. */

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { type Devnet, startDevnet } from '@agora/contracts'
+import { agentIdentityRegistryAbi, type Devnet, startDevnet } from '@agora/contracts'
 import { createDb } from '@agora/db'
+import { createPublicClient, createWalletClient, http } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
 import type { AgentDefinition } from './define-agent.ts'
 import { loadOrCreateMasterKey } from './keys.ts'
 import { createRuntime, type Runtime } from './runtime.ts'
@@ -17,6 +19,37 @@ export type StartEmbeddedRuntimeParameters = {
   log?: (line: string) => void
   /** How many development accounts relay transactions (default 8). */
   relayers?: number
+  /**
+   * Where the HTTP API is reachable: the registry's base URI is pointed at `<publicUrl>/registration/`,
+   * so every agent's token URI names its registration file there.
+   */
+  publicUrl?: string
+}
+
+/** Sets the registry's base URI (the devnet deployer owns the registry) unless it is already that. */
+async function pointRegistryAt(devnet: Devnet, baseURI: string) {
+  const transport = http(devnet.rpcUrl)
+  const publicClient = createPublicClient({ chain: devnet.chain, transport })
+  const deployer = createWalletClient({
+    account: privateKeyToAccount(devnet.manifest.accounts[0]!.privateKey),
+    chain: devnet.chain,
+    transport,
+  })
+  const registry = devnet.manifest.contracts.identityRegistry
+  const logs = await publicClient.getContractEvents({
+    address: registry,
+    abi: agentIdentityRegistryAbi,
+    eventName: 'BaseURISet',
+    fromBlock: BigInt(devnet.manifest.deploymentBlock),
+  })
+  if (logs.at(-1)?.args.baseURI === baseURI) return
+  const hash = await deployer.writeContract({
+    address: registry,
+    abi: agentIdentityRegistryAbi,
+    functionName: 'setBaseURI',
+    args: [baseURI],
+  })
+  await publicClient.waitForTransactionReceipt({ hash })
 }
 
 export type EmbeddedRuntime = {
@@ -50,7 +83,9 @@ export async function startEmbeddedRuntime(
     const relayerCount = parameters.relayers ?? 8
     // Accounts 0-9 are left to people (the deployer is 0); relayers come from the end of the list.
     const relayerKeys = devnet.manifest.accounts.slice(-relayerCount).map((a) => a.privateKey)
+    if (parameters.publicUrl) await pointRegistryAt(devnet, `${parameters.publicUrl}/registration/`)
     const runtime = await createRuntime({
+      publicUrl: parameters.publicUrl,
       chain: { rpcUrl: devnet.rpcUrl, manifest: devnet.manifest },
       db: database.db,
       masterKey: dataDir ? loadOrCreateMasterKey(join(dataDir, 'master.key')) : randomBytes(32),

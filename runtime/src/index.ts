@@ -20,6 +20,7 @@ export { type HireParameters, jobIdOf } from './jobs.ts'
 export { createKeyVault, loadOrCreateMasterKey, parseMasterKey } from './keys.ts'
 export type { LaunchParameters } from './launch.ts'
 export type { PayParameters } from './pay.ts'
+export { type RegistrationFile, registrationFile } from './registration.ts'
 export {
   type AgentHandle,
   type CreateRuntimeParameters,

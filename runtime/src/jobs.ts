@@ -234,7 +234,8 @@ export function createJobEngine(ctx: RuntimeContext, guard: PolicyGuard) {
       const definition = ctx.definitions.get(provider.name)
       if (!definition) return // served by another process that has the handlers
       const declineWith = (reason: string) => declineJob(provider, job, reason)
-      if (job.input === null || job.input === undefined) return declineWith('The job specification is unavailable.')
+      if (job.input === null || job.input === undefined)
+        return declineWith('The job specification is unavailable.')
       const offering = definition.offerings.find((o) => o.name === job.offering)
       if (!offering) return declineWith(`There is no offering "${job.offering}".`)
       const input = offering.input.safeParse(job.input)

@@ -13,6 +13,7 @@ import { z } from 'zod'
 import type { RuntimeContext } from './context.ts'
 import { type AgentDefinition, defineAgent } from './define-agent.ts'
 import { BaseError } from './errors.ts'
+import { registrationFile } from './registration.ts'
 import type { IntentKind } from './transactions.ts'
 
 export type LaunchParameters = {
@@ -24,16 +25,16 @@ export type LaunchParameters = {
   id?: string
 }
 
-/** The serialisable part of a definition, as stored with the agent. */
-export function describeDefinition(definition: AgentDefinition) {
+/** The serialisable part of a definition, as stored with the agent; tokens resolved to addresses. */
+export function describeDefinition(definition: AgentDefinition, tokenAddresses: string[]) {
   return {
     model: definition.model ?? null,
     policy: definition.policy,
-    offerings: definition.offerings.map((o) => ({
+    offerings: definition.offerings.map((o, i) => ({
       name: o.name,
       description: o.description,
       price: o.price,
-      token: o.token,
+      token: tokenAddresses[i]!.toLowerCase(),
       capabilities: o.capabilities ?? [],
     })),
   }
@@ -79,7 +80,10 @@ export async function launchAgent(
         name: checked.name,
         description: checked.description,
         instructions: checked.instructions,
-        definition: describeDefinition(checked),
+        definition: describeDefinition(
+          checked,
+          offerings.map((o) => o.token),
+        ),
         signerAddress: key.address,
         encryptedKey: key.sealed,
       })
@@ -143,12 +147,16 @@ export function launchKind(ctx: RuntimeContext): IntentKind {
       if (!launched)
         throw new BaseError('The launch transaction carries no AgentLaunched event.', { code: 'INTERNAL' })
       const { agentId, safe, account } = launched.args
-      await updateAgent(ctx.db, intent.agentId!, {
+      const agent = await updateAgent(ctx.db, intent.agentId!, {
         status: 'active',
         chainAgentId: agentId.toString(),
         safeAddress: safe.toLowerCase(),
         accountAddress: account.toLowerCase(),
         launchTx: receipt.transactionHash,
+      })
+      // The registration file is kept with the agent; the registry's base URI points at where it is served.
+      await updateAgent(ctx.db, agent.id, {
+        definition: { ...agent.definition, registration: registrationFile(ctx, agent, ctx.publicUrl) },
       })
       await ctx.record(intent.agentId, 'lifecycle', {
         event: 'launched',

@@ -47,6 +47,8 @@ export type CreateRuntimeParameters = {
   confirmations?: number
   /** How often the indexer polls, in milliseconds (default 250). */
   pollIntervalMs?: number
+  /** Where this runtime's HTTP API is reachable; named in agents' registration files. */
+  publicUrl?: string
   log?: (line: string) => void
 }
 
@@ -93,6 +95,7 @@ export async function createRuntime(parameters: CreateRuntimeParameters) {
     chainId,
     contracts: manifest.contracts,
     submissionGraceSeconds: manifest.economy.submissionGraceSeconds,
+    publicUrl: parameters.publicUrl,
     tokens: createTokenRegistry(publicClient, known),
     vault: createKeyVault(masterKey),
     tx,

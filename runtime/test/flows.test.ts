@@ -129,6 +129,15 @@ describe.each(adapters)('runtime flows on $name', (adapter) => {
     })
     expect(account).toBe(getAddress(agent.accountAddress!))
     expect(await publicClient.getCode({ address: account })).not.toBe('0x')
+    expect((agent.definition as { registration: unknown }).registration).toMatchObject({
+      type: 'https://eips.ethereum.org/EIPS/eip-8004#registration-v1',
+      name: 'upper',
+      active: true,
+      registrations: [
+        { agentId: Number(providerId), agentRegistry: `eip155:31337:${contracts.identityRegistry}` },
+      ],
+      offerings: [{ name: 'upper', price: '1', token: contracts.devUSD.toLowerCase() }, {}, {}],
+    })
   })
 
   test.skipIf(adapter.skip)('pay: exact amounts, idempotent by key', async () => {

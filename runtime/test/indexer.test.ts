@@ -54,7 +54,9 @@ describe('createIndexer', () => {
     await publicClient.request({ method: 'evm_revert' as never, params: [fork] as never })
     await publicClient.request({ method: 'evm_mine' as never, params: [] as never })
     const replacement = await register('replacement')
-    expect((await publicClient.getBlock({ blockNumber: orphaned.blockNumber })).hash).not.toBe(orphaned.blockHash)
+    expect((await publicClient.getBlock({ blockNumber: orphaned.blockNumber })).hash).not.toBe(
+      orphaned.blockHash,
+    )
     await indexer.step()
     expect(reorgs).toHaveLength(1)
     expect(reorgs[0]).toBeLessThan(orphaned.blockNumber)
@@ -109,7 +111,12 @@ describe('restart', () => {
     const client = owner(6)
     const { contracts } = devnet.manifest
     await publicClient.waitForTransactionReceipt({
-      hash: await client.writeContract({ address: contracts.devUSD, abi: devUSDAbi, functionName: 'approve', args: [contracts.economy, maxUint256] }),
+      hash: await client.writeContract({
+        address: contracts.devUSD,
+        abi: devUSDAbi,
+        functionName: 'approve',
+        args: [contracts.economy, maxUint256],
+      }),
     })
     const before = await dUSD(client.account.address)
     const deadline = (await publicClient.getBlock()).timestamp + 3_600n

@@ -6,7 +6,7 @@ import { z } from 'zod'
 import { defineAgent } from '../src/define-agent.ts'
 import { type ChainEvent, createIndexer } from '../src/indexer.ts'
 import { createIndexerStore } from '../src/indexer-store.ts'
-import { devnetClients, openRuntime, withDevnet } from './harness.ts'
+import { devnetClients, withDevnet } from './harness.ts'
 
 describe('createIndexer', () => {
   let devnet: Devnet

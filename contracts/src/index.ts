@@ -23,6 +23,7 @@ export { erc6551RegistryAbi } from './generated/ERC6551Registry.ts'
 export { multiSendCallOnlyAbi } from './generated/MultiSendCallOnly.ts'
 export { safeAbi } from './generated/Safe.ts'
 export { safeProxyFactoryAbi } from './generated/SafeProxyFactory.ts'
+export { jobIdOf } from './job-id.ts'
 
 /** Job states as the economy contract numbers them. */
 export const jobStatuses = [

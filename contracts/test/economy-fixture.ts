@@ -36,6 +36,9 @@ import { devUSDAbi } from '../src/generated/DevUSD.ts'
 import { maliciousTokenAbi } from '../src/generated/MaliciousToken.ts'
 import { reentrantReceiverAbi, reentrantReceiverBytecode } from '../src/generated/ReentrantReceiver.ts'
 import { jobStatuses } from '../src/index.ts'
+import { jobIdOf } from '../src/job-id.ts'
+
+export { jobIdOf }
 
 /** The economy's token for ETH. */
 export const ETH: Address = zeroAddress
@@ -350,18 +353,6 @@ export async function approve(
 /** A 32-byte hash naming `label`: specs, deliverables, memos. */
 export function hashOf(label: string): Hex {
   return keccak256(stringToHex(label))
-}
-
-/** `jobIdOf` as the contract computes it. */
-export function jobIdOf(client: Address, providerId: bigint, specHash: Hex): bigint {
-  return BigInt(
-    keccak256(
-      encodeAbiParameters(
-        [{ type: 'address' }, { type: 'uint256' }, { type: 'bytes32' }],
-        [client, providerId, specHash],
-      ),
-    ),
-  )
 }
 
 export type CreateJobOptions = {

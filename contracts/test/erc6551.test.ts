@@ -32,6 +32,7 @@ import { type Anvil, startAnvil } from '../src/anvil.ts'
 import { agentAccountAbi, agentAccountBytecode } from '../src/generated/AgentAccount.ts'
 import { erc6551RegistryAbi, erc6551RegistryBytecode } from '../src/generated/ERC6551Registry.ts'
 import { testNftAbi, testNftBytecode } from '../src/generated/TestNft.ts'
+import { revertOf } from './revert.ts'
 
 /** ERC-1167 proxy parts around the implementation address, as the canonical registry lays them out. */
 const initCodeHead = '0x3d60ad80600a3d3981f3363d3d373d3d3d363d73'
@@ -119,21 +120,6 @@ async function mined(hash: Promise<Hex>): Promise<TransactionReceipt> {
   const receipt = await publicClient.waitForTransactionReceipt({ hash: await hash })
   expect(receipt.status).toBe('success')
   return receipt
-}
-
-/** Name and arguments of the custom error a call reverted with. */
-async function revertOf(call: Promise<unknown>): Promise<{ name: string | undefined; args: unknown }> {
-  try {
-    await call
-  } catch (error) {
-    const reverted =
-      error instanceof BaseError ? error.walk((e) => e instanceof ContractFunctionRevertedError) : null
-    if (reverted instanceof ContractFunctionRevertedError) {
-      return { name: reverted.data?.errorName, args: reverted.data?.args }
-    }
-    throw error
-  }
-  throw new Error('expected the call to revert')
 }
 
 /** Mints a fresh token to `to` and returns its id. */

@@ -32,6 +32,7 @@ import { compatibilityFallbackHandlerAbi } from '../src/generated/CompatibilityF
 import { erc6551RegistryAbi } from '../src/generated/ERC6551Registry.ts'
 import { safeAbi } from '../src/generated/Safe.ts'
 import { safeProxyFactoryAbi } from '../src/generated/SafeProxyFactory.ts'
+import { revertOf } from './revert.ts'
 
 /**
  * protocol-kit ships one CommonJS-flavoured `.d.ts`, so under NodeNext TypeScript sees the Safe class at
@@ -120,21 +121,6 @@ async function mined(hash: Promise<Hex>): Promise<TransactionReceipt> {
   const receipt = await publicClient.waitForTransactionReceipt({ hash: await hash })
   expect(receipt.status).toBe('success')
   return receipt
-}
-
-/** Name and arguments of the error a call reverted with (`Error` for a plain reason string). */
-async function revertOf(call: Promise<unknown>): Promise<{ name: string | undefined; args: unknown }> {
-  try {
-    await call
-  } catch (error) {
-    const reverted =
-      error instanceof BaseError ? error.walk((e) => e instanceof ContractFunctionRevertedError) : null
-    if (reverted instanceof ContractFunctionRevertedError) {
-      return { name: reverted.data?.errorName, args: reverted.data?.args }
-    }
-    throw error
-  }
-  throw new Error('expected the call to revert')
 }
 
 type CallFrame = { revertReason?: string; calls?: CallFrame[] }

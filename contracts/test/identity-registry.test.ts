@@ -24,6 +24,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { type Devnet, safeContractNetworks, startDevnet } from '../src/devnet.ts'
 import { agentFactoryAbi } from '../src/generated/AgentFactory.ts'
 import { agentIdentityRegistryAbi } from '../src/generated/AgentIdentityRegistry.ts'
+import { revertOf } from './revert.ts'
 
 /**
  * protocol-kit ships one CommonJS-flavoured `.d.ts`, so under NodeNext TypeScript sees the Safe class at
@@ -95,21 +96,6 @@ async function mined(hash: Promise<Hex>): Promise<TransactionReceipt> {
   const receipt = await publicClient.waitForTransactionReceipt({ hash: await hash })
   expect(receipt.status).toBe('success')
   return receipt
-}
-
-/** Name and arguments of the custom error a call reverted with. */
-async function revertOf(call: Promise<unknown>): Promise<{ name: string | undefined; args: unknown }> {
-  try {
-    await call
-  } catch (error) {
-    const reverted =
-      error instanceof BaseError ? error.walk((e) => e instanceof ContractFunctionRevertedError) : null
-    if (reverted instanceof ContractFunctionRevertedError) {
-      return { name: reverted.data?.errorName, args: reverted.data?.args }
-    }
-    throw error
-  }
-  throw new Error('expected the call to revert')
 }
 
 function events(receipt: TransactionReceipt) {

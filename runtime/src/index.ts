@@ -16,7 +16,7 @@ export {
 } from './define-agent.ts'
 export { type EmbeddedRuntime, startEmbeddedRuntime } from './embedded.ts'
 export { BaseError, type ErrorCode, PolicyError, wrapChainError } from './errors.ts'
-export { type HireParameters, jobIdOf } from './jobs.ts'
+export type { HireParameters } from './jobs.ts'
 export { createKeyVault, loadOrCreateMasterKey, parseMasterKey } from './keys.ts'
 export type { LaunchParameters } from './launch.ts'
 export type { PayParameters } from './pay.ts'

@@ -1,4 +1,4 @@
-import { agentEconomyAbi } from '@agora/contracts'
+import { agentEconomyAbi, jobIdOf } from '@agora/contracts'
 import {
   type Agent,
   getAgentByChainId,
@@ -14,7 +14,7 @@ import {
 import { eq } from 'drizzle-orm'
 import {
   type Address,
-  encodeAbiParameters,
+  type ContractFunctionArgs,
   encodeFunctionData,
   type Hex,
   keccak256,
@@ -49,18 +49,6 @@ export type HireParameters = {
 }
 
 const finalStatuses = new Set(['completed', 'rejected', 'declined', 'expired', 'failed'])
-
-/** Job ids as the economy derives them: `keccak256(abi.encode(client, providerId, specHash))`. */
-export function jobIdOf(client: Address, providerId: bigint, specHash: Hex): bigint {
-  return BigInt(
-    keccak256(
-      encodeAbiParameters(
-        [{ type: 'address' }, { type: 'uint256' }, { type: 'bytes32' }],
-        [client, providerId, specHash],
-      ),
-    ),
-  )
-}
 
 /**
  * The job engine: clients hire (create and fund in one call), providers serve (validate, run the
@@ -255,41 +243,38 @@ export function createJobEngine(ctx: RuntimeContext, guard: PolicyGuard) {
       }
       const deliverableHash = keccak256(toHex(canonicalJson(deliverable ?? null)))
       await updateJob(ctx.db, jobId, { deliverable: deliverable ?? null, deliverableHash })
-      await ctx.tx.execute({
-        idempotencyKey: `submitJob:${jobId}`,
-        kind: 'submitJob',
-        agentId: provider.id,
-        payload: providerCall(provider, 'submitJob', [BigInt(jobId), deliverableHash], jobId),
-      })
+      await jobCall(provider, 'submitJob', jobId, [BigInt(jobId), deliverableHash])
     })
   }
 
   async function declineJob(provider: Agent, job: Job, reason: string) {
     await ctx.record(provider.id, 'job', { jobId: job.jobId, event: 'declining', reason })
-    await ctx.tx.execute({
-      idempotencyKey: `declineJob:${job.jobId}`,
-      kind: 'declineJob',
-      agentId: provider.id,
-      payload: {
-        ...providerCall(provider, 'declineJob', [BigInt(job.jobId), keccak256(toHex(reason))], job.jobId),
-        reason,
-      },
+    await jobCall(provider, 'declineJob', job.jobId, [BigInt(job.jobId), keccak256(toHex(reason))], {
+      reason,
     })
   }
 
-  function providerCall(
-    provider: Agent,
-    functionName: 'submitJob' | 'declineJob',
-    args: [bigint, Hex],
+  /** One step of a job, made by the agent's Safe on the economy: an intent keyed by step and job. */
+  function jobCall<F extends 'submitJob' | 'declineJob' | 'completeJob' | 'rejectJob'>(
+    agent: Agent,
+    functionName: F,
     jobId: string,
+    args: ContractFunctionArgs<typeof agentEconomyAbi, 'nonpayable', F>,
+    extra: Record<string, unknown> = {},
   ) {
-    return {
-      safe: provider.safeAddress,
-      to: ctx.contracts.economy,
-      data: encodeFunctionData({ abi: agentEconomyAbi, functionName, args }),
-      value: '0',
-      jobId,
-    }
+    return ctx.tx.execute({
+      idempotencyKey: `${functionName}:${jobId}`,
+      kind: functionName,
+      agentId: agent.id,
+      payload: {
+        safe: agent.safeAddress,
+        to: ctx.contracts.economy,
+        data: encodeFunctionData({ abi: agentEconomyAbi, functionName, args } as never),
+        value: '0',
+        jobId,
+        ...extra,
+      },
+    })
   }
 
   /** Client side: check the deliverable against its hash and schema, judge it, then pay or reject. */
@@ -326,42 +311,16 @@ export function createJobEngine(ctx: RuntimeContext, guard: PolicyGuard) {
         verdict = { accept: true, rating: 100 }
       }
       await ctx.record(client.id, 'job', { jobId, event: 'evaluated', verdict })
-      const safe = client.safeAddress as Address
       if (verdict.accept) {
         const rating = Math.max(0, Math.min(100, Math.round(verdict.rating)))
-        await ctx.tx.execute({
-          idempotencyKey: `completeJob:${jobId}`,
-          kind: 'completeJob',
-          agentId: client.id,
-          payload: {
-            safe,
-            to: ctx.contracts.economy,
-            data: encodeFunctionData({
-              abi: agentEconomyAbi,
-              functionName: 'completeJob',
-              args: [BigInt(jobId), rating, keccak256(toHex(verdict.feedback ?? ''))],
-            }),
-            value: '0',
-            jobId,
-          },
-        })
+        await jobCall(client, 'completeJob', jobId, [
+          BigInt(jobId),
+          rating,
+          keccak256(toHex(verdict.feedback ?? '')),
+        ])
       } else {
-        await ctx.tx.execute({
-          idempotencyKey: `rejectJob:${jobId}`,
-          kind: 'rejectJob',
-          agentId: client.id,
-          payload: {
-            safe,
-            to: ctx.contracts.economy,
-            data: encodeFunctionData({
-              abi: agentEconomyAbi,
-              functionName: 'rejectJob',
-              args: [BigInt(jobId), keccak256(toHex(verdict.reason))],
-            }),
-            value: '0',
-            jobId,
-            reason: verdict.reason,
-          },
+        await jobCall(client, 'rejectJob', jobId, [BigInt(jobId), keccak256(toHex(verdict.reason))], {
+          reason: verdict.reason,
         })
       }
     })

@@ -234,20 +234,33 @@ export async function createRuntime(parameters: CreateRuntimeParameters) {
     indexer,
   }
 
-  /** An agent's on-chain reputation: settled job counts and the average rating (0-100). */
+  /**
+   * An agent's on-chain reputation over the tokens this runtime knows (others could be minted only to
+   * inflate or smear a record): settled job counts and the average rating (0-100).
+   */
   async function reputation(chainAgentId: string) {
-    const [completed, rejected, expired, declined, averageTimes100] = await publicClient.readContract({
-      address: manifest.contracts.economy,
-      abi: agentEconomyAbi,
-      functionName: 'reputationOf',
-      args: [BigInt(chainAgentId)],
-    })
+    const records = await Promise.all(
+      known.map((token) =>
+        publicClient.readContract({
+          address: manifest.contracts.economy,
+          abi: agentEconomyAbi,
+          functionName: 'reputationIn',
+          args: [BigInt(chainAgentId), token.address],
+        }),
+      ),
+    )
+    const total = { completed: 0, rejected: 0, expired: 0, declined: 0, ratingSum: 0 }
+    for (const r of records) {
+      total.completed += r.completed
+      total.rejected += r.rejected
+      total.expired += r.expired
+      total.declined += r.declined
+      total.ratingSum += Number(r.ratingSum)
+    }
+    const { ratingSum, ...counts } = total
     return {
-      completed: Number(completed),
-      rejected: Number(rejected),
-      expired: Number(expired),
-      declined: Number(declined),
-      averageRating: Number(averageTimes100) / 100,
+      ...counts,
+      averageRating: counts.completed === 0 ? 0 : Math.round((ratingSum * 100) / counts.completed) / 100,
     }
   }
 }

@@ -52,6 +52,8 @@ export {
   markIntentConfirmed,
   markIntentFailed,
   markIntentSent,
+  markIntentsConfirmed,
+  markIntentsSent,
   type RecordIntentParameters,
   type RecordIntentReturnType,
   recordIntent,

@@ -185,3 +185,48 @@ async function refuse(db: Db, id: number, to: IntentStatus): Promise<Intent> {
     code: 'INVALID_TRANSITION',
   })
 }
+
+/**
+ * `markIntentSent` for many intents in one statement (group commit: concurrent senders share one
+ * write). Returns the ids it marked; an intent already confirmed or failed is left as it is.
+ */
+export async function markIntentsSent(
+  db: Db,
+  sent: ({ id: number } & MarkIntentSentParameters)[],
+): Promise<Set<number>> {
+  if (sent.length === 0) return new Set()
+  const values = sql.join(
+    sent.map((s) => sql`(${s.id}::bigint, ${s.txHash}::text, ${s.nonce}::integer, ${s.rawTx}::text)`),
+    sql`, `,
+  )
+  const result = await db.execute(sql`
+    update ${intents} as i
+    set status = 'sent', tx_hash = v.tx_hash, nonce = v.nonce, raw_tx = v.raw_tx,
+        attempts = i.attempts + 1, sent_at = now(), updated_at = now()
+    from (values ${values}) as v(id, tx_hash, nonce, raw_tx)
+    where i.id = v.id and i.status in ('pending', 'sent')
+    returning i.id`)
+  // postgres-js hands back the rows, PGlite an object holding them.
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as {
+    id: number | string
+  }[]
+  return new Set(rows.map((row) => Number(row.id)))
+}
+
+/** `markIntentConfirmed` for many intents in one statement; already confirmed ones are left as they are. */
+export async function markIntentsConfirmed(
+  db: Db,
+  confirmed: { id: number; result: unknown }[],
+): Promise<void> {
+  if (confirmed.length === 0) return
+  for (const c of confirmed) assertJson(c.result, 'result')
+  const values = sql.join(
+    confirmed.map((c) => sql`(${c.id}::bigint, ${JSON.stringify(c.result ?? null)}::jsonb)`),
+    sql`, `,
+  )
+  await db.execute(sql`
+    update ${intents} as i
+    set status = 'confirmed', result = v.result, last_error = null, updated_at = now()
+    from (values ${values}) as v(id, result)
+    where i.id = v.id and i.status in ('pending', 'sent')`)
+}

@@ -29,6 +29,8 @@ import {
   markIntentConfirmed,
   markIntentFailed,
   markIntentSent,
+  markIntentsConfirmed,
+  markIntentsSent,
   recordIntent,
 } from './intents.ts'
 import { getJob, type JobInput, listJobs, updateJob, upsertJob } from './jobs.ts'
@@ -544,6 +546,60 @@ function storageSuite(adapter: TestAdapter) {
       const other = await recordIntent(db, { idempotencyKey: 'o', kind: 'pay', signer: address(1) })
       await markIntentFailed(db, other.intent.id, { error: 'reverted' })
       await expectDbError(markIntentConfirmed(db, other.intent.id), 'INVALID_TRANSITION')
+    })
+  })
+
+  describe('markIntentsSent', () => {
+    test('default: many intents in one write; final ones are left alone', async () => {
+      const a = await recordIntent(db, { idempotencyKey: 'a', kind: 'pay', signer: address(1) })
+      const b = await recordIntent(db, { idempotencyKey: 'b', kind: 'pay', signer: address(2) })
+      const c = await recordIntent(db, { idempotencyKey: 'c', kind: 'pay', signer: address(3) })
+      await markIntentFailed(db, c.intent.id, { error: 'refused' })
+      const marked = await markIntentsSent(db, [
+        { id: a.intent.id, txHash: '0xa', nonce: 7, rawTx: '0x0a' },
+        { id: b.intent.id, txHash: '0xb', nonce: 0, rawTx: '0x0b' },
+        { id: c.intent.id, txHash: '0xc', nonce: 0, rawTx: '0x0c' },
+      ])
+      expect([...marked].sort()).toEqual([a.intent.id, b.intent.id].sort())
+      expect(await getIntent(db, a.intent.id)).toMatchObject({
+        status: 'sent',
+        txHash: '0xa',
+        nonce: 7,
+        rawTx: '0x0a',
+        attempts: 1,
+      })
+      expect(await getIntent(db, c.intent.id)).toMatchObject({ status: 'failed', txHash: null })
+      expect(await markIntentsSent(db, [])).toEqual(new Set())
+    })
+
+    test('behavior: a nonce clash refuses the whole write', async () => {
+      const a = await recordIntent(db, { idempotencyKey: 'a', kind: 'pay', signer: address(1) })
+      const b = await recordIntent(db, { idempotencyKey: 'b', kind: 'pay', signer: address(1) })
+      await expect(
+        markIntentsSent(db, [
+          { id: a.intent.id, txHash: '0xa', nonce: 1, rawTx: '0x0a' },
+          { id: b.intent.id, txHash: '0xb', nonce: 1, rawTx: '0x0b' },
+        ]),
+      ).rejects.toThrow()
+      expect((await getIntent(db, a.intent.id))?.status).toBe('pending')
+    })
+  })
+
+  describe('markIntentsConfirmed', () => {
+    test('default: results recorded in one write; failed ones stay failed', async () => {
+      const a = await recordIntent(db, { idempotencyKey: 'a', kind: 'pay', signer: address(1) })
+      const b = await recordIntent(db, { idempotencyKey: 'b', kind: 'pay', signer: address(1) })
+      await markIntentsSent(db, [{ id: a.intent.id, txHash: '0xa', nonce: 0, rawTx: '0x0a' }])
+      await markIntentFailed(db, b.intent.id, { error: 'reverted' })
+      await markIntentsConfirmed(db, [
+        { id: a.intent.id, result: { block: 3, amount: huge } },
+        { id: b.intent.id, result: {} },
+      ])
+      expect(await getIntent(db, a.intent.id)).toMatchObject({
+        status: 'confirmed',
+        result: { block: 3, amount: huge },
+      })
+      expect((await getIntent(db, b.intent.id))?.status).toBe('failed')
     })
   })
 

@@ -10,6 +10,7 @@ import {
 } from '@agora/db'
 import type { Address, LocalAccount, PublicClient } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
+import { createBatcher } from './batcher.ts'
 import type { AgentDefinition } from './define-agent.ts'
 import { BaseError } from './errors.ts'
 import type { KeyVault } from './keys.ts'
@@ -66,30 +67,15 @@ export function createContext(
 ): RuntimeContext {
   const signers = new Map<string, LocalAccount>()
   const byChainId = new Map<string, Pick<Agent, 'id' | 'name' | 'safeAddress'>>()
-  // Group commit: entries recorded in the same tick are written together, one transaction for many
-  // concurrent payments and jobs instead of one each.
-  let queue: { entries: AppendActivityParameters[]; done: () => void; failed: (e: unknown) => void }[] = []
-  const flush = async () => {
-    const batch = queue
-    queue = []
-    try {
-      const rows = await appendActivities(
-        base.db,
-        batch.flatMap((b) => b.entries),
-      )
-      for (const row of rows) events.emit('activity', row as ActivityEvent)
-      for (const b of batch) b.done()
-    } catch (error) {
-      for (const b of batch) b.failed(error)
-    }
-  }
-  const recordMany = (entries: AppendActivityParameters[]) =>
-    new Promise<void>((done, failed) => {
-      if (queue.length === 0) setImmediate(() => void flush())
-      queue.push({ entries, done, failed })
-    })
   const events = new EventEmitter<{ activity: [ActivityEvent]; job: [jobId: string] }>()
   events.setMaxListeners(0)
+  // Group commit: entries recorded in the same tick are written together, one transaction for many
+  // concurrent payments and jobs instead of one each.
+  const append = createBatcher(async (batches: AppendActivityParameters[][]) => {
+    const rows = await appendActivities(base.db, batches.flat())
+    for (const row of rows) events.emit('activity', row as ActivityEvent)
+  })
+  const recordMany = (entries: AppendActivityParameters[]) => append(entries)
   return {
     ...base,
     events,

@@ -3,9 +3,10 @@ import {
   type Intent,
   type IntentKind as IntentKindName,
   listUnfinishedIntents,
-  markIntentConfirmed,
   markIntentFailed,
   markIntentSent,
+  markIntentsConfirmed,
+  markIntentsSent,
   recordIntent,
 } from '@agora/db'
 import {
@@ -16,6 +17,7 @@ import {
   type PublicClient,
   type TransactionReceipt,
 } from 'viem'
+import { createBatcher } from './batcher.ts'
 import { BaseError, isTransientChainError, wrapChainError } from './errors.ts'
 import { createKeyedMutex, createMutex, type Mutex } from './mutex.ts'
 
@@ -93,10 +95,20 @@ export function createTransactionManager(parameters: TransactionManagerParameter
   const nonces = new Map<Address, number>()
   const gasUsed = new Map<string, bigint>()
   const inFlight = new Map<string, Promise<{ intent: Intent; receipt: TransactionReceipt }>>()
+  // Concurrent senders share their outbox writes (group commit): one statement for many intents.
+  const sentBatch = createBatcher((items: { id: number; txHash: string; nonce: number; rawTx: string }[]) =>
+    markIntentsSent(db, items),
+  )
+  const confirmedBatch = createBatcher((items: { id: number; result: Record<string, unknown> }[]) =>
+    markIntentsConfirmed(db, items),
+  )
   const store = {
-    markSent: (id: number, sent: { txHash: string; nonce: number; rawTx: string }) =>
-      markIntentSent(db, id, sent),
-    markConfirmed: (id: number, result: Record<string, unknown>) => markIntentConfirmed(db, id, { result }),
+    async markSent(id: number, sent: { txHash: string; nonce: number; rawTx: string }) {
+      const marked = await sentBatch({ id, ...sent })
+      // Not live any more (confirmed or failed by another path): the single-row write explains why.
+      if (!marked.has(id)) await markIntentSent(db, id, sent)
+    },
+    markConfirmed: (id: number, result: Record<string, unknown>) => confirmedBatch({ id, result }),
     markFailed: (id: number, error: string) => markIntentFailed(db, id, { error }),
   }
   const record = (into: Db, input: IntentInput) =>

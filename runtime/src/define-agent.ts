@@ -26,6 +26,17 @@ export type Offering<Input = unknown, Output = unknown> = {
   handler(input: Input, context: OfferingContext): Promise<Output> | Output
 }
 
+/**
+ * Types an offering's handler from its schemas (inside `defineAgent`'s list the types are erased).
+ *
+ * @example
+ * defineOffering({ name: 'echo', description: 'Echoes', price: '1', token: 'dUSD',
+ *   input: z.object({ text: z.string() }), handler: ({ text }) => ({ text }) })
+ */
+export function defineOffering<Input, Output>(offering: Offering<Input, Output>): Offering<Input, Output> {
+  return offering
+}
+
 /** Limits the runtime enforces in code before signing anything that moves money. */
 export type SpendingPolicy = {
   /** The most one job or payment may cost, in token units. */

@@ -8,6 +8,7 @@ export {
   type AgentDefinition,
   type DefineAgentParameters,
   defineAgent,
+  defineOffering,
   type Evaluator,
   type Offering,
   type OfferingContext,
@@ -28,3 +29,30 @@ export {
   type DeploymentManifest,
   type Runtime,
 } from './runtime.ts'
+export { createChatModel, wrapInferenceError } from './inference/chat-model.ts'
+export {
+  type CompleteParameters,
+  type CompleteReturnType,
+  complete,
+  type ToolCall,
+} from './inference/complete.ts'
+export type {
+  ChatMessage,
+  InferenceUsage,
+  ToolChoice,
+  ToolDefinition,
+  UsageRecorder,
+} from './inference/invoke-model.ts'
+export {
+  type ModelConfig,
+  type ModelConfigInput,
+  type ModelProvider,
+  modelConfigFromEnv,
+  modelConfigSchema,
+  parseModelConfig,
+} from './inference/model-config.ts'
+export {
+  type GenerateStructuredParameters,
+  type GenerateStructuredReturnType,
+  generateStructured,
+} from './inference/structured.ts'

@@ -3,14 +3,14 @@
  * translator, they deliver, the writer rates them and they get paid; then the writer tips one of
  * them directly. Run: `npm run example -w @agora/agents` (no keys, no services).
  */
-import { defineAgent, startEmbeddedRuntime } from '@agora/runtime'
+import { defineAgent, defineOffering, startEmbeddedRuntime } from '@agora/runtime'
 import { z } from 'zod'
 
 const summarizer = defineAgent({
   name: 'summarizer',
   description: 'Summarises text into its first sentences.',
   offerings: [
-    {
+    defineOffering({
       name: 'summarize',
       description: 'Returns the first two sentences of a text.',
       price: '2',
@@ -24,7 +24,7 @@ const summarizer = defineAgent({
           .slice(0, 2)
           .join(' '),
       }),
-    },
+    }),
   ],
 })
 
@@ -32,7 +32,7 @@ const translator = defineAgent({
   name: 'translator',
   description: 'Translates a few English words into French, word by word.',
   offerings: [
-    {
+    defineOffering({
       name: 'translate',
       description: 'English to French, from a small dictionary.',
       price: '1.5',
@@ -55,7 +55,7 @@ const translator = defineAgent({
             .join(' '),
         }
       },
-    },
+    }),
   ],
 })
 

@@ -17,18 +17,6 @@ export {
 } from './define-agent.ts'
 export { type EmbeddedRuntime, startEmbeddedRuntime } from './embedded.ts'
 export { BaseError, type ErrorCode, PolicyError, wrapChainError } from './errors.ts'
-export type { HireParameters } from './jobs.ts'
-export { createKeyVault, loadOrCreateMasterKey, parseMasterKey } from './keys.ts'
-export type { LaunchParameters } from './launch.ts'
-export type { PayParameters } from './pay.ts'
-export { type RegistrationFile, registrationFile } from './registration.ts'
-export {
-  type AgentHandle,
-  type CreateRuntimeParameters,
-  createRuntime,
-  type DeploymentManifest,
-  type Runtime,
-} from './runtime.ts'
 export { createChatModel, wrapInferenceError } from './inference/chat-model.ts'
 export {
   type CompleteParameters,
@@ -56,3 +44,15 @@ export {
   type GenerateStructuredReturnType,
   generateStructured,
 } from './inference/structured.ts'
+export type { HireParameters } from './jobs.ts'
+export { createKeyVault, loadOrCreateMasterKey, parseMasterKey } from './keys.ts'
+export type { LaunchParameters } from './launch.ts'
+export type { PayParameters } from './pay.ts'
+export { type RegistrationFile, registrationFile } from './registration.ts'
+export {
+  type AgentHandle,
+  type CreateRuntimeParameters,
+  createRuntime,
+  type DeploymentManifest,
+  type Runtime,
+} from './runtime.ts'

@@ -10,6 +10,7 @@ import {
   zeroAddress,
 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
+import { type AgentActions, type RunTaskParameters, runTask } from './agent-loop.ts'
 import { createContext, type RuntimeContext } from './context.ts'
 import type { AgentDefinition } from './define-agent.ts'
 import { BaseError } from './errors.ts'
@@ -131,6 +132,71 @@ export async function createRuntime(parameters: CreateRuntimeParameters) {
   })
   let sweep: ReturnType<typeof setInterval> | undefined
 
+  /** The agent tools' actions: the very functions code calls, with their guardrails. */
+  function taskActions(id: string): AgentActions {
+    return {
+      async searchMarket(query) {
+        const matches = await searchMarket({ ...query, token: query.maxPrice ? 'dUSD' : undefined })
+        return Promise.all(
+          matches.map(async (m) => {
+            const token = await ctx.tokens.resolve(m.offering.token)
+            return {
+              providerId: m.agent.chainAgentId,
+              agent: m.agent.name,
+              offering: m.offering.name,
+              description: m.offering.description,
+              price: ctx.tokens.format(BigInt(m.offering.price), token),
+              token: token.symbol,
+              capabilities: m.offering.capabilities,
+              rating: m.reputation?.averageRating ?? null,
+              completedJobs: m.reputation?.completed ?? 0,
+            }
+          }),
+        )
+      },
+      async hire(p) {
+        const handle = await jobs.hire(id, p)
+        const job = await handle.done()
+        return { jobId: job.jobId, status: job.status, deliverable: job.deliverable, rating: job.rating }
+      },
+      async pay(p) {
+        const payment = await pay(ctx, guard, id, p)
+        return { paymentId: payment.id, status: payment.status, txHash: payment.txHash }
+      },
+      async balances() {
+        const agent = await ctx.requireAgent(id)
+        if (!agent.safeAddress) return {}
+        const held = await agentHandle(id).balances()
+        const out: Record<string, string> = {}
+        for (const [symbol, value] of Object.entries(held))
+          out[symbol] = ctx.tokens.format(value, await ctx.tokens.resolve(symbol))
+        return out
+      },
+    }
+  }
+
+  /** Offerings by text, capability and price, with each provider's on-chain reputation. */
+  async function searchMarket(
+    query: { text?: string; capability?: string; maxPrice?: string; token?: string; minRating?: number } = {},
+  ) {
+    const token = query.token ? await ctx.tokens.resolve(query.token) : undefined
+    const matches = await searchOfferings(parameters.db, {
+      text: query.text,
+      capability: query.capability,
+      token: token?.address,
+      maxPrice: query.maxPrice && token ? ctx.tokens.parse(query.maxPrice, token).toString() : undefined,
+    })
+    const withReputation = await Promise.all(
+      matches.map(async (match) => ({
+        ...match,
+        reputation: match.agent.chainAgentId ? await reputation(match.agent.chainAgentId) : null,
+      })),
+    )
+    return withReputation.filter(
+      (m) => query.minRating === undefined || (m.reputation?.averageRating ?? 0) >= query.minRating,
+    )
+  }
+
   function agentHandle(id: string) {
     return {
       id,
@@ -138,6 +204,8 @@ export async function createRuntime(parameters: CreateRuntimeParameters) {
       pay: (p: PayParameters) => pay(ctx, guard, id, p),
       hire: (p: HireParameters) => jobs.hire(id, p),
       payments: () => listPayments(parameters.db, { agentId: id }),
+      /** Works towards a goal with a model and the agent tools, inside the spending policy. */
+      runTask: (p: RunTaskParameters) => runTask(ctx, id, taskActions(id), p),
       jobs: () => listJobs(parameters.db, { agentId: id }),
       /** ETH and dUSD (or the given tokens) held by the agent's Safe, in base units. */
       async balances(tokens: string[] = known.map((t) => t.symbol)) {
@@ -204,32 +272,7 @@ export async function createRuntime(parameters: CreateRuntimeParameters) {
     },
     job: jobs.handle,
     /** Offerings by text, capability and price, with each provider's on-chain reputation. */
-    async searchMarket(
-      query: {
-        text?: string
-        capability?: string
-        maxPrice?: string
-        token?: string
-        minRating?: number
-      } = {},
-    ) {
-      const token = query.token ? await ctx.tokens.resolve(query.token) : undefined
-      const matches = await searchOfferings(parameters.db, {
-        text: query.text,
-        capability: query.capability,
-        token: token?.address,
-        maxPrice: query.maxPrice && token ? ctx.tokens.parse(query.maxPrice, token).toString() : undefined,
-      })
-      const withReputation = await Promise.all(
-        matches.map(async (match) => ({
-          ...match,
-          reputation: match.agent.chainAgentId ? await reputation(match.agent.chainAgentId) : null,
-        })),
-      )
-      return withReputation.filter(
-        (m) => query.minRating === undefined || (m.reputation?.averageRating ?? 0) >= query.minRating,
-      )
-    },
+    searchMarket,
     reputation,
     indexer,
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { BaseError } from './errors.ts'
+import { parseModelConfig } from './inference/model-config.ts'
 
 /** What a provider's handler receives besides the validated input. */
 export type OfferingContext = {
@@ -23,8 +24,18 @@ export type Offering<Input = unknown, Output = unknown> = {
   input: z.ZodType<Input>
   /** When given, deliverables must match it (clients check it too before paying). */
   output?: z.ZodType<Output>
-  handler(input: Input, context: OfferingContext): Promise<Output> | Output
-}
+} & (
+  | { handler(input: Input, context: OfferingContext): Promise<Output> | Output; prompt?: never }
+  | {
+      /**
+       * Served by the agent's model instead of code: `{{field}}` is replaced by that input field
+       * (objects as JSON) and the answer must match `output`.
+       */
+      prompt: string
+      output: z.ZodType<Output>
+      handler?: never
+    }
+)
 
 /**
  * Types an offering's handler from its schemas (inside `defineAgent`'s list the types are erased).
@@ -89,7 +100,10 @@ const offeringShape = z.strictObject({
   capabilities: z.array(z.string().min(1).max(64)).max(32).optional(),
   input: z.custom<z.ZodType>((v) => v instanceof z.ZodType, 'must be a zod schema'),
   output: z.custom<z.ZodType>((v) => v instanceof z.ZodType, 'must be a zod schema').optional(),
-  handler: z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', 'must be a function'),
+  handler: z
+    .custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', 'must be a function')
+    .optional(),
+  prompt: z.string().min(1).max(20_000).optional(),
 })
 
 export const spendingPolicySchema = z.strictObject({
@@ -149,8 +163,31 @@ export function defineAgent(parameters: DefineAgentParameters): AgentDefinition 
       },
     )
   }
+  if (parsed.data.model) {
+    try {
+      parseModelConfig(parsed.data.model)
+    } catch (error) {
+      throw new BaseError(
+        `Agent definition "${parsed.data.name}" has an invalid model: ${error instanceof BaseError ? error.shortMessage : String(error)}`,
+        { code: 'INVALID_DEFINITION', cause: error },
+      )
+    }
+  }
   const names = new Set<string>()
   for (const offering of parsed.data.offerings) {
+    const served = (offering.handler ? 1 : 0) + (offering.prompt ? 1 : 0)
+    if (served !== 1) {
+      throw new BaseError(
+        `Offering "${offering.name}" of "${parsed.data.name}" needs exactly one of a handler or a prompt.`,
+        { code: 'INVALID_DEFINITION' },
+      )
+    }
+    if (offering.prompt && (!offering.output || !parsed.data.model)) {
+      throw new BaseError(
+        `Offering "${offering.name}" of "${parsed.data.name}" is served by a prompt, so it needs an output schema and the agent a model.`,
+        { code: 'INVALID_DEFINITION' },
+      )
+    }
     if (names.has(offering.name)) {
       throw new BaseError(
         `Agent definition "${parsed.data.name}" lists the offering "${offering.name}" twice.`,

@@ -6,6 +6,7 @@ import {
   type Job,
   listJobs,
   listOfferings,
+  recordUsage,
   tables,
   transaction,
   updateJob,
@@ -22,9 +23,13 @@ import {
   toHex,
   zeroAddress,
 } from 'viem'
+import type { z } from 'zod'
 import { canonicalJson, type RuntimeContext } from './context.ts'
 import type { Verdict } from './define-agent.ts'
 import { BaseError } from './errors.ts'
+import { createChatModel } from './inference/chat-model.ts'
+import type { ModelConfigInput } from './inference/model-config.ts'
+import { generateStructured } from './inference/structured.ts'
 import { createKeyedMutex } from './mutex.ts'
 import { ensureAllowance, requireActive } from './pay.ts'
 import type { PolicyGuard } from './policy.ts'
@@ -232,12 +237,21 @@ export function createJobEngine(ctx: RuntimeContext, guard: PolicyGuard) {
       await ctx.record(provider.id, 'job', { jobId, event: 'working', offering: job.offering })
       let deliverable: unknown
       try {
-        deliverable = await offering.handler(input.data, {
-          jobId,
-          client: job.clientAddress,
-          agentId: provider.id,
-          log: (message, data) => ctx.record(provider.id, 'job', { jobId, message, ...data }),
-        })
+        deliverable = offering.handler
+          ? await offering.handler(input.data, {
+              jobId,
+              client: job.clientAddress,
+              agentId: provider.id,
+              log: (message, data) => ctx.record(provider.id, 'job', { jobId, message, ...data }),
+            })
+          : await serveWithModel(
+              provider,
+              definition.model!,
+              offering.prompt!,
+              offering.output!,
+              input.data,
+              jobId,
+            )
       } catch (error) {
         return declineWith(`The handler failed: ${error instanceof Error ? error.message : String(error)}`)
       }
@@ -245,6 +259,34 @@ export function createJobEngine(ctx: RuntimeContext, guard: PolicyGuard) {
       await updateJob(ctx.db, jobId, { deliverable: deliverable ?? null, deliverableHash })
       await jobCall(provider, 'submitJob', jobId, [BigInt(jobId), deliverableHash])
     })
+  }
+
+  /** A prompt-served offering: the template filled from the input, the answer held to the output schema. */
+  async function serveWithModel(
+    provider: Agent,
+    model: Record<string, unknown>,
+    prompt: string,
+    output: z.ZodType,
+    input: unknown,
+    jobId: string,
+  ) {
+    const fields = (input ?? {}) as Record<string, unknown>
+    const filled = prompt.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+      const value = fields[key]
+      return typeof value === 'string' ? value : JSON.stringify(value ?? null)
+    })
+    const answer = await generateStructured({
+      model: createChatModel(model as ModelConfigInput),
+      prompt: filled,
+      schema: output,
+      usage: {
+        record: async (u) => {
+          await recordUsage(ctx.db, { agentId: provider.id, jobId, ...u })
+          await ctx.record(provider.id, 'model', { jobId, model: u.model, usage: u })
+        },
+      },
+    })
+    return answer
   }
 
   async function declineJob(provider: Agent, job: Job, reason: string) {

@@ -27,8 +27,10 @@ export type LaunchParameters = {
 
 /** The serialisable part of a definition, as stored with the agent; tokens resolved to addresses. */
 export function describeDefinition(definition: AgentDefinition, tokenAddresses: string[]) {
+  // The model's API key is a secret: it stays in the code's definition, never in the database.
+  const { apiKey: _secret, ...model } = definition.model ?? {}
   return {
-    model: definition.model ?? null,
+    model: definition.model ? model : null,
     policy: definition.policy,
     offerings: definition.offerings.map((o, i) => ({
       name: o.name,

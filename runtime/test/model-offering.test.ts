@@ -1,0 +1,95 @@
+import type { Devnet } from '@agora/contracts'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { z } from 'zod'
+import { defineAgent } from '../src/define-agent.ts'
+import type { Runtime } from '../src/runtime.ts'
+import { devnetClients, openRuntime, withDevnet } from './harness.ts'
+import { type OpenAIStub, startOpenAIStub } from './inference/openai-stub.ts'
+
+describe('offerings served by a model', () => {
+  let devnet: Devnet
+  let runtime: Runtime
+  let close: () => Promise<void>
+  let stub: OpenAIStub
+
+  beforeAll(async () => {
+    devnet = await withDevnet()
+    stub = await startOpenAIStub()
+  })
+  afterAll(async () => {
+    await close?.()
+    await stub?.close()
+    await devnet?.stop()
+  })
+
+  test('behavior: the prompt is filled from the input, the answer held to the schema, usage recorded per job', async () => {
+    const summarizer = defineAgent({
+      name: 'llm-summarizer',
+      model: { provider: 'vllm', baseURL: stub.baseURL, model: 'small', maxRetries: 0, apiKey: 'sk-secret' },
+      offerings: [
+        {
+          name: 'summarize',
+          description: 'Summarises text with a model',
+          price: '1',
+          token: 'dUSD',
+          input: z.object({ text: z.string() }),
+          output: z.object({ summary: z.string().min(1) }),
+          prompt: 'Summarise in one sentence:\n{{text}}',
+        },
+      ],
+    })
+    const client = defineAgent({ name: 'reader' })
+    ;({ runtime, close } = await openRuntime(devnet, { name: 'pglite' }, [summarizer, client]))
+    const owner = devnet.manifest.accounts[1]!.address
+    const provider = await runtime.launch(summarizer, { owner })
+    const reader = await runtime.launch(client, { owner })
+    await devnetClients(devnet).fund((await reader.info()).safeAddress!, '10')
+    // The first answer breaks the schema; the model is asked again and then answers well.
+    stub.reply(
+      { toolCalls: [{ name: 'answer', arguments: { summary: '' } }] },
+      {
+        toolCalls: [{ name: 'answer', arguments: { summary: 'Agents trade.' } }],
+        usage: { promptTokens: 30, completionTokens: 4 },
+      },
+    )
+    const job = await reader.hire({
+      provider: (await provider.info()).chainAgentId!,
+      offering: 'summarize',
+      input: { text: 'Agents pay each other and rate the work.' },
+    })
+    const done = await job.done()
+    expect(done).toMatchObject({ status: 'completed', deliverable: { summary: 'Agents trade.' } })
+    expect(stub.requests[0]!.messages.at(-1)!.content).toBe(
+      'Summarise in one sentence:\nAgents pay each other and rate the work.',
+    )
+    const usage = (await runtime.context.db.query.usage.findMany()).filter((u) => u.jobId === done.jobId)
+    expect(usage.map((u) => [u.model, u.promptTokens, u.completionTokens])).toEqual([
+      ['small', 12, 5],
+      ['small', 30, 4],
+    ])
+    // The API key stays in code: the stored definition has none.
+    expect(JSON.stringify((await provider.info()).definition)).not.toContain('sk-secret')
+  })
+
+  test('error: a bad model config or a prompt offering without a model is refused at definition time', () => {
+    expect(() => defineAgent({ name: 'x', model: { provider: 'openai', model: 'gpt' } })).toThrow(
+      /invalid model: .*apiKey/,
+    )
+    expect(() =>
+      defineAgent({
+        name: 'y',
+        offerings: [
+          {
+            name: 'o',
+            description: 'd',
+            price: '1',
+            token: 'dUSD',
+            input: z.object({}),
+            output: z.object({}),
+            prompt: 'hi',
+          },
+        ],
+      }),
+    ).toThrow(/needs an output schema and the agent a model/)
+  })
+})

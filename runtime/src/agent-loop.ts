@@ -43,6 +43,11 @@ export const agentTools = [
     schema: z.strictObject({ to: agentId, amount, memo: z.string().max(500).optional() }),
   },
   {
+    name: 'job_status',
+    description: 'Read the state of a job you hired for: status, deliverable, rating.',
+    schema: z.strictObject({ jobId: z.string().regex(/^\d+$/, 'a job id (digits)') }),
+  },
+  {
     name: 'balance',
     description: 'Read your own wallet balances.',
     schema: z.strictObject({}),
@@ -65,6 +70,7 @@ export type AgentActions = {
   hire(parameters: { provider: string; offering: string; input: unknown; maxPrice: string }): Promise<unknown>
   pay(parameters: { to: string; amount: string; memo?: string }): Promise<unknown>
   balances(): Promise<Record<string, string>>
+  jobStatus(jobId: string): Promise<unknown>
 }
 
 export type RunTaskParameters = {
@@ -207,6 +213,8 @@ export async function runTask(
         return actions.pay(args)
       case 'balance':
         return actions.balances()
+      case 'job_status':
+        return actions.jobStatus((call.args as { jobId: string }).jobId)
       default:
         return Promise.reject(new BaseError(`There is no tool "${call.name}".`, { code: 'INVALID_ARGUMENT' }))
     }

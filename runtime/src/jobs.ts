@@ -23,7 +23,7 @@ import {
   toHex,
   zeroAddress,
 } from 'viem'
-import type { z } from 'zod'
+import { z } from 'zod'
 import { canonicalJson, type RuntimeContext } from './context.ts'
 import type { Verdict } from './define-agent.ts'
 import { BaseError } from './errors.ts'
@@ -52,6 +52,12 @@ export type HireParameters = {
   /** Retrying with the same key never hires twice. */
   idempotencyKey?: string
 }
+
+const verdictSchema = z.object({
+  accept: z.boolean(),
+  rating: z.number().int().min(0).max(100),
+  reason: z.string().max(2_000),
+})
 
 const finalStatuses = new Set(['completed', 'rejected', 'declined', 'expired', 'failed'])
 
@@ -289,6 +295,35 @@ export function createJobEngine(ctx: RuntimeContext, guard: PolicyGuard) {
     return answer
   }
 
+  /** A client with a model and no evaluator of its own has its model judge the delivery. */
+  async function judgeWithModel(
+    client: Agent,
+    model: Record<string, unknown>,
+    submission: { jobId: string; offering: string; input: unknown; deliverable: unknown },
+  ): Promise<Verdict> {
+    const verdict = await generateStructured({
+      model: createChatModel(model as ModelConfigInput),
+      name: 'verdict',
+      prompt: [
+        `You hired an agent for "${submission.offering}" with this input:`,
+        JSON.stringify(submission.input),
+        'It delivered:',
+        JSON.stringify(submission.deliverable),
+        'Accept it with a rating from 0 to 100, or reject it with a reason.',
+      ].join('\n'),
+      schema: verdictSchema,
+      usage: {
+        record: async (u) => {
+          await recordUsage(ctx.db, { agentId: client.id, jobId: submission.jobId, ...u })
+          await ctx.record(client.id, 'model', { jobId: submission.jobId, model: u.model, usage: u })
+        },
+      },
+    })
+    return verdict.accept
+      ? { accept: true, rating: verdict.rating, feedback: verdict.reason }
+      : { accept: false, reason: verdict.reason || 'rejected by the client model' }
+  }
+
   async function declineJob(provider: Agent, job: Job, reason: string) {
     await ctx.record(provider.id, 'job', { jobId: job.jobId, event: 'declining', reason })
     await jobCall(provider, 'declineJob', job.jobId, [BigInt(job.jobId), keccak256(toHex(reason))], {
@@ -337,14 +372,12 @@ export function createJobEngine(ctx: RuntimeContext, guard: PolicyGuard) {
         verdict = { accept: false, reason: 'The deliverable does not match the hash submitted on-chain.' }
       } else if (output && !output.safeParse(job.deliverable).success) {
         verdict = { accept: false, reason: 'The deliverable does not match the offering output schema.' }
-      } else if (definition?.evaluate) {
+      } else if (definition?.evaluate || definition?.model) {
         try {
-          verdict = await definition.evaluate({
-            jobId,
-            offering: job.offering,
-            input: job.input,
-            deliverable: job.deliverable,
-          })
+          const submission = { jobId, offering: job.offering, input: job.input, deliverable: job.deliverable }
+          verdict = definition.evaluate
+            ? await definition.evaluate(submission)
+            : await judgeWithModel(client, definition.model!, submission)
         } catch (error) {
           await ctx.record(client.id, 'job', { jobId, event: 'evaluator failed', error: String(error) })
           return // left submitted: retried on the next wake-up, refunded after the grace period at worst

@@ -163,6 +163,19 @@ export async function createRuntime(parameters: CreateRuntimeParameters) {
         const payment = await pay(ctx, guard, id, p)
         return { paymentId: payment.id, status: payment.status, txHash: payment.txHash }
       },
+      async jobStatus(jobId) {
+        const job = await jobs.handle(jobId).get()
+        if (!job || (job.clientAgentId !== id && job.providerAgentId !== id)) {
+          throw new BaseError(`Job ${jobId} is not one of yours.`, { code: 'NOT_FOUND' })
+        }
+        return {
+          jobId,
+          status: job.status,
+          offering: job.offering,
+          deliverable: job.deliverable,
+          rating: job.rating,
+        }
+      },
       async balances() {
         const agent = await ctx.requireAgent(id)
         if (!agent.safeAddress) return {}

@@ -51,6 +51,11 @@ describe('runTask', () => {
         budget: { amount: '10', period: 'day' },
         allowedCounterparties: [providerId],
       },
+      // Judging by the model is tested on its own; here the script stays the loop's.
+      evaluate: ({ deliverable }) =>
+        JSON.stringify(deliverable).includes('AGORA')
+          ? { accept: true, rating: 90 }
+          : { accept: false, reason: 'wrong' },
     })
     planner = await runtime.launch(definition, { owner })
     plannerSafe = (await planner.info()).safeAddress!
@@ -96,7 +101,7 @@ describe('runTask', () => {
     const jobs = await planner.jobs()
     expect(jobs.map((j) => j.status)).toEqual(['completed'])
     expect(before - (await devnetClients(devnet).dUSD(plannerSafe))).toBe(1_250_000n)
-    expect(await runtime.reputation(providerId)).toMatchObject({ completed: 1 })
+    expect(await runtime.reputation(providerId)).toMatchObject({ completed: 1, averageRating: 90 })
     const kinds = (await runtime.context.db.query.activity.findMany())
       .filter((a) => a.agentId === planner.id)
       .map((a) => a.kind)

@@ -71,6 +71,49 @@ describe('offerings served by a model', () => {
     expect(JSON.stringify((await provider.info()).definition)).not.toContain('sk-secret')
   })
 
+  test('behavior: a client with a model and no evaluator of its own has the model judge, and a rejection refunds', async () => {
+    const shouter = defineAgent({
+      name: 'shouter',
+      offerings: [
+        {
+          name: 'shout',
+          description: 'Upper-cases text',
+          price: '1',
+          token: 'dUSD',
+          input: z.object({ text: z.string() }),
+          handler: ({ text }: { text: string }) => ({ text: text.toUpperCase() }),
+        },
+      ],
+    })
+    const critic = defineAgent({
+      name: 'critic',
+      model: { provider: 'ollama', baseURL: stub.baseURL, model: 'judge', maxRetries: 0 },
+    })
+    const second = await openRuntime(devnet, { name: 'pglite' }, [shouter, critic], [16, 17])
+    try {
+      const owner = devnet.manifest.accounts[2]!.address
+      const provider = await second.runtime.launch(shouter, { owner })
+      const client = await second.runtime.launch(critic, { owner })
+      const safe = (await client.info()).safeAddress!
+      await devnetClients(devnet).fund(safe, '5', 2)
+      stub.reply({
+        toolCalls: [
+          { name: 'verdict', arguments: { accept: false, rating: 0, reason: 'I asked for lower case.' } },
+        ],
+      })
+      const job = await client.hire({
+        provider: (await provider.info()).chainAgentId!,
+        offering: 'shout',
+        input: { text: 'hi' },
+      })
+      expect((await job.done()).status).toBe('rejected')
+      expect(stub.requests.at(-1)!.messages.at(-1)!.content).toContain('{"text":"HI"}')
+      expect(await devnetClients(devnet).dUSD(safe)).toBe(5_000_000n)
+    } finally {
+      await second.close()
+    }
+  })
+
   test('error: a bad model config or a prompt offering without a model is refused at definition time', () => {
     expect(() => defineAgent({ name: 'x', model: { provider: 'openai', model: 'gpt' } })).toThrow(
       /invalid model: .*apiKey/,

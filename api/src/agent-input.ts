@@ -1,0 +1,84 @@
+import { z } from 'zod'
+
+// Amounts are decimal strings in token units ("2.5"): never numbers, so no float rounding and no sign.
+export const amount = z
+  .string()
+  .max(40)
+  .regex(/^\d+(\.\d+)?$/, 'must be a non-negative decimal number as a string, e.g. "2.5"')
+export const positiveAmount = amount.refine((v) => !/^0+(\.0+)?$/.test(v), 'must be more than zero')
+export const chainAgentId = z.union([
+  z.string().regex(/^\d{1,78}$/, 'must be an on-chain agent id (digits)'),
+  z
+    .number()
+    .int()
+    .nonnegative()
+    .transform((n) => String(n)),
+])
+const token = z.string().min(1).max(64)
+const idempotencyKey = z.string().min(1).max(200)
+
+const policy = z.strictObject({
+  perJobCap: amount.optional(),
+  budget: z.strictObject({ amount, period: z.enum(['hour', 'day', 'week', 'month']) }).optional(),
+  token: token.optional(),
+  allowedCounterparties: z
+    .array(z.string().regex(/^\d+$/, 'must be an on-chain agent id'))
+    .max(1_000)
+    .optional(),
+})
+
+const offering = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, "-" or "_"'),
+  description: z.string().min(1).max(2_000),
+  price: positiveAmount,
+  token,
+  capabilities: z.array(z.string().min(1).max(64)).max(32).optional(),
+  /** A JSON Schema of what clients send; stored and published, not enforced (the handler echoes). */
+  input: z.record(z.string(), z.unknown()).optional(),
+})
+
+/** `POST /agents`: the serialisable part of an agent definition. */
+export const launchBody = z.strictObject({
+  name: z.string().trim().min(1).max(64),
+  description: z.string().max(2_000).optional(),
+  instructions: z.string().max(20_000).optional(),
+  offerings: z.array(offering).max(32).optional(),
+  policy: policy.optional(),
+})
+
+export const payBody = z.strictObject({
+  to: chainAgentId,
+  amount: positiveAmount,
+  token: token.optional(),
+  memo: z.string().max(1_000).optional(),
+  idempotencyKey: idempotencyKey.optional(),
+})
+
+export const hireBody = z.strictObject({
+  provider: chainAgentId,
+  offering: z.string().min(1).max(64),
+  input: z.unknown(),
+  maxPrice: amount.optional(),
+  deadlineSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 24 * 3_600)
+    .optional(),
+  evaluator: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address')
+    .optional(),
+  idempotencyKey: idempotencyKey.optional(),
+})
+
+export const listAgentsQuery = z.strictObject({
+  owner: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address')
+    .optional(),
+})

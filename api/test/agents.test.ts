@@ -1,0 +1,351 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { restoreEchoAgents } from '../src/agents.ts'
+import { problemOf, startTestApi, type TestApi } from './harness.ts'
+
+type Launched = { id: string; chainAgentId: string; tokenBoundAccount: string; safe: string }
+
+let api: TestApi
+let owner: { token: string; address: string }
+let stranger: { token: string; address: string }
+let alice: Launched // sells `summarize`
+let bob: Launched // a client, funded with dUSD
+
+const summarizer = {
+  name: 'alice',
+  description: 'Summarizes text',
+  instructions: 'Be brief.',
+  offerings: [
+    {
+      name: 'summarize',
+      description: 'Summarizes a text',
+      price: '1',
+      token: 'dUSD',
+      capabilities: ['summarize'],
+      input: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
+    },
+  ],
+  policy: { perJobCap: '5', budget: { amount: '50', period: 'day' } },
+}
+
+async function launch(body: unknown, token: string): Promise<Launched> {
+  const response = await api.call('POST', '/agents', body, token)
+  expect(response.status, await response.clone().text()).toBe(201)
+  return (await response.json()) as Launched
+}
+
+async function dUSD(agent: Launched): Promise<string> {
+  const response = await api.app.request(`/agents/${agent.id}/balances`)
+  return ((await response.json()) as { balances: { dUSD: string } }).balances.dUSD
+}
+
+beforeAll(async () => {
+  api = await startTestApi()
+  owner = await api.signIn(2)
+  stranger = await api.signIn(3)
+  alice = await launch(summarizer, owner.token)
+  bob = await launch({ name: 'bob', policy: { perJobCap: '5' } }, owner.token)
+  await api.fund(bob.safe, '10')
+})
+afterAll(async () => {
+  await api?.stop()
+})
+
+describe('POST /agents', () => {
+  test('default: launches with an identity, a token-bound account and a Safe owned with the signer', async () => {
+    expect(alice).toEqual({
+      id: expect.any(String),
+      chainAgentId: expect.stringMatching(/^\d+$/),
+      tokenBoundAccount: expect.stringMatching(/^0x[0-9a-f]{40}$/),
+      safe: expect.stringMatching(/^0x[0-9a-f]{40}$/),
+    })
+    const agent = await (await api.app.request(`/agents/${alice.id}`)).json()
+    expect(agent).toMatchObject({ name: 'alice', owner: owner.address.toLowerCase(), status: 'active' })
+    expect(agent).not.toHaveProperty('encryptedKey')
+    expect(agent).not.toHaveProperty('instructions')
+  })
+
+  test('behavior: a name already taken is a 409', async () => {
+    const response = await api.call('POST', '/agents', { name: 'alice' }, stranger.token)
+    expect((await problemOf(response)).status).toBe(409)
+  })
+
+  test('behavior: bad definitions are 400 problems naming the field', async () => {
+    const cases: [unknown, string][] = [
+      [{ name: 'x', admin: true }, '(body)'],
+      [{ name: 42 }, 'name'],
+      [{ name: 'x', offerings: [{ ...summarizer.offerings[0], price: '-1' }] }, 'offerings.0.price'],
+      [{ name: 'x', offerings: [{ ...summarizer.offerings[0], price: 1 }] }, 'offerings.0.price'],
+      [{ name: 'x', offerings: [{ ...summarizer.offerings[0], price: '0' }] }, 'offerings.0.price'],
+      [{ name: 'x', offerings: [{ ...summarizer.offerings[0], handler: 'rm -rf' }] }, 'offerings.0'],
+      [{ name: 'x', policy: { budget: { amount: '1', period: 'year' } } }, 'policy.budget.period'],
+      [{ name: 'x', offerings: 'many' }, 'offerings'],
+    ]
+    for (const [body, path] of cases) {
+      const problem = await problemOf(await api.call('POST', '/agents', body, owner.token))
+      expect(problem.status, JSON.stringify(body)).toBe(400)
+      expect(
+        problem.errors?.map((e) => e.path),
+        JSON.stringify(body),
+      ).toContain(path)
+    }
+  })
+
+  test('behavior: an unknown policy token is refused', async () => {
+    const problem = await problemOf(
+      await api.call('POST', '/agents', { name: 'y', policy: { token: 'NOPE' } }, owner.token),
+    )
+    expect(problem.status).toBe(400)
+  })
+
+  test('behavior: after a restart, agents launched over HTTP get their echo handlers back', async () => {
+    const definitions = api.embedded.runtime.context.definitions
+    const before = definitions.get('alice')!
+    definitions.delete('alice') // what a new process starts with
+    try {
+      expect(await restoreEchoAgents(api.embedded.runtime)).toBe(1)
+      const restored = definitions.get('alice')!
+      expect(restored.offerings.map((o) => o.name)).toEqual(['summarize'])
+      expect(await restored.offerings[0]!.handler!({ text: 'hi' }, {} as never)).toEqual({
+        received: { text: 'hi' },
+      })
+    } finally {
+      definitions.set('alice', before)
+    }
+  })
+
+  test('behavior: an unknown token is refused before anything is launched', async () => {
+    const body = { name: 'x', offerings: [{ ...summarizer.offerings[0], token: 'NOPE' }] }
+    const problem = await problemOf(await api.call('POST', '/agents', body, owner.token))
+    expect(problem).toMatchObject({ status: 400, detail: expect.stringMatching(/Unknown token/) })
+    expect((await api.embedded.runtime.agents()).map((a) => a.name)).not.toContain('x')
+  })
+})
+
+describe('GET /agents', () => {
+  test('default: lists everyone; ?owner= narrows it', async () => {
+    const carol = await launch({ name: 'carol' }, stranger.token)
+    const all = (await (await api.app.request('/agents')).json()) as { agents: { id: string }[] }
+    expect(all.agents.map((a) => a.id)).toEqual(expect.arrayContaining([alice.id, bob.id, carol.id]))
+    const mine = (await (await api.app.request(`/agents?owner=${owner.address}`)).json()) as {
+      agents: { id: string }[]
+    }
+    expect(mine.agents.map((a) => a.id).sort()).toEqual([alice.id, bob.id].sort())
+  })
+
+  test('behavior: a bad owner is a 400; an unknown agent a 404', async () => {
+    expect((await problemOf(await api.app.request('/agents?owner=me'))).errors?.[0]?.path).toBe('owner')
+    expect((await problemOf(await api.app.request('/agents/nope'))).status).toBe(404)
+  })
+})
+
+describe('GET /registration/:chainAgentId', () => {
+  test('default: the ERC-8004 registration file', async () => {
+    const file = await (await api.app.request(`/registration/${alice.chainAgentId}`)).json()
+    expect(file).toMatchObject({
+      type: 'https://eips.ethereum.org/EIPS/eip-8004#registration-v1',
+      name: 'alice',
+      registrations: [
+        { agentId: Number(alice.chainAgentId), agentRegistry: expect.stringMatching(/^eip155:\d+:0x/) },
+      ],
+      offerings: [{ name: 'summarize', price: '1' }],
+    })
+  })
+
+  test('behavior: unknown ids are 404', async () => {
+    expect((await problemOf(await api.app.request('/registration/999999'))).status).toBe(404)
+    expect((await problemOf(await api.app.request('/registration/abc'))).status).toBe(404)
+  })
+})
+
+describe('POST /agents/:id/pay', () => {
+  test('behavior: a stranger gets 403 and nothing moves', async () => {
+    const before = [await dUSD(bob), await dUSD(alice)]
+    const response = await api.call(
+      'POST',
+      `/agents/${bob.id}/pay`,
+      { to: alice.chainAgentId, amount: '1' },
+      stranger.token,
+    )
+    expect((await problemOf(response)).status).toBe(403)
+    const hire = await api.call(
+      'POST',
+      `/agents/${bob.id}/hire`,
+      { provider: alice.chainAgentId, offering: 'summarize', input: { text: 'x' } },
+      stranger.token,
+    )
+    expect((await problemOf(hire)).status).toBe(403)
+    expect([await dUSD(bob), await dUSD(alice)]).toEqual(before)
+    expect(await api.embedded.runtime.agent(bob.id).payments()).toEqual([])
+    expect(await api.embedded.runtime.agent(bob.id).jobs()).toEqual([])
+  })
+
+  test('behavior: signed out is 401', async () => {
+    const response = await api.call('POST', `/agents/${bob.id}/pay`, { to: alice.chainAgentId, amount: '1' })
+    expect((await problemOf(response)).status).toBe(401)
+  })
+
+  test('behavior: bad amounts are 400 problems', async () => {
+    for (const amount of ['-1', '0', 1, '1e3', 'lots']) {
+      const response = await api.call(
+        'POST',
+        `/agents/${bob.id}/pay`,
+        { to: alice.chainAgentId, amount },
+        owner.token,
+      )
+      expect((await problemOf(response)).errors?.[0]?.path).toBe('amount')
+    }
+    const extra = await api.call(
+      'POST',
+      `/agents/${bob.id}/pay`,
+      { to: alice.chainAgentId, amount: '1', from: 'x' },
+      owner.token,
+    )
+    expect((await problemOf(extra)).status).toBe(400)
+  })
+
+  test('behavior: the policy refuses more than the per-job cap with a 422', async () => {
+    const response = await api.call(
+      'POST',
+      `/agents/${bob.id}/pay`,
+      { to: alice.chainAgentId, amount: '6' },
+      owner.token,
+    )
+    expect((await problemOf(response)).type).toBe('urn:agora:problem:policy-refused')
+  })
+
+  test('default: the owner pays from the Safe', async () => {
+    const response = await api.call(
+      'POST',
+      `/agents/${bob.id}/pay`,
+      { to: alice.chainAgentId, amount: '1.5', memo: 'thanks' },
+      owner.token,
+    )
+    expect(response.status, await response.clone().text()).toBe(200)
+    expect(await response.json()).toMatchObject({ status: 'confirmed', txHash: expect.stringMatching(/^0x/) })
+    expect(await dUSD(bob)).toBe('8500000')
+  })
+})
+
+describe('POST /agents/:id/hire', () => {
+  test('default: the owner hires; the echo offering delivers; reputation counts it', async () => {
+    const response = await api.call(
+      'POST',
+      `/agents/${bob.id}/hire`,
+      { provider: alice.chainAgentId, offering: 'summarize', input: { text: 'hello' }, maxPrice: '2' },
+      owner.token,
+    )
+    expect(response.status, await response.clone().text()).toBe(202)
+    const { jobId } = (await response.json()) as { jobId: string }
+    const job = await api.embedded.runtime.job(jobId).done()
+    expect(job.status).toBe('completed')
+    const reputation = await (await api.app.request(`/agents/${alice.id}/reputation`)).json()
+    expect(reputation).toMatchObject({ chainAgentId: alice.chainAgentId, completed: 1, averageRating: 100 })
+  })
+
+  test('behavior: an unknown offering is 404; a bad provider id 400', async () => {
+    const missing = await api.call(
+      'POST',
+      `/agents/${bob.id}/hire`,
+      { provider: alice.chainAgentId, offering: 'nope', input: {} },
+      owner.token,
+    )
+    expect((await problemOf(missing)).status).toBe(404)
+    const bad = await api.call(
+      'POST',
+      `/agents/${bob.id}/hire`,
+      { provider: '-3', offering: 'summarize', input: {} },
+      owner.token,
+    )
+    expect((await problemOf(bad)).errors?.[0]?.path).toBe('provider')
+  })
+})
+
+describe('GET /market/offerings', () => {
+  test('default: offerings by capability, with the published input schema and reputation', async () => {
+    const response = await api.app.request('/market/offerings?capability=summarize')
+    const { offerings } = (await response.json()) as {
+      offerings: { agent: { id: string }; offering: Record<string, unknown>; reputation: unknown }[]
+    }
+    expect(offerings).toHaveLength(1)
+    expect(offerings[0]).toMatchObject({
+      agent: { id: alice.id },
+      offering: { name: 'summarize', inputSchema: { type: 'object', required: ['text'] } },
+      reputation: { completed: expect.any(Number) },
+    })
+  })
+
+  test('behavior: filters by price and text', async () => {
+    const cheap = await (await api.app.request('/market/offerings?maxPrice=0.5&token=dUSD')).json()
+    expect(cheap).toEqual({ offerings: [] })
+    const byText = (await (await api.app.request('/market/offerings?text=summar')).json()) as {
+      offerings: unknown[]
+    }
+    expect(byText.offerings).toHaveLength(1)
+  })
+
+  test('behavior: bad queries are 400 problems', async () => {
+    for (const query of [
+      'maxPrice=-1&token=dUSD',
+      'minRating=abc',
+      'minRating=101',
+      'maxPrice=1',
+      'color=red',
+      'token=NOPE',
+    ]) {
+      expect((await problemOf(await api.app.request(`/market/offerings?${query}`))).status, query).toBe(400)
+    }
+  })
+})
+
+describe('GET /agents/:id/events', () => {
+  test('default: the stored feed after Last-Event-ID, then live events', async () => {
+    const listeners = api.embedded.runtime.context.events.listenerCount('activity')
+    const controller = new AbortController()
+    const response = await api.app.request(`/agents/${bob.id}/events`, { signal: controller.signal })
+    expect(response.headers.get('content-type')).toContain('text/event-stream')
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
+    let text = ''
+    const until = async (pattern: RegExp) => {
+      while (!pattern.test(text)) {
+        const { value, done } = await reader.read()
+        if (done) throw new Error(`stream ended before ${pattern}`)
+        text += value
+      }
+    }
+    await until(/"event":"launched"/)
+    const ids = [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]))
+    expect(ids).toEqual([...ids].sort((a, b) => a - b))
+    await until(/event: payment/)
+
+    // Live: a new payment appears without reconnecting.
+    const seen = text.length
+    await api.call(
+      'POST',
+      `/agents/${bob.id}/pay`,
+      { to: alice.chainAgentId, amount: '0.25', memo: 'live' },
+      owner.token,
+    )
+    await until(/"memo":"live"|250000/)
+    expect(text.length).toBeGreaterThan(seen)
+    await reader.cancel()
+    controller.abort()
+
+    // Resuming after the last id sends only what came later.
+    const last = Math.max(...[...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1])))
+    const resumed = await api.app.request(`/agents/${bob.id}/events`, {
+      headers: { 'last-event-id': String(last - 1) },
+    })
+    const resumedReader = resumed.body!.pipeThrough(new TextDecoderStream()).getReader()
+    const { value } = await resumedReader.read()
+    expect([...value!.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]))).toEqual([last])
+    await resumedReader.cancel()
+    // Closed streams stop listening.
+    await expect.poll(() => api.embedded.runtime.context.events.listenerCount('activity')).toBe(listeners)
+  })
+
+  test('behavior: a bad Last-Event-ID is 400; an unknown agent 404', async () => {
+    const bad = await api.app.request(`/agents/${bob.id}/events`, { headers: { 'last-event-id': 'x' } })
+    expect((await problemOf(bad)).status).toBe(400)
+    expect((await problemOf(await api.app.request('/agents/nope/events'))).status).toBe(404)
+  })
+})

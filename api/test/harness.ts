@@ -1,0 +1,126 @@
+import { devUSDAbi } from '@agora/contracts'
+import { type EmbeddedRuntime, startEmbeddedRuntime } from '@agora/runtime'
+import { type Address, createWalletClient, type Hex, http, parseUnits } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { createSiweMessage } from 'viem/siwe'
+import { expect } from 'vitest'
+import { type CreateAppParameters, createApp } from '../src/app.ts'
+
+export const domain = 'api.test'
+export const origin = 'https://api.test'
+
+export type TestApi = Awaited<ReturnType<typeof startTestApi>>
+
+/** A real runtime on a fresh devnet, and the API over it (no socket: `app.request`). */
+export async function startTestApi(options: Partial<CreateAppParameters> = {}) {
+  const embedded: EmbeddedRuntime = await startEmbeddedRuntime({ log: () => {} })
+  // Every test signs in from the same (socketless) client: the sign-in limit is tested on its own app.
+  const app = createApp({
+    runtime: embedded.runtime,
+    domain,
+    origin,
+    log: () => {},
+    signInLimit: { max: 1_000, windowMs: 60_000 },
+    ...options,
+  })
+  const accounts = embedded.devnet.manifest.accounts
+  const chainId = embedded.devnet.manifest.chainId
+
+  async function nonce(): Promise<string> {
+    const response = await app.request('/auth/nonce')
+    return ((await response.json()) as { nonce: string }).nonce
+  }
+
+  /** A signed SIWE message from development account `i`; `overrides` bend single fields. */
+  async function signedMessage(i: number, overrides: Partial<Parameters<typeof createSiweMessage>[0]> = {}) {
+    const account = privateKeyToAccount(accounts[i]!.privateKey)
+    const message = createSiweMessage({
+      domain,
+      address: account.address,
+      uri: `${origin}/login`,
+      version: '1',
+      chainId,
+      nonce: overrides.nonce ?? (await nonce()),
+      issuedAt: new Date(),
+      expirationTime: new Date(Date.now() + 5 * 60_000),
+      ...overrides,
+    })
+    return { message, signature: await account.signMessage({ message }) }
+  }
+
+  function verify(body: unknown) {
+    return app.request('/auth/verify', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+  }
+
+  /** Signs development account `i` in; returns its bearer token. */
+  async function signIn(i: number): Promise<{ token: string; address: Address }> {
+    const response = await verify(await signedMessage(i))
+    if (response.status !== 200) throw new Error(`sign-in failed: ${await response.text()}`)
+    return (await response.json()) as { token: string; address: Address }
+  }
+
+  /** A JSON request, signed in when a token is given. */
+  function call(method: string, path: string, body?: unknown, token?: string) {
+    return app.request(path, {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+  }
+
+  /** Sends `amount` dUSD from development account 1. */
+  async function fund(to: string, amount: string) {
+    const wallet = createWalletClient({
+      account: privateKeyToAccount(accounts[1]!.privateKey as Hex),
+      chain: embedded.devnet.chain,
+      transport: http(embedded.devnet.rpcUrl),
+    })
+    const hash = await wallet.writeContract({
+      address: embedded.devnet.manifest.contracts.devUSD,
+      abi: devUSDAbi,
+      functionName: 'transfer',
+      args: [to as Address, parseUnits(amount, 6)],
+    })
+    await embedded.runtime.publicClient.waitForTransactionReceipt({ hash })
+  }
+
+  return {
+    app,
+    embedded,
+    chainId,
+    accounts,
+    nonce,
+    signedMessage,
+    verify,
+    signIn,
+    call,
+    fund,
+    stop: embedded.stop,
+  }
+}
+
+/** Every error response has the one problem shape. */
+export async function problemOf(response: Response) {
+  expect(response.headers.get('content-type')).toContain('application/problem+json')
+  const body = (await response.json()) as {
+    type: string
+    title: string
+    status: number
+    detail: string
+    errors?: { path: string; message: string }[]
+  }
+  expect(body).toMatchObject({
+    type: expect.any(String),
+    title: expect.any(String),
+    detail: expect.any(String),
+  })
+  expect(body.status).toBe(response.status)
+  return body
+}

@@ -4,7 +4,8 @@
  * the data directory, then serves the API. Ctrl-C stops it; the next start resumes the same chain.
  */
 import { join } from 'node:path'
-import { startEmbeddedRuntime } from '@agora/runtime'
+import { evaluator, summarizer, translator } from '@agora/agents'
+import { modelConfigFromEnv, startEmbeddedRuntime } from '@agora/runtime'
 import { serve } from '@hono/node-server'
 import { restoreEchoAgents } from './agents.ts'
 import { createApp } from './app.ts'
@@ -25,9 +26,19 @@ const devnetPort = portFrom('DEVNET_PORT')
 const dataDir = process.env.AGORA_DATA_DIR ?? join(process.env.INIT_CWD ?? process.cwd(), '.agora')
 const publicUrl = process.env.PUBLIC_URL ?? `http://localhost:${port}`
 
-const embedded = await startEmbeddedRuntime({ dataDir, publicUrl, devnetPort })
+// The demo agents (summarizer, translator, evaluator) are defined in code and hosted here; they use
+// deterministic handlers, or the model in AGORA_MODEL_* when one is configured.
+const model = modelConfigFromEnv() as Record<string, unknown> | undefined
+const demo = [summarizer({ model }), translator({ model }), evaluator({ model })]
+const embedded = await startEmbeddedRuntime({ dataDir, publicUrl, devnetPort, definitions: demo })
 const { devnet } = embedded
-// This process hosts no agents defined in code: every stored agent was launched over HTTP.
+const present = new Set((await embedded.runtime.agents()).map((a) => a.name))
+for (const definition of demo) {
+  if (!present.has(definition.name)) {
+    await embedded.runtime.launch(definition, { owner: devnet.manifest.accounts[1]!.address })
+  }
+}
+// Every other stored agent was launched over HTTP: its offerings are served by echo handlers.
 await restoreEchoAgents(embedded.runtime)
 const app = createApp({
   runtime: embedded.runtime,
@@ -48,6 +59,7 @@ const server = serve({ fetch: app.fetch, port }, () => {
     ['agent economy', manifest.contracts.economy],
     ['dev stablecoin (dUSD)', manifest.contracts.devUSD],
     ['dev account #1', `${account.address} (key ${account.privateKey})`],
+    ['demo agents', demo.map((d) => d.name).join(', ')],
   ]
   for (const [name, value] of rows) console.log(`  ${name.padEnd(22)} ${value}`)
   console.log(`

@@ -1,9 +1,19 @@
 import { type AgoraContracts, agentEconomyAbi, type SafeAddresses } from '@agora/contracts'
-import { type Db, listAgents, listJobs, listPayments, searchOfferings } from '@agora/db'
+import {
+  type Db,
+  listAgents,
+  listJobs,
+  listPayments,
+  searchOfferings,
+  updateAgent,
+  upsertOfferings,
+} from '@agora/db'
 import {
   type Address,
   createPublicClient,
+  encodeFunctionData,
   erc20Abi,
+  getAddress,
   type Hex,
   http,
   type PublicClient,
@@ -132,6 +142,64 @@ export async function createRuntime(parameters: CreateRuntimeParameters) {
   })
   let sweep: ReturnType<typeof setInterval> | undefined
 
+  async function withdraw(
+    id: string,
+    p: { token?: string; amount?: string; to?: Address; idempotencyKey?: string },
+  ) {
+    const agent = await ctx.requireAgent(id)
+    if (!agent.safeAddress || agent.status === 'launching') {
+      throw new BaseError(`Agent "${agent.name}" has no wallet yet.`, { code: 'CONFLICT' })
+    }
+    const token = await ctx.tokens.resolve(p.token ?? 'dUSD')
+    const to = getAddress(p.to ?? agent.owner)
+    const safe = agent.safeAddress as Address
+    const held =
+      token.address === zeroAddress
+        ? await publicClient.getBalance({ address: safe })
+        : await publicClient.readContract({
+            address: token.address,
+            abi: erc20Abi,
+            functionName: 'balanceOf',
+            args: [safe],
+          })
+    const amount = p.amount === undefined ? held : ctx.tokens.parse(p.amount, token)
+    if (amount <= 0n)
+      throw new BaseError(`The agent holds no ${token.symbol} to withdraw.`, { code: 'CONFLICT' })
+    if (amount > held) {
+      throw new BaseError(
+        `The agent holds ${ctx.tokens.format(held, token)} ${token.symbol}, less than ${ctx.tokens.format(amount, token)}.`,
+        { code: 'CONFLICT' },
+      )
+    }
+    const call =
+      token.address === zeroAddress
+        ? { to, data: '0x' as const, value: amount.toString() }
+        : {
+            to: token.address,
+            data: encodeFunctionData({ abi: erc20Abi, functionName: 'transfer', args: [to, amount] }),
+            value: '0',
+          }
+    const { receipt } = await tx.execute({
+      idempotencyKey: `withdraw:${id}:${p.idempotencyKey ?? crypto.randomUUID()}`,
+      kind: 'withdraw',
+      agentId: id,
+      payload: { safe, ...call },
+    })
+    await ctx.record(id, 'payment', {
+      event: 'withdrawn',
+      token: token.symbol,
+      amount: ctx.tokens.format(amount, token),
+      to,
+      txHash: receipt.transactionHash,
+    })
+    return {
+      txHash: receipt.transactionHash,
+      amount: ctx.tokens.format(amount, token),
+      token: token.symbol,
+      to,
+    }
+  }
+
   /** The agent tools' actions: the very functions code calls, with their guardrails. */
   function taskActions(id: string): AgentActions {
     return {
@@ -217,6 +285,12 @@ export async function createRuntime(parameters: CreateRuntimeParameters) {
       pay: (p: PayParameters) => pay(ctx, guard, id, p),
       hire: (p: HireParameters) => jobs.hire(id, p),
       payments: () => listPayments(parameters.db, { agentId: id }),
+      /**
+       * Sends the agent's tokens from its Safe to its owner (or `to`): everything by default. Owner
+       * withdrawals are not spending, so the spending policy does not apply; a paused agent can withdraw.
+       */
+      withdraw: (p: { token?: string; amount?: string; to?: Address; idempotencyKey?: string } = {}) =>
+        withdraw(id, p),
       /** Works towards a goal with a model and the agent tools, inside the spending policy. */
       runTask: (p: RunTaskParameters) => runTask(ctx, id, taskActions(id), p),
       jobs: () => listJobs(parameters.db, { agentId: id }),
@@ -279,6 +353,24 @@ export async function createRuntime(parameters: CreateRuntimeParameters) {
     },
     agent(id: string) {
       return agentHandle(id)
+    },
+    /**
+     * Pauses (no payments, hires or serving), resumes or retires (for good) an agent. Its jobs in
+     * flight still settle; refunds still happen.
+     */
+    async setStatus(id: string, status: 'active' | 'paused' | 'retired') {
+      const agent = await ctx.requireAgent(id)
+      if (agent.status === 'launching')
+        throw new BaseError(`Agent "${agent.name}" is still launching.`, { code: 'CONFLICT' })
+      if (agent.status === 'retired' && status !== 'retired') {
+        throw new BaseError(`Agent "${agent.name}" is retired; that is final.`, { code: 'CONFLICT' })
+      }
+      const updated = await updateAgent(parameters.db, id, { status })
+      if (status === 'retired') {
+        await upsertOfferings(parameters.db, { agentId: id, offerings: [], deactivateMissing: true })
+      }
+      await ctx.record(id, 'lifecycle', { event: status === 'active' ? 'resumed' : status })
+      return updated
     },
     async agents(owner?: string) {
       return listAgents(parameters.db, owner ? { owner } : {})

@@ -221,4 +221,29 @@ describe.each(adapters)('runtime flows on $name', (adapter) => {
     )
     expect(refusals.length).toBe(4)
   })
+
+  test.skipIf(adapter.skip)(
+    'lifecycle: paused agents move no money; withdraw empties the Safe to the owner; retired is final',
+    async () => {
+      const client0 = await client.info()
+      await runtime.setStatus(client.id, 'paused')
+      await expect(client.pay({ to: providerId, amount: '0.1' })).rejects.toThrow(
+        /paused; only active agents can move money/,
+      )
+      await runtime.setStatus(client.id, 'active')
+      const owner = devnet.manifest.accounts[1]!.address
+      const [safeBefore, ownerBefore] = await Promise.all([chain().dUSD(clientSafe), chain().dUSD(owner)])
+      const partial = await client.withdraw({ amount: '1.5' })
+      expect(partial).toMatchObject({ amount: '1.5', token: 'dUSD', to: getAddress(owner) })
+      await expect(client.withdraw({ amount: '100000' })).rejects.toThrow(/less than 100000/)
+      const rest = await client.withdraw()
+      expect(BigInt(Math.round(Number(rest.amount) * 1e6))).toBe(safeBefore - dusd('1.5'))
+      expect(await chain().dUSD(clientSafe)).toBe(0n)
+      expect((await chain().dUSD(owner)) - ownerBefore).toBe(safeBefore)
+      await runtime.setStatus(provider.id, 'retired')
+      await expect(runtime.setStatus(provider.id, 'active')).rejects.toThrow(/retired; that is final/)
+      expect(await runtime.searchMarket({ capability: 'text' })).toEqual([])
+      expect(client0.status).toBe('active')
+    },
+  )
 })

@@ -153,15 +153,7 @@ export async function createRuntime(parameters: CreateRuntimeParameters) {
     const token = await ctx.tokens.resolve(p.token ?? 'dUSD')
     const to = getAddress(p.to ?? agent.owner)
     const safe = agent.safeAddress as Address
-    const held =
-      token.address === zeroAddress
-        ? await publicClient.getBalance({ address: safe })
-        : await publicClient.readContract({
-            address: token.address,
-            abi: erc20Abi,
-            functionName: 'balanceOf',
-            args: [safe],
-          })
+    const held = await ctx.tokens.balanceOf(token, safe)
     const amount = p.amount === undefined ? held : ctx.tokens.parse(p.amount, token)
     if (amount <= 0n)
       throw new BaseError(`The agent holds no ${token.symbol} to withdraw.`, { code: 'CONFLICT' })
@@ -302,15 +294,7 @@ export async function createRuntime(parameters: CreateRuntimeParameters) {
         const entries = await Promise.all(
           tokens.map(async (symbol) => {
             const token = await ctx.tokens.resolve(symbol)
-            const amount =
-              token.address === zeroAddress
-                ? await publicClient.getBalance({ address: safe })
-                : await publicClient.readContract({
-                    address: token.address,
-                    abi: erc20Abi,
-                    functionName: 'balanceOf',
-                    args: [safe],
-                  })
+            const amount = await ctx.tokens.balanceOf(token, safe)
             return [token.symbol, amount] as const
           }),
         )

@@ -58,6 +58,17 @@ export function createTokenRegistry(publicClient: PublicClient, known: Token[]) 
       }
       return parseUnits(amount, token.decimals)
     },
+    /** What `holder` holds of `token`, in base units (ETH for the zero address). */
+    balanceOf(token: Token, holder: Address): Promise<bigint> {
+      return token.address === zeroAddress
+        ? publicClient.getBalance({ address: holder })
+        : publicClient.readContract({
+            address: token.address,
+            abi: erc20Abi,
+            functionName: 'balanceOf',
+            args: [holder],
+          })
+    },
     format(amount: bigint, token: Token): string {
       return formatUnits(amount, token.decimals)
     },

@@ -1,4 +1,11 @@
-import { ContractFunctionRevertedError, BaseError as ViemBaseError } from 'viem'
+import {
+  ContractFunctionRevertedError,
+  HttpRequestError,
+  LimitExceededRpcError,
+  ResourceUnavailableRpcError,
+  TimeoutError,
+  BaseError as ViemBaseError,
+} from 'viem'
 
 /** Stable codes: what a caller can branch on. */
 export type ErrorCode =
@@ -83,10 +90,23 @@ export function wrapChainError(error: unknown, action: string): BaseError {
   return new BaseError(`${action} failed: ${message}`, { code: 'INTERNAL', cause: error })
 }
 
-/** Errors worth retrying: the node could not be reached or was busy, not a refusal. */
+/**
+ * Errors worth retrying: the node could not be reached, timed out or was busy; never a refusal.
+ * Judged by error type and HTTP status, not by searching the text (revert data is hex full of digits).
+ */
 export function isTransientChainError(error: unknown): boolean {
-  const text = error instanceof Error ? `${error.name} ${error.message}` : String(error)
-  return /HttpRequestError|TimeoutError|ECONNREFUSED|ECONNRESET|socket hang up|fetch failed|429|502|503|504|rate limit/i.test(
-    text,
-  )
+  if (error instanceof ViemBaseError) {
+    const found = error.walk(
+      (e) =>
+        e instanceof HttpRequestError ||
+        e instanceof TimeoutError ||
+        e instanceof LimitExceededRpcError ||
+        e instanceof ResourceUnavailableRpcError,
+    )
+    if (found instanceof HttpRequestError)
+      return found.status === undefined || [429, 502, 503, 504].includes(found.status)
+    return found !== null && found !== undefined
+  }
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+  return /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|socket hang up|fetch failed)\b/i.test(text)
 }

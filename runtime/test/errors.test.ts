@@ -47,3 +47,22 @@ describe('contract refusals', () => {
     expect(await payer.payments()).toHaveLength(1)
   })
 })
+
+describe('isTransientChainError', () => {
+  test('behavior: judged by type and status, not by digits in the message', async () => {
+    const { isTransientChainError } = await import('../src/errors.ts')
+    const {
+      HttpRequestError,
+      TimeoutError,
+      ContractFunctionExecutionError,
+      BaseError: ViemError,
+    } = await import('viem')
+    expect(isTransientChainError(new HttpRequestError({ url: 'http://x', status: 503 }))).toBe(true)
+    expect(isTransientChainError(new HttpRequestError({ url: 'http://x' }))).toBe(true)
+    expect(isTransientChainError(new HttpRequestError({ url: 'http://x', status: 400 }))).toBe(false)
+    expect(isTransientChainError(new TimeoutError({ body: {}, url: 'http://x' }))).toBe(true)
+    expect(isTransientChainError(new ViemError('reverted with data 0x4295030429504'))).toBe(false)
+    expect(isTransientChainError(new Error('connect ECONNREFUSED 127.0.0.1:8545'))).toBe(true)
+    expect(ContractFunctionExecutionError).toBeDefined()
+  })
+})

@@ -82,3 +82,33 @@ export const listAgentsQuery = z.strictObject({
     .regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address')
     .optional(),
 })
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address')
+
+/** `PATCH /agents/:id`: what an owner may change after launch (the prompt and the public text). */
+export const updateAgentBody = z
+  .strictObject({
+    description: z.string().max(2_000).optional(),
+    instructions: z.string().max(20_000).optional(),
+  })
+  .refine((b) => b.description !== undefined || b.instructions !== undefined, {
+    message: 'must set description or instructions',
+  })
+
+/** `POST /agents/:id/withdraw`: everything in dUSD to the owner unless told otherwise. */
+export const withdrawBody = z.strictObject({
+  token: token.optional(),
+  amount: positiveAmount.optional(),
+  to: address
+    .refine((v) => !/^0x0{40}$/.test(v), 'must not be the zero address (that would burn the tokens)')
+    .optional(),
+  idempotencyKey: idempotencyKey.optional(),
+})
+
+/** `POST /agents/:id/tasks`: a goal for the agent's model to work towards. */
+export const taskBody = z.strictObject({
+  goal: z.string().trim().min(1).max(10_000),
+  maxSteps: z.number().int().min(1).max(50).optional(),
+})
+
+export const jobIdParam = z.string().regex(/^\d{1,78}$/, 'must be a job id (digits)')

@@ -1,6 +1,6 @@
-import { type Agent, listAgents } from '@agora/db'
+import { listAgents } from '@agora/db'
 import { defineAgent, type Offering, type Runtime } from '@agora/runtime'
-import { type Context, Hono } from 'hono'
+import { Hono } from 'hono'
 import { type Address, getAddress } from 'viem'
 import { z } from 'zod'
 import { hireBody, launchBody, listAgentsQuery, payBody } from './agent-input.ts'
@@ -8,6 +8,8 @@ import { agentView } from './agent-view.ts'
 import { requireAuth } from './auth.ts'
 import type { AppEnv } from './env.ts'
 import { agentEvents } from './events.ts'
+import { jobView, paymentView } from './job-view.ts'
+import { ownedAgent, requireActive } from './owned-agent.ts'
 import { HttpProblem, json, readJson, validate } from './problem.ts'
 
 /**
@@ -68,15 +70,10 @@ export async function restoreEchoAgents(runtime: Runtime): Promise<number> {
   return restored
 }
 
-async function ownedAgent(c: Context<AppEnv>): Promise<Agent> {
-  const agent = await c.var.runtime.agent(c.req.param('id')!).info()
-  if (agent.owner.toLowerCase() !== c.var.session.address.toLowerCase()) {
-    throw new HttpProblem(403, 'FORBIDDEN', "Only the agent's owner may move its money.")
-  }
-  return agent
-}
-
-/** `/agents`: launch (signed in), list and read (public), pay and hire (owner only), balances, reputation, events. */
+/**
+ * `/agents`: launch (signed in), list and read (public), pay and hire (owner only), balances,
+ * reputation, jobs, payments, events. Managing an agent is in `agent-control.ts`.
+ */
 export function agentsRouter() {
   return new Hono<AppEnv>()
     .post('/', requireAuth, async (c) => {
@@ -118,12 +115,14 @@ export function agentsRouter() {
     .post('/:id/pay', requireAuth, async (c) => {
       const agent = await ownedAgent(c)
       const body = await readJson(c, payBody)
+      requireActive(agent, 'pay')
       const payment = await c.var.runtime.agent(agent.id).pay(body)
       return json(c, payment)
     })
     .post('/:id/hire', requireAuth, async (c) => {
       const agent = await ownedAgent(c)
       const body = await readJson(c, hireBody)
+      requireActive(agent, 'hire')
       const job = await c.var.runtime.agent(agent.id).hire(body as typeof body & { evaluator?: Address })
       return json(c, { jobId: job.jobId, job: await job.get() }, 202)
     })
@@ -140,6 +139,16 @@ export function agentsRouter() {
         chainAgentId: agent.chainAgentId,
         ...(await c.var.runtime.reputation(agent.chainAgentId)),
       })
+    })
+    .get('/:id/jobs', async (c) => {
+      const handle = c.var.runtime.agent(c.req.param('id'))
+      await handle.info()
+      return json(c, { jobs: (await handle.jobs()).map(jobView) })
+    })
+    .get('/:id/payments', async (c) => {
+      const handle = c.var.runtime.agent(c.req.param('id'))
+      await handle.info()
+      return json(c, { payments: (await handle.payments()).map(paymentView) })
     })
     .get('/:id/events', agentEvents)
 }

@@ -1,10 +1,12 @@
 import type { Runtime } from '@agora/runtime'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
+import { agentControlRouter } from './agent-control.ts'
 import { agentsRouter } from './agents.ts'
 import { authRouter, createRateLimiter } from './auth.ts'
 import type { AppEnv } from './env.ts'
 import { healthRouter } from './health.ts'
+import { jobsRouter } from './jobs.ts'
 import { marketRouter } from './market.ts'
 import { docsRouter } from './openapi.ts'
 import { HttpProblem, problemResponse, toProblem } from './problem.ts'
@@ -28,6 +30,8 @@ export type CreateAppParameters = {
   siweMaxAgeMs?: number
   /** Where unexpected errors are reported (default: stderr). */
   log?: (line: string) => void
+  /** On the devnet, its RPC URL: `/health` shows it so a person can point a wallet at the chain. */
+  devnetRpcUrl?: string
 }
 
 /**
@@ -68,9 +72,11 @@ export function createApp(parameters: CreateAppParameters) {
       },
     }),
   )
-  app.route('/', healthRouter())
+  app.route('/', healthRouter(parameters.devnetRpcUrl))
   app.route('/auth', authRouter(limits))
   app.route('/agents', agentsRouter())
+  app.route('/agents', agentControlRouter())
+  app.route('/jobs', jobsRouter())
   app.route('/', marketRouter())
   app.route('/', docsRouter())
 

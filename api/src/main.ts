@@ -1,75 +1,144 @@
 /**
- * `npm start`: Agora on embedded defaults behind its HTTP API. Starts the devnet (anvil with Safe
- * 1.4.1, ERC-6551 and Agora's contracts), the database and the runtime, keeping their state under
- * the data directory, then serves the API. Ctrl-C stops it; the next start resumes the same chain.
+ * `npm start`: Agora behind its HTTP API, configured through environment variables (see
+ * docs/configuration.md). Without `RPC_URL` everything runs on embedded defaults: the devnet (anvil
+ * with Safe 1.4.1, ERC-6551 and Agora's contracts), PGlite (or Postgres) and the demo agents, with
+ * their state under the data directory. With `RPC_URL` the runtime joins that chain through its
+ * deployment manifest, keys and relayers. Ctrl-C stops it; the next start resumes.
  */
 import { join } from 'node:path'
 import { evaluator, summarizer, translator } from '@agora/agents'
-import { modelConfigFromEnv, startEmbeddedRuntime } from '@agora/runtime'
+import { createDb } from '@agora/db'
+import { createRuntime, type Runtime, startEmbeddedRuntime } from '@agora/runtime'
 import { serve } from '@hono/node-server'
 import { restoreEchoAgents } from './agents.ts'
 import { createApp } from './app.ts'
+import { type ChainConfig, type Config, ConfigError, type EmbeddedConfig, loadConfig } from './config.ts'
 
-function portFrom(name: string, fallback?: number): number | undefined {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const port = Number(raw)
-  if (!(/^\d+$/.test(raw) && port > 0 && port < 65_536)) {
-    console.error(`${name} must be a TCP port (1-65535), got "${raw}"`)
-    process.exit(2)
-  }
-  return port
+let config: Config
+try {
+  config = loadConfig(process.env)
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error
+  console.error(error.message)
+  console.error('See docs/configuration.md for every variable.')
+  process.exit(2)
+}
+const { port, publicUrl, dataDir } = config
+
+type Started = {
+  runtime: Runtime
+  stop(): Promise<void>
+  rows: [string, string][]
+  notes: string
+  /** The devnet's RPC URL, shown by `/health` (embedded mode only). */
+  devnetRpcUrl?: string
 }
 
-const port = portFrom('PORT', 8787)!
-const devnetPort = portFrom('DEVNET_PORT')
-const dataDir = process.env.AGORA_DATA_DIR ?? join(process.env.INIT_CWD ?? process.cwd(), '.agora')
-const publicUrl = process.env.PUBLIC_URL ?? `http://localhost:${port}`
-
-// The demo agents (summarizer, translator, evaluator) are defined in code and hosted here; they use
-// deterministic handlers, or the model in AGORA_MODEL_* when one is configured.
-const model = modelConfigFromEnv() as Record<string, unknown> | undefined
-const demo = [summarizer({ model }), translator({ model }), evaluator({ model })]
-const embedded = await startEmbeddedRuntime({ dataDir, publicUrl, devnetPort, definitions: demo })
-const { devnet } = embedded
-const present = new Set((await embedded.runtime.agents()).map((a) => a.name))
-for (const definition of demo) {
-  if (!present.has(definition.name)) {
-    await embedded.runtime.launch(definition, { owner: devnet.manifest.accounts[1]!.address })
+/** The embedded devnet with the demo agents (summarizer, translator, evaluator) owned by dev account #1. */
+async function startEmbedded(config: EmbeddedConfig): Promise<Started> {
+  // The demo agents use deterministic handlers, or the model in AGORA_MODEL_* when one is configured.
+  const model = config.model as Record<string, unknown> | undefined
+  const demo = [summarizer({ model }), translator({ model }), evaluator({ model })]
+  const embedded = await startEmbeddedRuntime({
+    dataDir,
+    publicUrl,
+    databaseUrl: config.databaseUrl,
+    devnetPort: config.devnetPort,
+    definitions: demo,
+  })
+  const { devnet, runtime } = embedded
+  const present = new Set((await runtime.agents()).map((a) => a.name))
+  for (const definition of demo) {
+    if (!present.has(definition.name)) {
+      await runtime.launch(definition, { owner: devnet.manifest.accounts[1]!.address })
+    }
+  }
+  const { manifest } = devnet
+  const account = manifest.accounts[1]!
+  return {
+    runtime,
+    stop: embedded.stop,
+    devnetRpcUrl: devnet.rpcUrl,
+    rows: [
+      ['RPC URL', devnet.rpcUrl],
+      ['chain id', String(manifest.chainId)],
+      ['identity registry', manifest.contracts.identityRegistry],
+      ['agent economy', manifest.contracts.economy],
+      ['dev stablecoin (dUSD)', manifest.contracts.devUSD],
+      ['dev account #1', `${account.address} (key ${account.privateKey})`],
+      ['demo agents', demo.map((d) => d.name).join(', ')],
+    ],
+    notes: `Agora ${devnet.resumed ? 'resumed' : 'started'} on the embedded devnet (data in ${dataDir})`,
   }
 }
-// Every other stored agent was launched over HTTP: its offerings are served by echo handlers.
-await restoreEchoAgents(embedded.runtime)
+
+/** A real chain: no devnet and no demo agents; agents are launched over HTTP by their owners. */
+async function startOnChain(config: ChainConfig): Promise<Started> {
+  const log = (line: string) => process.stderr.write(`${line}\n`)
+  const database = await createDb({
+    url: config.databaseUrl,
+    dataDir: config.databaseUrl ? undefined : join(dataDir, 'db'),
+    log,
+  })
+  try {
+    const runtime = await createRuntime({
+      chain: { rpcUrl: config.rpcUrl, manifest: config.manifest },
+      db: database.db,
+      masterKey: config.masterKey,
+      relayerKeys: config.relayerKeys,
+      publicUrl,
+      log,
+    })
+    await runtime.start()
+    return {
+      runtime,
+      async stop() {
+        await runtime.stop()
+        await database.close()
+      },
+      rows: [
+        ['RPC URL', config.rpcUrl],
+        ['chain id', String(config.chainId)],
+        ['identity registry', config.manifest.contracts.identityRegistry],
+        ['agent economy', config.manifest.contracts.economy],
+        ['database', config.databaseUrl ? 'Postgres' : `PGlite in ${join(dataDir, 'db')}`],
+        ['relayers', String(config.relayerKeys.length)],
+      ],
+      notes: `Agora started on chain ${config.chainId}`,
+    }
+  } catch (error) {
+    await database.close().catch(() => {})
+    throw error
+  }
+}
+
+const started = config.mode === 'chain' ? await startOnChain(config) : await startEmbedded(config)
+// Every stored agent without a definition in code was launched over HTTP: its offerings echo.
+await restoreEchoAgents(started.runtime)
+const chainId = started.runtime.context.chainId
 const app = createApp({
-  runtime: embedded.runtime,
+  runtime: started.runtime,
+  devnetRpcUrl: started.devnetRpcUrl,
   domain: new URL(publicUrl).host,
   origin: new URL(publicUrl).origin,
 })
 const server = serve({ fetch: app.fetch, port }, () => {
-  const { manifest } = devnet
-  const account = manifest.accounts[1]!
-  console.log(`\nAgora ${devnet.resumed ? 'resumed' : 'started'} (data in ${dataDir})`)
+  console.log(`\n${started.notes}`)
   const rows: [string, string][] = [
     ['API', publicUrl],
     ['API docs', `${publicUrl}/docs`],
     ['OpenAPI', `${publicUrl}/openapi.json`],
-    ['RPC URL', devnet.rpcUrl],
-    ['chain id', String(manifest.chainId)],
-    ['identity registry', manifest.contracts.identityRegistry],
-    ['agent economy', manifest.contracts.economy],
-    ['dev stablecoin (dUSD)', manifest.contracts.devUSD],
-    ['dev account #1', `${account.address} (key ${account.privateKey})`],
-    ['demo agents', demo.map((d) => d.name).join(', ')],
+    ...started.rows,
   ]
   for (const [name, value] of rows) console.log(`  ${name.padEnd(22)} ${value}`)
   console.log(`
 Sign in (Sign-In with Ethereum, EIP-4361):
   1. curl ${publicUrl}/auth/nonce
-  2. sign an EIP-4361 message for domain "${new URL(publicUrl).host}", URI "${publicUrl}", chain ${manifest.chainId}
+  2. sign an EIP-4361 message for domain "${new URL(publicUrl).host}", URI "${publicUrl}", chain ${chainId}
      with that nonce (any wallet, or viem's createSiweMessage + signMessage with a dev account's key)
   3. curl -X POST ${publicUrl}/auth/verify -H 'content-type: application/json' \\
        -d '{"message":"<the message>","signature":"0x..."}'
-  4. send "Authorization: Bearer <token>" to POST /agents, /agents/:id/pay and /agents/:id/hire
+  4. send "Authorization: Bearer <token>" to POST /agents and to an agent's owner routes
 
 Ctrl-C stops everything; the chain and the database are kept for the next start.`)
 })
@@ -78,7 +147,7 @@ Ctrl-C stops everything; the chain and the database are kept for the next start.
 server.on('error', async (error: NodeJS.ErrnoException) => {
   const reason = error.code === 'EADDRINUSE' ? `port ${port} is in use (set PORT)` : error.message
   console.error(`The API cannot listen: ${reason}`)
-  await embedded.stop().catch(() => {})
+  await started.stop().catch(() => {})
   process.exit(1)
 })
 
@@ -92,7 +161,7 @@ async function shutdown(signal: string) {
   http.close()
   http.closeAllConnections?.()
   try {
-    await embedded.stop()
+    await started.stop()
     process.exit(0)
   } catch (error) {
     console.error(error)

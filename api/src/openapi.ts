@@ -68,6 +68,72 @@ export const openApiDocument = {
     },
     '/agents/{id}': {
       get: { summary: 'One agent', parameters: [idParam], responses: { 200: ok('Agent'), ...errors(404) } },
+      patch: {
+        summary: 'Change the description or instructions (owner only)',
+        security: bearer,
+        parameters: [idParam],
+        requestBody: body('UpdateAgent'),
+        responses: { 200: ok('Agent, with its instructions'), ...errors(400, 401, 403, 404, 415) },
+      },
+    },
+    ...Object.fromEntries(
+      (
+        [
+          ['pause', 'Pause: no payments, hires, tasks or serving until resumed (owner only)'],
+          ['resume', 'Resume a paused agent; a retired one stays retired, 409 (owner only)'],
+          ['retire', 'Retire for good; its offerings leave the market (owner only)'],
+        ] as const
+      ).map(([action, summary]) => [
+        `/agents/{id}/${action}`,
+        {
+          post: {
+            summary,
+            security: bearer,
+            parameters: [idParam],
+            responses: { 200: ok('Agent'), ...errors(401, 403, 404, 409) },
+          },
+        },
+      ]),
+    ),
+    '/agents/{id}/withdraw': {
+      post: {
+        summary: "Send tokens from the agent's Safe to its owner or another address (owner only)",
+        security: bearer,
+        parameters: [idParam],
+        requestBody: body('Withdraw'),
+        responses: { 200: ok('Withdrawal: txHash, amount, token, to'), ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    '/agents/{id}/tasks': {
+      post: {
+        summary: "Start a task for the agent's model, in the background; follow it on /events (owner only)",
+        security: bearer,
+        parameters: [idParam],
+        requestBody: body('Task'),
+        responses: { 202: ok('Accepted: taskId'), ...errors(400, 401, 403, 404, 409, 422) },
+      },
+    },
+    '/agents/{id}/jobs': {
+      get: {
+        summary:
+          'Jobs the agent hired for or served, newest first, with status, deliverable and transactions',
+        parameters: [idParam],
+        responses: { 200: ok('Jobs'), ...errors(404) },
+      },
+    },
+    '/agents/{id}/payments': {
+      get: {
+        summary: "The agent's outgoing payments, newest first (amounts in base units)",
+        parameters: [idParam],
+        responses: { 200: ok('Payments'), ...errors(404) },
+      },
+    },
+    '/jobs/{jobId}': {
+      get: {
+        summary: 'One job: parties, price, status, input, deliverable, transactions',
+        parameters: [{ name: 'jobId', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 200: ok('Job'), ...errors(404) },
+      },
     },
     '/agents/{id}/pay': {
       post: {
@@ -206,6 +272,28 @@ export const openApiDocument = {
           memo: { type: 'string' },
           idempotencyKey: { type: 'string' },
         },
+      },
+      UpdateAgent: {
+        type: 'object',
+        additionalProperties: false,
+        minProperties: 1,
+        properties: { description: { type: 'string' }, instructions: { type: 'string' } },
+      },
+      Withdraw: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          token: { type: 'string', description: 'Symbol or address; dUSD by default' },
+          amount: { ...amount, description: 'Token units; everything held by default' },
+          to: { type: 'string', description: "An address; the owner's by default" },
+          idempotencyKey: { type: 'string' },
+        },
+      },
+      Task: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['goal'],
+        properties: { goal: { type: 'string' }, maxSteps: { type: 'integer', minimum: 1, maximum: 50 } },
       },
       Hire: {
         type: 'object',

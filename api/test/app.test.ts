@@ -18,6 +18,7 @@ describe('GET /health', () => {
       chainId: api.chainId,
       block: expect.any(String),
       database: 'ok',
+      rpcUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
     })
   })
 })

@@ -21,6 +21,7 @@ export async function startTestApi(options: Partial<CreateAppParameters> = {}) {
     origin,
     log: () => {},
     signInLimit: { max: 1_000, windowMs: 60_000 },
+    devnetRpcUrl: embedded.devnet.rpcUrl,
     ...options,
   })
   const accounts = embedded.devnet.manifest.accounts

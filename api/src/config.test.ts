@@ -1,0 +1,177 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, test } from 'vitest'
+import { ConfigError, loadConfig } from './config.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'agora-config-'))
+const a = (n: number) => `0x${n.toString(16).padStart(40, '0')}`
+const manifest = {
+  chainId: 8453,
+  deploymentBlock: 100,
+  contracts: {
+    identityRegistry: a(1),
+    economy: a(2),
+    factory: a(3),
+    erc6551Registry: a(4),
+    agentAccount: a(5),
+    devUSD: a(6),
+  },
+  safe: Object.fromEntries(
+    [
+      'safeSingleton',
+      'safeL2Singleton',
+      'safeProxyFactory',
+      'fallbackHandler',
+      'multiSend',
+      'multiSendCallOnly',
+      'signMessageLib',
+      'createCall',
+      'simulateTxAccessor',
+    ].map((name, i) => [name, a(10 + i)]),
+  ),
+  economy: { feeBps: 100, submissionGraceSeconds: 3_600 },
+}
+const manifestPath = join(dir, 'manifest.json')
+writeFileSync(manifestPath, JSON.stringify(manifest))
+const relayer = `0x${'1'.repeat(64)}`
+const chainEnv = {
+  RPC_URL: 'https://rpc.example.com',
+  CHAIN_ID: '8453',
+  DEPLOYMENT_MANIFEST: manifestPath,
+  MASTER_KEY: 'ab'.repeat(32),
+  RELAYER_KEYS: `${relayer}, 0x${'2'.repeat(64)}`,
+}
+
+/** The problems `loadConfig` lists for an environment (it must throw). */
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env, { cwd: dir })
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError)
+    expect((error as Error).message).toContain('The configuration is invalid')
+    return (error as ConfigError).problems
+  }
+  throw new Error('loadConfig accepted the environment')
+}
+
+describe('loadConfig', () => {
+  test('default: embedded on an empty environment', () => {
+    expect(loadConfig({}, { cwd: dir })).toEqual({
+      mode: 'embedded',
+      port: 8787,
+      publicUrl: 'http://localhost:8787',
+      dataDir: join(dir, '.agora'),
+      databaseUrl: undefined,
+      devnetPort: undefined,
+      model: undefined,
+    })
+  })
+
+  test('behavior: embedded with every variable; empty ones count as unset', () => {
+    const config = loadConfig(
+      {
+        PORT: '9000',
+        DEVNET_PORT: '',
+        PUBLIC_URL: 'https://agora.example.com/',
+        AGORA_DATA_DIR: join(dir, 'data'),
+        DATABASE_URL: 'postgres://u:p@db:5432/agora',
+        AGORA_MODEL_PROVIDER: 'ollama',
+        AGORA_MODEL: 'llama3.1',
+      },
+      { cwd: dir },
+    )
+    expect(config).toMatchObject({
+      mode: 'embedded',
+      port: 9000,
+      publicUrl: 'https://agora.example.com',
+      dataDir: join(dir, 'data'),
+      databaseUrl: 'postgres://u:p@db:5432/agora',
+      model: { provider: 'ollama', model: 'llama3.1', baseURL: 'http://127.0.0.1:11434/v1' },
+    })
+  })
+
+  test('behavior: a real chain with RPC_URL and its companions', () => {
+    const config = loadConfig(chainEnv, { cwd: dir })
+    expect(config).toMatchObject({
+      mode: 'chain',
+      rpcUrl: 'https://rpc.example.com',
+      chainId: 8453,
+      manifest,
+      masterKey: 'ab'.repeat(32),
+      relayerKeys: [relayer, `0x${'2'.repeat(64)}`],
+    })
+  })
+
+  test('behavior: bad ports, URLs and model variables are each named', () => {
+    expect(
+      problemsOf({
+        PORT: '70000',
+        DEVNET_PORT: 'x',
+        PUBLIC_URL: 'agora.example.com',
+        DATABASE_URL: 'mysql://db',
+        AGORA_MODEL_PROVIDER: 'skynet',
+      }),
+    ).toEqual([
+      expect.stringMatching(/^PORT: must be a TCP port/),
+      expect.stringMatching(/^DEVNET_PORT: must be a TCP port/),
+      expect.stringMatching(/^PUBLIC_URL: must be a http or https URL/),
+      expect.stringMatching(/^DATABASE_URL: must be a postgres or postgresql URL/),
+      expect.stringMatching(/^AGORA_MODEL_PROVIDER: /),
+      expect.stringMatching(/^AGORA_MODEL: is required/),
+    ])
+  })
+
+  test('behavior: RPC_URL alone lists every missing companion', () => {
+    expect(problemsOf({ RPC_URL: 'https://rpc.example.com' })).toEqual([
+      'CHAIN_ID: is required when RPC_URL is set',
+      'DEPLOYMENT_MANIFEST: is required when RPC_URL is set',
+      'MASTER_KEY: is required when RPC_URL is set',
+      'RELAYER_KEYS: is required when RPC_URL is set',
+    ])
+  })
+
+  test('behavior: chain variables without RPC_URL are refused rather than ignored', () => {
+    const { RPC_URL: _, ...rest } = chainEnv
+    expect(problemsOf(rest)).toHaveLength(4)
+  })
+
+  test('behavior: bad keys', () => {
+    const problems = problemsOf({
+      ...chainEnv,
+      MASTER_KEY: 'secret',
+      RELAYER_KEYS: `${relayer},0x12`,
+      CHAIN_ID: 'base',
+    })
+    expect(problems).toEqual([
+      expect.stringMatching(/^CHAIN_ID: must be a chain id/),
+      expect.stringMatching(/^MASTER_KEY: must be 64 hex characters/),
+      expect.stringMatching(/^RELAYER_KEYS \(item 2\): must be a 0x-prefixed 32-byte hex private key/),
+    ])
+  })
+
+  test('behavior: an unreadable, malformed or incomplete manifest', () => {
+    expect(problemsOf({ ...chainEnv, DEPLOYMENT_MANIFEST: join(dir, 'missing.json') })).toEqual([
+      expect.stringMatching(/^DEPLOYMENT_MANIFEST: cannot read .*missing\.json \(ENOENT\)/),
+    ])
+    const notJson = join(dir, 'not.json')
+    writeFileSync(notJson, '{ chainId: ')
+    expect(problemsOf({ ...chainEnv, DEPLOYMENT_MANIFEST: notJson })).toEqual([
+      `DEPLOYMENT_MANIFEST: ${notJson} is not JSON`,
+    ])
+    const partial = join(dir, 'partial.json')
+    writeFileSync(
+      partial,
+      JSON.stringify({ ...manifest, contracts: { ...manifest.contracts, economy: 'x' } }),
+    )
+    expect(problemsOf({ ...chainEnv, DEPLOYMENT_MANIFEST: partial })).toEqual([
+      expect.stringMatching(/contracts\.economy must be an address/),
+    ])
+  })
+
+  test('behavior: a manifest for another chain than CHAIN_ID', () => {
+    expect(problemsOf({ ...chainEnv, CHAIN_ID: '1' })).toEqual([
+      'DEPLOYMENT_MANIFEST: is for chain 8453, but CHAIN_ID is 1',
+    ])
+  })
+})

@@ -1,0 +1,217 @@
+import { readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { type DeploymentManifest, type ModelConfig, modelConfigFromEnv } from '@agora/runtime'
+import type { Hex } from 'viem'
+import { z } from 'zod'
+
+type Common = {
+  /** Where the API listens. */
+  port: number
+  /** Where users reach the API; SIWE messages and registration files name it. */
+  publicUrl: string
+  /** Chain state (embedded), the PGlite database and the generated master key (embedded) live here. */
+  dataDir: string
+  /** Postgres; PGlite in `dataDir` when absent. */
+  databaseUrl: string | undefined
+  /** The model the demo agents think with, from `AGORA_MODEL_*`; none when no provider is set. */
+  model: ModelConfig | undefined
+}
+
+/** Everything on embedded defaults: a devnet in the data directory, development relayers. */
+export type EmbeddedConfig = Common & { mode: 'embedded'; devnetPort: number | undefined }
+
+/** A real chain: contracts from a deployment manifest, keys from the environment. */
+export type ChainConfig = Common & {
+  mode: 'chain'
+  rpcUrl: string
+  chainId: number
+  manifest: DeploymentManifest
+  /** 64 hex characters; seals agent keys at rest. */
+  masterKey: string
+  relayerKeys: Hex[]
+}
+
+export type Config = EmbeddedConfig | ChainConfig
+export type ConfigEnv = Record<string, string | undefined>
+
+/** Thrown by `loadConfig` with one line per problem, each naming its variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+  readonly problems: string[]
+  constructor(problems: string[]) {
+    super(`The configuration is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.problems = problems
+  }
+}
+
+const port = z
+  .string()
+  .regex(/^\d+$/, 'must be a TCP port (1-65535)')
+  .transform(Number)
+  .refine((n) => n > 0 && n < 65_536, 'must be a TCP port (1-65535)')
+const url = (protocols: string[], example: string) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol)
+      } catch {
+        return false
+      }
+    },
+    `must be a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL, e.g. "${example}"`,
+  )
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address')
+const key = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be a 0x-prefixed 32-byte hex private key')
+
+const manifestSchema = z.object({
+  chainId: z.number().int().positive(),
+  deploymentBlock: z.number().int().nonnegative(),
+  contracts: z.object({
+    identityRegistry: address,
+    economy: address,
+    factory: address,
+    erc6551Registry: address,
+    agentAccount: address,
+    devUSD: address,
+  }),
+  safe: z.object({
+    safeSingleton: address,
+    safeL2Singleton: address,
+    safeProxyFactory: address,
+    fallbackHandler: address,
+    multiSend: address,
+    multiSendCallOnly: address,
+    signMessageLib: address,
+    createCall: address,
+    simulateTxAccessor: address,
+  }),
+  economy: z.object({
+    feeBps: z.number().int().min(0).max(10_000),
+    submissionGraceSeconds: z.number().int().nonnegative(),
+  }),
+})
+
+const envSchema = z.object({
+  PORT: port.optional(),
+  DEVNET_PORT: port.optional(),
+  PUBLIC_URL: url(['http:', 'https:'], 'https://agora.example.com').optional(),
+  AGORA_DATA_DIR: z.string().optional(),
+  DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgres://user:password@host:5432/agora').optional(),
+  RPC_URL: url(['http:', 'https:'], 'https://rpc.example.com').optional(),
+  CHAIN_ID: z
+    .string()
+    .regex(/^\d{1,15}$/, 'must be a chain id (digits)')
+    .transform(Number)
+    .optional(),
+  DEPLOYMENT_MANIFEST: z.string().optional(),
+  MASTER_KEY: z
+    .string()
+    .regex(/^(0x)?[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes), e.g. from `openssl rand -hex 32`')
+    .optional(),
+  RELAYER_KEYS: z
+    .string()
+    .transform((v) => v.split(',').map((k) => k.trim()))
+    .pipe(z.array(key).min(1))
+    .optional(),
+})
+
+/** Variables needed when `RPC_URL` names a real chain. */
+const chainVariables = ['CHAIN_ID', 'DEPLOYMENT_MANIFEST', 'MASTER_KEY', 'RELAYER_KEYS'] as const
+
+function readManifest(path: string, problems: string[]): DeploymentManifest | undefined {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    problems.push(
+      `DEPLOYMENT_MANIFEST: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? error})`,
+    )
+    return undefined
+  }
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch {
+    problems.push(`DEPLOYMENT_MANIFEST: ${path} is not JSON`)
+    return undefined
+  }
+  const parsed = manifestSchema.safeParse(data)
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`DEPLOYMENT_MANIFEST: ${path}: ${issue.path.join('.') || '(file)'} ${issue.message}`)
+    }
+    return undefined
+  }
+  return parsed.data as DeploymentManifest
+}
+
+/**
+ * Reads the server's configuration from environment variables. Without `RPC_URL` everything runs on
+ * the embedded devnet; with it, `CHAIN_ID`, `DEPLOYMENT_MANIFEST`, `MASTER_KEY` and `RELAYER_KEYS`
+ * are required. Every problem is collected before throwing, so one start shows them all.
+ *
+ * @example
+ * const config = loadConfig(process.env) // { mode: 'embedded', port: 8787, ... }
+ */
+export function loadConfig(env: ConfigEnv, options: { cwd?: string } = {}): Config {
+  // An exported-but-empty variable means "not set", as shells and .env files commonly leave them.
+  const set = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''),
+  ) as ConfigEnv
+  const problems: string[] = []
+  const parsed = envSchema.safeParse(set)
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const [name, ...rest] = issue.path.map(String)
+      problems.push(`${name}${rest.length ? ` (item ${Number(rest[0]) + 1})` : ''}: ${issue.message}`)
+    }
+  }
+  const vars = parsed.success ? parsed.data : ({} as z.output<typeof envSchema>)
+
+  let model: ModelConfig | undefined
+  try {
+    model = modelConfigFromEnv(set)
+  } catch (error) {
+    const issues = (error as { meta?: { issues?: { path: string; message: string }[] } }).meta?.issues
+    if (issues?.length) for (const i of issues) problems.push(`${i.path}: ${i.message}`)
+    else problems.push(`AGORA_MODEL_*: ${(error as Error).message}`)
+  }
+
+  const port = vars.PORT ?? 8787
+  const common = {
+    port,
+    publicUrl: (vars.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    dataDir: resolve(vars.AGORA_DATA_DIR ?? join(set.INIT_CWD ?? options.cwd ?? process.cwd(), '.agora')),
+    databaseUrl: vars.DATABASE_URL,
+    model,
+  }
+
+  if (set.RPC_URL === undefined) {
+    for (const name of chainVariables) {
+      if (set[name] !== undefined)
+        problems.push(`${name}: is only used with RPC_URL; set RPC_URL or unset it`)
+    }
+    if (problems.length) throw new ConfigError(problems)
+    return { mode: 'embedded', ...common, devnetPort: vars.DEVNET_PORT }
+  }
+
+  for (const name of chainVariables) {
+    if (set[name] === undefined) problems.push(`${name}: is required when RPC_URL is set`)
+  }
+  if (set.DEVNET_PORT !== undefined)
+    problems.push('DEVNET_PORT: has no use with RPC_URL (no devnet is started)')
+  const manifest = set.DEPLOYMENT_MANIFEST ? readManifest(set.DEPLOYMENT_MANIFEST, problems) : undefined
+  if (manifest && vars.CHAIN_ID !== undefined && manifest.chainId !== vars.CHAIN_ID) {
+    problems.push(`DEPLOYMENT_MANIFEST: is for chain ${manifest.chainId}, but CHAIN_ID is ${vars.CHAIN_ID}`)
+  }
+  if (problems.length) throw new ConfigError(problems)
+  return {
+    mode: 'chain',
+    ...common,
+    rpcUrl: vars.RPC_URL!,
+    chainId: vars.CHAIN_ID!,
+    manifest: manifest!,
+    masterKey: vars.MASTER_KEY!.replace(/^0x/, ''),
+    relayerKeys: vars.RELAYER_KEYS as Hex[],
+  }
+}

@@ -1,3 +1,6 @@
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import { serve } from '@hono/node-server'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { restoreEchoAgents } from '../src/agents.ts'
 import { problemOf, startTestApi, type TestApi } from './harness.ts'
@@ -298,6 +301,56 @@ describe('GET /market/offerings', () => {
 })
 
 describe('GET /agents/:id/events', () => {
+  test('behavior: over a real socket, events arrive as they happen and resume after Last-Event-ID', async () => {
+    const server = serve({ fetch: api.app.fetch, port: 0, hostname: '127.0.0.1' })
+    await once(server, 'listening')
+    const { port } = server.address() as AddressInfo
+    try {
+      const controller = new AbortController()
+      const response = await fetch(`http://127.0.0.1:${port}/agents/${bob.id}/events`, {
+        signal: controller.signal,
+      })
+      expect(response.status).toBe(200)
+      expect(response.headers.get('content-type')).toContain('text/event-stream')
+      const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
+      let text = ''
+      const until = async (pattern: RegExp) => {
+        while (!pattern.test(text)) {
+          const { value, done } = await reader.read()
+          if (done) throw new Error(`stream ended before ${pattern}`)
+          text += value
+        }
+      }
+      await until(/"event":"launched"/)
+      await api.call(
+        'POST',
+        `/agents/${bob.id}/pay`,
+        { to: alice.chainAgentId, amount: '0.1', memo: 'socket' },
+        owner.token,
+      )
+      await until(/"memo":"socket"/)
+      controller.abort()
+      const last = Math.max(...[...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1])))
+      const resumed = await fetch(`http://127.0.0.1:${port}/agents/${bob.id}/events`, {
+        headers: { 'last-event-id': String(last) },
+      })
+      const resumedReader = resumed.body!.pipeThrough(new TextDecoderStream()).getReader()
+      await api.call(
+        'POST',
+        `/agents/${bob.id}/pay`,
+        { to: alice.chainAgentId, amount: '0.1', memo: 'after' },
+        owner.token,
+      )
+      let more = ''
+      while (!/"memo":"after"/.test(more)) more += (await resumedReader.read()).value ?? ''
+      // Nothing at or before the last id seen is sent again.
+      expect([...more.matchAll(/^id: (\d+)$/gm)].every((m) => Number(m[1]) > last)).toBe(true)
+      await resumedReader.cancel()
+    } finally {
+      server.close()
+    }
+  })
+
   test('default: the stored feed after Last-Event-ID, then live events', async () => {
     const listeners = api.embedded.runtime.context.events.listenerCount('activity')
     const controller = new AbortController()

@@ -1,3 +1,4 @@
+import { offeringNameSchema, spendingPolicySchema } from '@agora/runtime'
 import { z } from 'zod'
 
 // Amounts are decimal strings in token units ("2.5"): never numbers, so no float rounding and no sign.
@@ -17,22 +18,11 @@ export const chainAgentId = z.union([
 const token = z.string().min(1).max(64)
 const idempotencyKey = z.string().min(1).max(200)
 
-const policy = z.strictObject({
-  perJobCap: amount.optional(),
-  budget: z.strictObject({ amount, period: z.enum(['hour', 'day', 'week', 'month']) }).optional(),
-  token: token.optional(),
-  allowedCounterparties: z
-    .array(z.string().regex(/^\d+$/, 'must be an on-chain agent id'))
-    .max(1_000)
-    .optional(),
-})
+// The same rules as agents defined in code.
+const policy = spendingPolicySchema
 
 const offering = z.strictObject({
-  name: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, "-" or "_"'),
+  name: offeringNameSchema,
   description: z.string().min(1).max(2_000),
   price: positiveAmount,
   token,

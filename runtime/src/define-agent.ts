@@ -88,12 +88,15 @@ const decimalAmount = z
   .regex(/^\d+(\.\d+)?$/, 'must be a non-negative decimal number as a string, e.g. "2.5"')
   .refine((v) => v.length <= 40, 'is too long')
 
+/** An offering's name: what clients hire it by. */
+export const offeringNameSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, "-" or "_"')
+
 const offeringShape = z.strictObject({
-  name: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, "-" or "_"'),
+  name: offeringNameSchema,
   description: z.string().min(1).max(2_000),
   price: decimalAmount.refine((v) => !/^0+(\.0+)?$/.test(v), 'must be more than zero'),
   token: z.string().min(1).max(64),

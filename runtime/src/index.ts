@@ -12,7 +12,9 @@ export {
   type Evaluator,
   type Offering,
   type OfferingContext,
+  offeringNameSchema,
   type SpendingPolicy,
+  spendingPolicySchema,
   type Verdict,
 } from './define-agent.ts'
 export { type EmbeddedRuntime, startEmbeddedRuntime } from './embedded.ts'

@@ -259,11 +259,14 @@ export async function createRuntime(parameters: CreateRuntimeParameters) {
       token: token?.address,
       maxPrice: query.maxPrice && token ? ctx.tokens.parse(query.maxPrice, token).toString() : undefined,
     })
+    // One read per provider, however many of its offerings match.
+    const byAgent = new Map<string, ReturnType<typeof reputation>>()
     const withReputation = await Promise.all(
-      matches.map(async (match) => ({
-        ...match,
-        reputation: match.agent.chainAgentId ? await reputation(match.agent.chainAgentId) : null,
-      })),
+      matches.map(async (match) => {
+        const id = match.agent.chainAgentId
+        if (id && !byAgent.has(id)) byAgent.set(id, reputation(id))
+        return { ...match, reputation: id ? await byAgent.get(id)! : null }
+      }),
     )
     return withReputation.filter(
       (m) => query.minRating === undefined || (m.reputation?.averageRating ?? 0) >= query.minRating,

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { updateAgent } from '@agora/db'
 import { type ModelConfigInput, BaseError as RuntimeError } from '@agora/runtime'
 import { Hono } from 'hono'
 import type { Address } from 'viem'
@@ -26,7 +25,7 @@ export function agentControlRouter() {
       const agent = await ownedAgent(c)
       const body = await readJson(c, updateAgentBody)
       const runtime = c.var.runtime
-      const updated = await updateAgent(runtime.context.db, agent.id, body)
+      const updated = await runtime.context.updateAgent(agent.id, body)
       // Offering handlers and evaluators hosted here read the definition: keep it in step.
       const hosted = runtime.context.definitions.get(agent.name)
       if (hosted) runtime.register({ ...hosted, ...body })

@@ -38,7 +38,7 @@ export {
   getBlockHash,
   getCursor,
   pruneBlocks,
-  recordBlock,
+  recordBlocks,
   type SetCursorParameters,
   setCursor,
 } from './indexer-state.ts'
@@ -57,6 +57,7 @@ export {
   type RecordIntentParameters,
   type RecordIntentReturnType,
   recordIntent,
+  recordIntents,
 } from './intents.ts'
 export {
   getJob,
@@ -81,7 +82,9 @@ export {
   type InsertPaymentParameters,
   type InsertPaymentReturnType,
   insertPayment,
+  insertPayments,
   listPayments,
+  markPaymentsConfirmed,
   updatePayment,
 } from './payments.ts'
 export * as tables from './schema.ts'

@@ -35,16 +35,19 @@ export async function setCursor(db: Db, parameters: SetCursorParameters): Promis
 }
 
 /**
- * Remembers a block's hash (replacing the one seen before at that height, if any).
+ * Remembers blocks' hashes in one statement, replacing those seen before at the same heights.
  *
  * @example
- * await recordBlock(tx, { number: block.number, hash: block.hash })
+ * await recordBlocks(tx, [{ number: block.number, hash: block.hash }])
  */
-export async function recordBlock(db: Db, parameters: { number: bigint; hash: string }): Promise<void> {
+export async function recordBlocks(db: Db, blocks: { number: bigint; hash: string }[]): Promise<void> {
+  if (blocks.length === 0) return
+  // One row per height: the last hash given for a height wins.
+  const byNumber = new Map(blocks.map((b) => [b.number, b]))
   await db
     .insert(indexedBlocks)
-    .values(parameters)
-    .onConflictDoUpdate({ target: indexedBlocks.number, set: { hash: parameters.hash } })
+    .values([...byNumber.values()])
+    .onConflictDoUpdate({ target: indexedBlocks.number, set: { hash: sql`excluded.hash` } })
 }
 
 /**

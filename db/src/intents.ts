@@ -33,23 +33,49 @@ export async function recordIntent(
   db: Db,
   parameters: RecordIntentParameters,
 ): Promise<RecordIntentReturnType> {
-  assertJson(parameters.payload, 'payload')
-  const values = { ...parameters, signer: normalizeAddress(parameters.signer, 'signer') }
+  const [result] = await recordIntents(db, [parameters])
+  return result!
+}
+
+/**
+ * `recordIntent` for many intents in one statement (group commit); results are in the order given.
+ *
+ * @example
+ * const [first, second] = await recordIntents(tx, [a, b])
+ */
+export async function recordIntents(
+  db: Db,
+  rows: RecordIntentParameters[],
+): Promise<RecordIntentReturnType[]> {
+  if (rows.length === 0) return []
+  for (const row of rows) assertJson(row.payload, 'payload')
+  const values = rows.map((row) => ({ ...row, signer: normalizeAddress(row.signer, 'signer') }))
   // ON CONFLICT DO NOTHING waits for a concurrent insert of the same key to commit, so the read
   // that follows sees the winner's row.
-  const [inserted] = await db.insert(intents).values(values).onConflictDoNothing().returning()
-  if (inserted) return { intent: inserted, created: true }
-  const existing = await getIntentByKey(db, parameters.idempotencyKey)
-  if (!existing)
-    throw new DbError(`Intent ${parameters.idempotencyKey} conflicted but cannot be read back.`, {
-      code: 'IDEMPOTENCY_CONFLICT',
-    })
-  if (existing.kind !== parameters.kind)
-    throw new DbError(
-      `Idempotency key ${parameters.idempotencyKey} is already used by a "${existing.kind}" intent, not "${parameters.kind}".`,
-      { code: 'IDEMPOTENCY_CONFLICT' },
-    )
-  return { intent: existing, created: false }
+  const inserted = await db.insert(intents).values(values).onConflictDoNothing().returning()
+  const byKey = new Map(inserted.map((row) => [row.idempotencyKey, { intent: row, created: true }]))
+  const missing = values.filter((v) => !byKey.has(v.idempotencyKey)).map((v) => v.idempotencyKey)
+  if (missing.length > 0) {
+    const existing = await db.select().from(intents).where(inArray(intents.idempotencyKey, missing))
+    for (const row of existing) byKey.set(row.idempotencyKey, { intent: row, created: false })
+  }
+  const claimed = new Set<string>()
+  return values.map((v) => {
+    const result = byKey.get(v.idempotencyKey)
+    if (!result)
+      throw new DbError(`Intent ${v.idempotencyKey} conflicted but cannot be read back.`, {
+        code: 'IDEMPOTENCY_CONFLICT',
+      })
+    if (result.intent.kind !== v.kind)
+      throw new DbError(
+        `Idempotency key ${v.idempotencyKey} is already used by a "${result.intent.kind}" intent, not "${v.kind}".`,
+        { code: 'IDEMPOTENCY_CONFLICT' },
+      )
+    // The same key given twice in one call: the second is the first's repeat.
+    if (claimed.has(v.idempotencyKey)) return { intent: result.intent, created: false }
+    claimed.add(v.idempotencyKey)
+    return result
+  })
 }
 
 /** @example const intent = await getIntent(db, 12) */

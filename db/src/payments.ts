@@ -1,4 +1,4 @@
-import { desc, eq, sql } from 'drizzle-orm'
+import { desc, eq, inArray, sql } from 'drizzle-orm'
 import type { Db } from './create-db.ts'
 import { createId } from './create-id.ts'
 import { DbError } from './errors.ts'
@@ -37,7 +37,22 @@ export async function insertPayment(
   db: Db,
   parameters: InsertPaymentParameters,
 ): Promise<InsertPaymentReturnType> {
-  const values = {
+  const [result] = await insertPayments(db, [parameters])
+  return result!
+}
+
+/**
+ * `insertPayment` for many payments in one statement (group commit); results are in the order given.
+ *
+ * @example
+ * const [first, second] = await insertPayments(tx, [a, b])
+ */
+export async function insertPayments(
+  db: Db,
+  rows: InsertPaymentParameters[],
+): Promise<InsertPaymentReturnType[]> {
+  if (rows.length === 0) return []
+  const values = rows.map((parameters) => ({
     ...parameters,
     id: parameters.id ?? createId('pay'),
     fromAddress: normalizeAddress(parameters.fromAddress, 'fromAddress'),
@@ -45,22 +60,28 @@ export async function insertPayment(
     toAddress: normalizeAddress(parameters.toAddress, 'toAddress'),
     token: normalizeAddress(parameters.token, 'token'),
     amount: normalizeUint(parameters.amount, 'amount'),
-  }
-  const [inserted] = await db
+  }))
+  const inserted = await db
     .insert(payments)
     .values(values)
     .onConflictDoNothing({ target: payments.idempotencyKey })
     .returning()
-  if (inserted) return { payment: inserted, created: true }
-  const [existing] = await db
-    .select()
-    .from(payments)
-    .where(eq(payments.idempotencyKey, parameters.idempotencyKey))
-  if (!existing)
-    throw new DbError(`Payment ${parameters.idempotencyKey} conflicted but cannot be read back.`, {
-      code: 'IDEMPOTENCY_CONFLICT',
-    })
-  return { payment: existing, created: false }
+  const byKey = new Map(inserted.map((row) => [row.idempotencyKey, { payment: row, created: true }]))
+  const missing = values.filter((v) => !byKey.has(v.idempotencyKey)).map((v) => v.idempotencyKey)
+  if (missing.length > 0) {
+    const existing = await db.select().from(payments).where(inArray(payments.idempotencyKey, missing))
+    for (const row of existing) byKey.set(row.idempotencyKey, { payment: row, created: false })
+  }
+  return values.map((v) => {
+    const result = byKey.get(v.idempotencyKey)
+    if (!result)
+      throw new DbError(`Payment ${v.idempotencyKey} conflicted but cannot be read back.`, {
+        code: 'IDEMPOTENCY_CONFLICT',
+      })
+    // The same key given twice in one call: the second is the first's repeat.
+    if (result.created && result.payment.id !== v.id) return { payment: result.payment, created: false }
+    return result
+  })
 }
 
 /** @example await updatePayment(db, payment.id, { status: 'confirmed', txHash }) */
@@ -76,6 +97,34 @@ export async function updatePayment(
     .returning()
   if (!payment) throw new DbError(`Payment ${id} not found.`, { code: 'NOT_FOUND' })
   return payment
+}
+
+/**
+ * Marks many payments confirmed, each with its transaction, in one statement (group commit of
+ * concurrent settlements). Returns the rows it updated; unknown ids are left out.
+ *
+ * @example
+ * const rows = await markPaymentsConfirmed(db, [{ id: payment.id, txHash }])
+ */
+export async function markPaymentsConfirmed(
+  db: Db,
+  confirmed: { id: string; txHash: string }[],
+): Promise<Payment[]> {
+  if (confirmed.length === 0) return []
+  const txHash = sql.join(
+    [sql`case ${payments.id}`, ...confirmed.map((c) => sql`when ${c.id} then ${c.txHash}`), sql`end`],
+    sql` `,
+  )
+  return db
+    .update(payments)
+    .set({ status: 'confirmed', txHash, updatedAt: sql`now()` })
+    .where(
+      inArray(
+        payments.id,
+        confirmed.map((c) => c.id),
+      ),
+    )
+    .returning()
 }
 
 /** @example const payment = await getPayment(db, 'pay_…') */

@@ -18,7 +18,7 @@ import {
   getBlockHash,
   getCursor,
   pruneBlocks,
-  recordBlock,
+  recordBlocks,
   setCursor,
 } from './indexer-state.ts'
 import {
@@ -32,6 +32,7 @@ import {
   markIntentsConfirmed,
   markIntentsSent,
   recordIntent,
+  recordIntents,
 } from './intents.ts'
 import { getJob, type JobInput, listJobs, updateJob, upsertJob } from './jobs.ts'
 import { listOfferings, searchOfferings, upsertOfferings } from './offerings.ts'
@@ -39,7 +40,9 @@ import {
   getPayment,
   type InsertPaymentParameters,
   insertPayment,
+  insertPayments,
   listPayments,
+  markPaymentsConfirmed,
   updatePayment,
 } from './payments.ts'
 import { intents, owners, payments } from './schema.ts'
@@ -446,6 +449,38 @@ function storageSuite(adapter: TestAdapter) {
       expect(await db.select().from(payments)).toHaveLength(1)
     })
 
+    test('recordIntents: many in one call, in order, known keys returned as they were', async () => {
+      const known = await recordIntent(db, { idempotencyKey: 'm1', kind: 'pay', signer: address(1) })
+      const results = await recordIntents(db, [
+        { idempotencyKey: 'm0', kind: 'pay', signer: address(1), payload: { n: 0 } },
+        { idempotencyKey: 'm1', kind: 'pay', signer: address(1), payload: { n: 1 } },
+        { idempotencyKey: 'm2', kind: 'pay', signer: address(2), payload: { n: 2 } },
+        { idempotencyKey: 'm2', kind: 'pay', signer: address(2), payload: { n: 3 } },
+      ])
+      expect(results.map((r) => [r.intent.idempotencyKey, r.created])).toEqual([
+        ['m0', true],
+        ['m1', false],
+        ['m2', true],
+        ['m2', false],
+      ])
+      expect(results[1]!.intent).toEqual(known.intent)
+      expect(results[3]!.intent).toEqual(results[2]!.intent)
+      expect(results[2]!.intent.payload).toEqual({ n: 2 })
+      expect(await db.select().from(intents)).toHaveLength(3)
+      expect(await recordIntents(db, [])).toEqual([])
+    })
+
+    test('recordIntents: a key used by another kind fails the whole call', async () => {
+      await recordIntent(db, { idempotencyKey: 'x', kind: 'pay', signer: address(1) })
+      await expectDbError(
+        recordIntents(db, [
+          { idempotencyKey: 'y', kind: 'pay', signer: address(1) },
+          { idempotencyKey: 'x', kind: 'createJob', signer: address(1) },
+        ]),
+        'IDEMPOTENCY_CONFLICT',
+      )
+    })
+
     test('behavior: a bigint in the payload is refused with a hint', async () => {
       const error = await expectDbError(
         recordIntent(db, { idempotencyKey: 'k', kind: 'pay', signer: address(1), payload: { amount: 5n } }),
@@ -788,6 +823,46 @@ function storageSuite(adapter: TestAdapter) {
     })
   })
 
+  describe('insertPayments', () => {
+    test('default: many in one call, in order; a repeated key returns the first row', async () => {
+      const agent = await insertAgent(db, agentParameters())
+      const base = {
+        fromAgentId: agent.id,
+        fromAddress: address(1),
+        toAddress: address(2),
+        token: usdc,
+      }
+      const first = await insertPayment(db, { ...base, idempotencyKey: 'b', amount: '2' })
+      const results = await insertPayments(db, [
+        { ...base, idempotencyKey: 'a', amount: '1' },
+        { ...base, idempotencyKey: 'b', amount: '20' },
+        { ...base, idempotencyKey: 'c', amount: '3' },
+        { ...base, idempotencyKey: 'c', amount: '30' },
+      ])
+      expect(results.map((r) => [r.payment.idempotencyKey, r.payment.amount, r.created])).toEqual([
+        ['a', '1', true],
+        ['b', '2', false],
+        ['c', '3', true],
+        ['c', '3', false],
+      ])
+      expect(results[1]!.payment).toEqual(first.payment)
+      expect(await db.select().from(payments)).toHaveLength(3)
+      expect(await insertPayments(db, [])).toEqual([])
+    })
+
+    test('behavior: a bad row refuses the call and writes nothing', async () => {
+      const agent = await insertAgent(db, agentParameters())
+      const base = { fromAgentId: agent.id, fromAddress: address(1), toAddress: address(2), token: usdc }
+      await expect(
+        insertPayments(db, [
+          { ...base, idempotencyKey: 'ok', amount: '1' },
+          { ...base, idempotencyKey: 'bad', amount: '-1' },
+        ]),
+      ).rejects.toThrow(/amount/)
+      expect(await db.select().from(payments)).toHaveLength(0)
+    })
+  })
+
   describe('updatePayment', () => {
     test('default', async () => {
       const agent = await insertAgent(db, agentParameters())
@@ -802,6 +877,37 @@ function storageSuite(adapter: TestAdapter) {
       const updated = await updatePayment(db, payment.id, { status: 'confirmed', txHash: '0xfeed' })
       expect(updated).toMatchObject({ status: 'confirmed', txHash: '0xfeed', amount: '5' })
       await expectDbError(updatePayment(db, 'pay_missing', { status: 'failed' }), 'NOT_FOUND')
+    })
+  })
+
+  describe('markPaymentsConfirmed', () => {
+    test('default: each payment gets its own transaction, in one statement', async () => {
+      const agent = await insertAgent(db, agentParameters())
+      const ids: string[] = []
+      for (const key of ['a', 'b', 'c']) {
+        const { payment } = await insertPayment(db, {
+          idempotencyKey: key,
+          fromAgentId: agent.id,
+          fromAddress: address(1),
+          toAddress: address(2),
+          token: usdc,
+          amount: '5',
+        })
+        ids.push(payment.id)
+      }
+      const rows = await markPaymentsConfirmed(db, [
+        { id: ids[0]!, txHash: '0xaa' },
+        { id: ids[2]!, txHash: '0xcc' },
+        { id: 'pay_missing', txHash: '0xdd' },
+      ])
+      expect(rows.map((r) => [r.id, r.status, r.txHash]).sort()).toEqual(
+        [
+          [ids[0], 'confirmed', '0xaa'],
+          [ids[2], 'confirmed', '0xcc'],
+        ].sort(),
+      )
+      expect(await getPayment(db, ids[1]!)).toMatchObject({ status: 'pending', txHash: null })
+      expect(await markPaymentsConfirmed(db, [])).toEqual([])
     })
   })
 
@@ -848,19 +954,35 @@ function storageSuite(adapter: TestAdapter) {
     })
   })
 
-  describe('recordBlock', () => {
+  describe('recordBlocks', () => {
     test('default', async () => {
-      await recordBlock(db, { number: 5n, hash: '0x5a' })
+      await recordBlocks(db, [{ number: 5n, hash: '0x5a' }])
       expect(await getBlockHash(db, 5n)).toBe('0x5a')
-      await recordBlock(db, { number: 5n, hash: '0x5b' })
+      await recordBlocks(db, [
+        { number: 5n, hash: '0x5b' },
+        { number: 6n, hash: '0x6a' },
+      ])
       expect(await getBlockHash(db, 5n)).toBe('0x5b')
-      expect(await getBlockHash(db, 6n)).toBeUndefined()
+      expect(await getBlockHash(db, 6n)).toBe('0x6a')
+      expect(await getBlockHash(db, 7n)).toBeUndefined()
+      await recordBlocks(db, [])
+    })
+
+    test('behavior: a height given twice keeps the last hash', async () => {
+      await recordBlocks(db, [
+        { number: 9n, hash: '0x9a' },
+        { number: 9n, hash: '0x9b' },
+      ])
+      expect(await getBlockHash(db, 9n)).toBe('0x9b')
     })
   })
 
   describe('pruneBlocks', () => {
     test('default', async () => {
-      for (let n = 1n; n <= 10n; n++) await recordBlock(db, { number: n, hash: `0x${n}` })
+      await recordBlocks(
+        db,
+        Array.from({ length: 10 }, (_, i) => ({ number: BigInt(i + 1), hash: `0x${i + 1}` })),
+      )
       expect(await pruneBlocks(db, { below: 4n })).toBe(3)
       expect(await getBlockHash(db, 3n)).toBeUndefined()
       expect(await getBlockHash(db, 4n)).toBe('0x4')
@@ -869,7 +991,10 @@ function storageSuite(adapter: TestAdapter) {
 
   describe('deleteBlocksFrom', () => {
     test('default', async () => {
-      for (let n = 1n; n <= 10n; n++) await recordBlock(db, { number: n, hash: `0x${n}` })
+      await recordBlocks(
+        db,
+        Array.from({ length: 10 }, (_, i) => ({ number: BigInt(i + 1), hash: `0x${i + 1}` })),
+      )
       expect(await deleteBlocksFrom(db, 8n)).toBe(3)
       expect(await getBlockHash(db, 7n)).toBe('0x7')
       expect(await getBlockHash(db, 8n)).toBeUndefined()

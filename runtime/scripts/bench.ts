@@ -22,6 +22,29 @@ const PAYMENTS_PER_PAYER = 30
 const JOBS_PER_CLIENT = 10
 const LAUNCHES = 7
 
+/** `--profile DIR`: a CPU profile of the payments phase, written to DIR (open it in Chrome DevTools). */
+async function startProfile() {
+  const at = process.argv.indexOf('--profile')
+  if (at < 0) return undefined
+  const dir = process.argv[at + 1] ?? '.'
+  const { Session } = await import('node:inspector/promises')
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.start')
+  return {
+    async stop(name: string) {
+      const { profile } = await session.post('Profiler.stop')
+      const { mkdir, writeFile } = await import('node:fs/promises')
+      await mkdir(dir, { recursive: true })
+      const file = `${dir}/${name}.cpuprofile`
+      await writeFile(file, JSON.stringify(profile))
+      say(`profile: ${file}`)
+      session.disconnect()
+    },
+  }
+}
+
 const devnet = await startDevnet({ log: say, accounts: 30 })
 // Postgres when DATABASE_URL is set (a temporary database), embedded PGlite otherwise.
 const temporary = process.env.DATABASE_URL ? await createTemporaryDatabase() : undefined
@@ -123,6 +146,7 @@ try {
   await Promise.all(payers.map((p) => p.pay({ to: providerId, amount: '0.01' })))
 
   say(`payments: ${PAYERS} agents x ${PAYMENTS_PER_PAYER} payments...`)
+  const profiler = await startProfile()
   const payStart = performance.now()
   await Promise.all(
     payers.map(async (payer) => {
@@ -132,6 +156,7 @@ try {
     }),
   )
   const paymentsPerSec = (PAYERS * PAYMENTS_PER_PAYER) / ((performance.now() - payStart) / 1_000)
+  await profiler?.stop('payments')
 
   say(`jobs: ${PAYERS} clients x ${JOBS_PER_CLIENT} full jobs (create, deliver, submit, complete)...`)
   const jobStart = performance.now()

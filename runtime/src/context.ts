@@ -7,6 +7,8 @@ import {
   type Db,
   getAgent,
   getAgentByChainId,
+  type UpdateAgentParameters,
+  updateAgent,
 } from '@agora/db'
 import type { Address, LocalAccount, PublicClient } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
@@ -56,17 +58,30 @@ export type RuntimeContext = {
   recordMany(
     entries: { agentId: string | null; kind: ActivityEvent['kind']; data: Record<string, unknown> }[],
   ): Promise<void>
+  /** The agent's row; kept in memory after the first read (every write goes through `updateAgent`). */
   requireAgent(id: string): Promise<Agent>
+  /** Writes the agent's row and keeps the in-memory copy in step. */
+  updateAgent(id: string, patch: UpdateAgentParameters): Promise<Agent>
 }
 
 export function createContext(
   base: Omit<
     RuntimeContext,
-    'events' | 'signerOf' | 'signerFor' | 'localAgent' | 'record' | 'recordMany' | 'requireAgent'
+    | 'events'
+    | 'signerOf'
+    | 'signerFor'
+    | 'localAgent'
+    | 'record'
+    | 'recordMany'
+    | 'requireAgent'
+    | 'updateAgent'
   >,
 ): RuntimeContext {
   const signers = new Map<string, LocalAccount>()
   const byChainId = new Map<string, Pick<Agent, 'id' | 'name' | 'safeAddress'>>()
+  // The runtime is the only writer of its agents' rows, so a row read once stays true until it
+  // writes it again; the money paths then check an agent's status without a query.
+  const agents = new Map<string, Agent>()
   const events = new EventEmitter<{ activity: [ActivityEvent]; job: [jobId: string] }>()
   events.setMaxListeners(0)
   // Group commit: entries recorded in the same tick are written together, one transaction for many
@@ -104,8 +119,17 @@ export function createContext(
     record: (agentId, kind, data) => recordMany([{ agentId, kind, data }]),
     recordMany,
     async requireAgent(id) {
+      const known = agents.get(id)
+      if (known) return known
       const agent = await getAgent(base.db, id)
       if (!agent) throw new BaseError(`No agent with id "${id}".`, { code: 'NOT_FOUND' })
+      agents.set(id, agent)
+      return agent
+    },
+    async updateAgent(id, patch) {
+      agents.delete(id)
+      const agent = await updateAgent(base.db, id, patch)
+      agents.set(id, agent)
       return agent
     },
   }

@@ -4,7 +4,7 @@ import {
   getBlockHash,
   getCursor,
   pruneBlocks,
-  recordBlock,
+  recordBlocks,
   setCursor,
   transaction,
 } from '@agora/db'
@@ -16,7 +16,7 @@ export function createIndexerStore(db: Db): IndexerStore {
     getCursor: (name) => getCursor(db, name),
     advance: (name, cursor, blocks) =>
       transaction(db, async (tx) => {
-        for (const block of blocks) await recordBlock(tx, block)
+        await recordBlocks(tx, blocks)
         await setCursor(tx, { name, ...cursor })
       }),
     getBlockHash: (number) => getBlockHash(db, number),

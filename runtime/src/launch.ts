@@ -1,5 +1,5 @@
 import { agentFactoryAbi } from '@agora/contracts'
-import { type Agent, getAgent, insertAgent, transaction, updateAgent, upsertOfferings } from '@agora/db'
+import { type Agent, getAgent, insertAgent, transaction, upsertOfferings } from '@agora/db'
 import {
   type Address,
   encodeFunctionData,
@@ -149,7 +149,7 @@ export function launchKind(ctx: RuntimeContext): IntentKind {
       if (!launched)
         throw new BaseError('The launch transaction carries no AgentLaunched event.', { code: 'INTERNAL' })
       const { agentId, safe, account } = launched.args
-      const agent = await updateAgent(ctx.db, intent.agentId!, {
+      const agent = await ctx.updateAgent(intent.agentId!, {
         status: 'active',
         chainAgentId: agentId.toString(),
         safeAddress: safe.toLowerCase(),
@@ -157,7 +157,7 @@ export function launchKind(ctx: RuntimeContext): IntentKind {
         launchTx: receipt.transactionHash,
       })
       // The registration file is kept with the agent; the registry's base URI points at where it is served.
-      await updateAgent(ctx.db, agent.id, {
+      await ctx.updateAgent(agent.id, {
         definition: { ...agent.definition, registration: registrationFile(ctx, agent, ctx.publicUrl) },
       })
       await ctx.record(intent.agentId, 'lifecycle', {

@@ -1,12 +1,21 @@
 import { agentEconomyAbi, agentIdentityRegistryAbi } from '@agora/contracts'
-import { type Agent, getAgentByChainId, insertPayment, transaction, updatePayment } from '@agora/db'
+import {
+  type Agent,
+  createId,
+  type InsertPaymentParameters,
+  insertPayments,
+  markPaymentsConfirmed,
+  transaction,
+  updatePayment,
+} from '@agora/db'
 import { type Address, encodeFunctionData, erc20Abi, keccak256, maxUint256, toHex, zeroAddress } from 'viem'
+import { createBatcher, createGroupWriter } from './batcher.ts'
 import type { RuntimeContext } from './context.ts'
 import { BaseError, wrapChainError } from './errors.ts'
 import type { PolicyGuard } from './policy.ts'
 import { safeCallKind } from './safe-call-kind.ts'
 import type { Token } from './tokens.ts'
-import type { IntentKind } from './transactions.ts'
+import type { IntentInput, IntentKind } from './transactions.ts'
 
 export type PayParameters = {
   /** The payee: an on-chain agent id. */
@@ -68,95 +77,116 @@ export function requireActive(
 }
 
 /**
- * Pays another agent directly from this agent's Safe, through the economy contract. Checked against
- * the spending policy before anything is signed; recorded as a payment and an intent in one database
- * transaction; idempotent by key.
+ * Direct payments: `pay` and the intent kind that settles them. Payments recorded in the same tick
+ * share one database transaction (group commit).
  */
-export async function pay(
-  ctx: RuntimeContext,
-  guard: PolicyGuard,
-  agentId: string,
-  parameters: PayParameters,
-) {
-  const agent = await ctx.requireAgent(agentId)
-  requireActive(agent)
-  const token = await ctx.tokens.resolve(parameters.token ?? 'dUSD')
-  const amount = ctx.tokens.parse(parameters.amount, token)
-  const to = String(parameters.to)
-  if (!/^\d+$/.test(to)) throw new BaseError(`"${to}" is not an agent id.`, { code: 'INVALID_ARGUMENT' })
-  if (to === agent.chainAgentId)
-    throw new BaseError('An agent cannot pay itself.', { code: 'INVALID_ARGUMENT' })
-  // A payee hosted here is paid at its Safe; any other is resolved on-chain, as the contract will.
-  const local = await ctx.localAgent(to)
-  const toAddress =
-    local?.safeAddress ??
-    (await ctx.publicClient
-      .readContract({
-        address: ctx.contracts.identityRegistry,
-        abi: agentIdentityRegistryAbi,
-        functionName: 'paymentAddress',
-        args: [BigInt(to)],
-      })
-      .catch((error: unknown) => {
-        throw wrapChainError(error, `Looking up agent ${to}`)
-      }))
-  const key = `pay:${agent.id}:${parameters.idempotencyKey ?? crypto.randomUUID()}`
-  const memoHash = keccak256(toHex(parameters.memo ?? ''))
-  // Approval first: a recorded payment must be sendable as it stands, also by a restarted process.
-  await ensureAllowance(ctx, agent, token, amount)
-  const { payment, intent } = await guard.spend(
-    agent,
-    { amount, token, counterparty: to, action: 'pay' },
-    () =>
+export function createPayments(ctx: RuntimeContext, guard: PolicyGuard) {
+  const recordPayment = createGroupWriter(
+    (items: { payment: InsertPaymentParameters; intent: IntentInput }[]) =>
       transaction(ctx.db, async (tx) => {
-        const { payment } = await insertPayment(tx, {
-          idempotencyKey: key,
-          fromAgentId: agent.id,
-          fromAddress: agent.safeAddress,
-          toChainAgentId: to,
-          toAddress,
-          token: token.address,
-          amount: amount.toString(),
-          memo: parameters.memo ?? null,
-        })
-        const { intent } = await ctx.tx.record(tx, {
-          idempotencyKey: key,
-          kind: 'pay',
-          agentId: agent.id,
-          payload: {
-            safe: agent.safeAddress,
-            to: ctx.contracts.economy,
-            data: encodeFunctionData({
-              abi: agentEconomyAbi,
-              functionName: 'pay',
-              args: [BigInt(to), token.address, amount, memoHash],
-            }),
-            value: token.address === zeroAddress ? amount.toString() : '0',
-            paymentId: payment.id,
-          },
-        })
-        return { payment, intent }
+        const payments = await insertPayments(
+          tx,
+          items.map((i) => i.payment),
+        )
+        const intents = await ctx.tx.recordMany(
+          tx,
+          items.map((i) => i.intent),
+        )
+        return items.map((_, n) => ({ payment: payments[n]!.payment, intent: intents[n]!.intent }))
       }),
   )
-  if (payment.status === 'confirmed') return payment
-  const { receipt } = await ctx.tx.execute(
-    { idempotencyKey: key, kind: 'pay', agentId: agent.id, payload: {} },
-    intent,
-  )
-  return { ...payment, status: 'confirmed' as const, txHash: receipt.transactionHash }
+
+  /**
+   * Pays another agent directly from this agent's Safe, through the economy contract. Checked
+   * against the spending policy before anything is signed; recorded as a payment and an intent in
+   * one database transaction; idempotent by key.
+   */
+  async function pay(agentId: string, parameters: PayParameters) {
+    const agent = await ctx.requireAgent(agentId)
+    requireActive(agent)
+    const token = await ctx.tokens.resolve(parameters.token ?? 'dUSD')
+    const amount = ctx.tokens.parse(parameters.amount, token)
+    const to = String(parameters.to)
+    if (!/^\d+$/.test(to)) throw new BaseError(`"${to}" is not an agent id.`, { code: 'INVALID_ARGUMENT' })
+    if (to === agent.chainAgentId)
+      throw new BaseError('An agent cannot pay itself.', { code: 'INVALID_ARGUMENT' })
+    // A payee hosted here is paid at its Safe; any other is resolved on-chain, as the contract will.
+    const local = await ctx.localAgent(to)
+    const toAddress =
+      local?.safeAddress ??
+      (await ctx.publicClient
+        .readContract({
+          address: ctx.contracts.identityRegistry,
+          abi: agentIdentityRegistryAbi,
+          functionName: 'paymentAddress',
+          args: [BigInt(to)],
+        })
+        .catch((error: unknown) => {
+          throw wrapChainError(error, `Looking up agent ${to}`)
+        }))
+    const key = `pay:${agent.id}:${parameters.idempotencyKey ?? crypto.randomUUID()}`
+    const memoHash = keccak256(toHex(parameters.memo ?? ''))
+    // Approval first: a recorded payment must be sendable as it stands, also by a restarted process.
+    await ensureAllowance(ctx, agent, token, amount)
+    const paymentId = createId('pay')
+    const { payment, intent } = await guard.spend(
+      agent,
+      { amount, token, counterparty: to, action: 'pay' },
+      () =>
+        recordPayment({
+          payment: {
+            id: paymentId,
+            idempotencyKey: key,
+            fromAgentId: agent.id,
+            fromAddress: agent.safeAddress,
+            toChainAgentId: to,
+            toAddress,
+            token: token.address,
+            amount: amount.toString(),
+            memo: parameters.memo ?? null,
+          },
+          intent: {
+            idempotencyKey: key,
+            kind: 'pay',
+            agentId: agent.id,
+            payload: {
+              safe: agent.safeAddress,
+              to: ctx.contracts.economy,
+              data: encodeFunctionData({
+                abi: agentEconomyAbi,
+                functionName: 'pay',
+                args: [BigInt(to), token.address, amount, memoHash],
+              }),
+              value: token.address === zeroAddress ? amount.toString() : '0',
+              paymentId,
+            },
+          },
+        }),
+    )
+    if (payment.status === 'confirmed') return payment
+    const { receipt } = await ctx.tx.execute(
+      { idempotencyKey: key, kind: 'pay', agentId: agent.id, payload: {} },
+      intent,
+    )
+    return { ...payment, status: 'confirmed' as const, txHash: receipt.transactionHash }
+  }
+
+  return { pay, kind: payKind(ctx) }
 }
 
-export function payKind(ctx: RuntimeContext): IntentKind {
+function payKind(ctx: RuntimeContext): IntentKind {
+  // Payments settling in the same tick are confirmed in one statement.
+  const confirm = createBatcher((items: { id: string; txHash: string }[]) =>
+    markPaymentsConfirmed(ctx.db, items),
+  )
   return safeCallKind(ctx, {
     async onSettled(intent, receipt) {
       const paymentId = String(intent.payload.paymentId)
-      const payment = await updatePayment(ctx.db, paymentId, {
-        status: 'confirmed',
-        txHash: receipt.transactionHash,
-      })
-      const payee = payment.toChainAgentId
-        ? await getAgentByChainId(ctx.db, payment.toChainAgentId)
-        : undefined
+      const payment = (await confirm({ id: paymentId, txHash: receipt.transactionHash })).find(
+        (row) => row.id === paymentId,
+      )
+      if (!payment) throw new BaseError(`Payment ${paymentId} is not in the database.`, { code: 'INTERNAL' })
+      const payee = payment.toChainAgentId ? await ctx.localAgent(payment.toChainAgentId) : undefined
       const data = {
         paymentId,
         from: payment.fromAgentId,

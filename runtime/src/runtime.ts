@@ -1,13 +1,5 @@
 import { type AgoraContracts, agentEconomyAbi, type SafeAddresses } from '@agora/contracts'
-import {
-  type Db,
-  listAgents,
-  listJobs,
-  listPayments,
-  searchOfferings,
-  updateAgent,
-  upsertOfferings,
-} from '@agora/db'
+import { type Db, listAgents, listJobs, listPayments, searchOfferings, upsertOfferings } from '@agora/db'
 import {
   type Address,
   createPublicClient,
@@ -29,7 +21,7 @@ import { createIndexerStore } from './indexer-store.ts'
 import { createJobEngine, type HireParameters } from './jobs.ts'
 import { createKeyVault, parseMasterKey } from './keys.ts'
 import { type LaunchParameters, launchAgent, launchKind } from './launch.ts'
-import { type PayParameters, pay, payKind } from './pay.ts'
+import { createPayments, type PayParameters } from './pay.ts'
 import { createPolicyGuard } from './policy.ts'
 import { createSafeSigner } from './safe.ts'
 import { safeCallKind } from './safe-call-kind.ts'
@@ -116,10 +108,11 @@ export async function createRuntime(parameters: CreateRuntimeParameters) {
   })
   const guard = createPolicyGuard(ctx)
   const jobs = createJobEngine(ctx, guard)
+  const payments = createPayments(ctx, guard)
   tx.registerKind('launch', launchKind(ctx))
   tx.registerKind('approve', safeCallKind(ctx))
   tx.registerKind('withdraw', safeCallKind(ctx))
-  tx.registerKind('pay', payKind(ctx))
+  tx.registerKind('pay', payments.kind)
   for (const kind of ['createJob', 'submitJob', 'declineJob', 'completeJob', 'rejectJob'] as const) {
     tx.registerKind(kind, jobs.kind())
   }
@@ -220,7 +213,7 @@ export async function createRuntime(parameters: CreateRuntimeParameters) {
         return { jobId: job.jobId, status: job.status, deliverable: job.deliverable, rating: job.rating }
       },
       async pay(p) {
-        const payment = await pay(ctx, guard, id, p)
+        const payment = await payments.pay(id, p)
         return { paymentId: payment.id, status: payment.status, txHash: payment.txHash }
       },
       async jobStatus(jobId) {
@@ -277,7 +270,7 @@ export async function createRuntime(parameters: CreateRuntimeParameters) {
     return {
       id,
       info: () => ctx.requireAgent(id),
-      pay: (p: PayParameters) => pay(ctx, guard, id, p),
+      pay: (p: PayParameters) => payments.pay(id, p),
       hire: (p: HireParameters) => jobs.hire(id, p),
       payments: () => listPayments(parameters.db, { agentId: id }),
       /**
@@ -352,7 +345,7 @@ export async function createRuntime(parameters: CreateRuntimeParameters) {
       if (agent.status === 'retired' && status !== 'retired') {
         throw new BaseError(`Agent "${agent.name}" is retired; that is final.`, { code: 'CONFLICT' })
       }
-      const updated = await updateAgent(parameters.db, id, { status })
+      const updated = await ctx.updateAgent(id, { status })
       if (status === 'retired') {
         await upsertOfferings(parameters.db, { agentId: id, offerings: [], deactivateMissing: true })
       }

@@ -8,6 +8,7 @@ import {
   markIntentsConfirmed,
   markIntentsSent,
   recordIntent,
+  recordIntents,
 } from '@agora/db'
 import {
   type Address,
@@ -67,6 +68,8 @@ export type TransactionManager = {
   registerKind(kind: IntentKindName, definition: IntentKind): void
   /** Records the intent (idempotently) in `db`, which may be a transaction the caller holds open. */
   record(db: Db, input: IntentInput): Promise<{ intent: Intent; created: boolean }>
+  /** `record` for many intents in one statement; results in the order given. */
+  recordMany(db: Db, inputs: IntentInput[]): Promise<{ intent: Intent; created: boolean }[]>
   /**
    * Records the intent under `idempotencyKey` (or finds it), sends it unless it already went out, and
    * resolves with the receipt. The same key never sends twice.
@@ -111,11 +114,11 @@ export function createTransactionManager(parameters: TransactionManagerParameter
     markConfirmed: (id: number, result: Record<string, unknown>) => confirmedBatch({ id, result }),
     markFailed: (id: number, error: string) => markIntentFailed(db, id, { error }),
   }
-  const record = (into: Db, input: IntentInput) =>
-    recordIntent(into, {
-      ...input,
-      signer: relayerFor(laneOf(input.kind, input.payload)).address,
-    })
+  const withSigner = (input: IntentInput) => ({
+    ...input,
+    signer: relayerFor(laneOf(input.kind, input.payload)).address,
+  })
+  const record = (into: Db, input: IntentInput) => recordIntent(into, withSigner(input))
   let chainId: number | undefined
   let fees: { at: number; value: Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> } | undefined
 
@@ -292,6 +295,7 @@ export function createTransactionManager(parameters: TransactionManagerParameter
       kinds.set(kind, definition)
     },
     record,
+    recordMany: (into, inputs) => recordIntents(into, inputs.map(withSigner)),
     relayerFor,
     execute(input, recorded) {
       const existing = inFlight.get(input.idempotencyKey)

@@ -161,6 +161,20 @@ describe.each(adapters)('runtime flows on $name', (adapter) => {
     expect(after[1] - before[1]).toBe(dusd('1.25'))
   })
 
+  test.skipIf(adapter.skip)('pay: one key sent many times at once pays once', async () => {
+    // The provider pays (from what it was just paid), so the client's budget below is untouched.
+    const clientId = (await client.info()).chainAgentId!
+    const before = await chain().dUSD(clientSafe)
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        provider.pay({ to: clientId, amount: '0.5', idempotencyKey: 'back-1' }),
+      ),
+    )
+    expect(new Set(results.map((p) => p.id)).size).toBe(1)
+    expect(results.every((p) => p.status === 'confirmed')).toBe(true)
+    expect((await chain().dUSD(clientSafe)) - before).toBe(dusd('0.5'))
+  })
+
   test.skipIf(adapter.skip)('hire, deliver, complete: provider paid minus fee, rated', async () => {
     const before = await chain().dUSD(providerSafe)
     const job = await client.hire({

@@ -1,7 +1,8 @@
 /**
  * Throughput and latency of the runtime on one devnet, beside the chain's own limit:
  * raw EOA ETH transfers with viem, direct agent payments and full jobs through the runtime, and
- * launch latency. `npm run bench` prints a table; `npm run bench -- --json` prints one JSON object.
+ * launch latency. `npm run bench` prints a table; `npm run bench -- --json` prints one JSON object;
+ * `npm run bench -- --profile DIR` also writes a CPU profile of the payments phase.
  */
 import { startDevnet } from '@agora/contracts'
 import { createDb } from '@agora/db'
@@ -99,7 +100,13 @@ try {
       },
     ],
   })
-  const clients = Array.from({ length: PAYERS }, (_, i) => defineAgent({ name: `bench-client-${i}` }))
+  // Payers run with a spending policy, as agents should: every payment is checked against it.
+  const clients = Array.from({ length: PAYERS }, (_, i) =>
+    defineAgent({
+      name: `bench-client-${i}`,
+      policy: { perJobCap: '5', budget: { amount: '900', period: 'day' } },
+    }),
+  )
   const runtime = await createRuntime({
     chain: { rpcUrl: devnet.rpcUrl, manifest: devnet.manifest },
     db: database.db,
@@ -187,6 +194,7 @@ try {
       jobs: PAYERS * JOBS_PER_CLIENT,
       launches: LAUNCHES,
       database: database.kind,
+      policy: 'perJobCap 5 dUSD, budget 900 dUSD per day',
     },
   }
   if (json) {
@@ -202,7 +210,9 @@ try {
     )
     row('full jobs (runtime, 4 txs each)', `${result.jobsPerSec}/s`, `${result.jobsRatio}x raw`)
     row('launch latency (median)', `${result.launchMs} ms`, 'identity + TBA + Safe, one transaction')
-    console.log(`(database: ${database.kind}; ${result.setup.payments} payments, ${result.setup.jobs} jobs)`)
+    console.log(
+      `(database: ${database.kind}; ${result.setup.payments} payments, ${result.setup.jobs} jobs; payers' policy: ${result.setup.policy})`,
+    )
   }
 } finally {
   await database.close()

@@ -74,6 +74,8 @@ export function createJobEngine(ctx: RuntimeContext, guard: PolicyGuard) {
   const settled = (job: Job) => {
     ctx.events.emit('job', job.jobId)
     if (!finalStatuses.has(job.status)) return
+    // A job that ends without paying its provider gives its budget back to the client.
+    if (job.status !== 'completed' && job.clientAgentId) guard.release(job.clientAgentId, job.jobId)
     for (const resolve of waiters.get(job.jobId) ?? []) resolve(job)
     waiters.delete(job.jobId)
     jobLocks.forget(job.jobId)
@@ -133,7 +135,7 @@ export function createJobEngine(ctx: RuntimeContext, guard: PolicyGuard) {
     await ensureAllowance(ctx, client, token, price)
     const job = await guard.spend(
       client,
-      { amount: price, token, counterparty: providerId, action: 'hire' },
+      { amount: price, token, counterparty: providerId, action: 'hire', key: jobId },
       () =>
         transaction(ctx.db, async (tx) => {
           const existing = await getJob(tx, jobId)

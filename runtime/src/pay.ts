@@ -131,7 +131,7 @@ export function createPayments(ctx: RuntimeContext, guard: PolicyGuard) {
     const paymentId = createId('pay')
     const { payment, intent } = await guard.spend(
       agent,
-      { amount, token, counterparty: to, action: 'pay' },
+      { amount, token, counterparty: to, action: 'pay', key },
       () =>
         recordPayment({
           payment: {
@@ -171,10 +171,10 @@ export function createPayments(ctx: RuntimeContext, guard: PolicyGuard) {
     return { ...payment, status: 'confirmed' as const, txHash: receipt.transactionHash }
   }
 
-  return { pay, kind: payKind(ctx) }
+  return { pay, kind: payKind(ctx, guard) }
 }
 
-function payKind(ctx: RuntimeContext): IntentKind {
+function payKind(ctx: RuntimeContext, guard: PolicyGuard): IntentKind {
   // Payments settling in the same tick are confirmed in one statement.
   const confirm = createBatcher((items: { id: string; txHash: string }[]) =>
     markPaymentsConfirmed(ctx.db, items),
@@ -205,7 +205,8 @@ function payKind(ctx: RuntimeContext): IntentKind {
       return { paymentId }
     },
     async onFailed(intent, error) {
-      await updatePayment(ctx.db, String(intent.payload.paymentId), { status: 'failed' })
+      const payment = await updatePayment(ctx.db, String(intent.payload.paymentId), { status: 'failed' })
+      guard.release(payment.fromAgentId, payment.idempotencyKey)
       await ctx.record(intent.agentId, 'payment', {
         paymentId: intent.payload.paymentId,
         failed: error.shortMessage,

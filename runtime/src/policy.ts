@@ -1,5 +1,5 @@
 import { type Agent, tables } from '@agora/db'
-import { and, eq, gte, inArray, notInArray, sql } from 'drizzle-orm'
+import { and, eq, gte, inArray, notInArray } from 'drizzle-orm'
 import type { RuntimeContext } from './context.ts'
 import type { SpendingPolicy } from './define-agent.ts'
 import { PolicyError } from './errors.ts'
@@ -16,15 +16,56 @@ export type SpendRequest = {
   /** The on-chain id of the agent paid or hired. */
   counterparty: string
   action: 'pay' | 'hire'
+  /** What the spend is recorded under (a payment's idempotency key, a job's id): counted once. */
+  key: string
+}
+
+/** An agent's spends within its budget period, oldest first, by key; loaded once, then kept. */
+type Ledger = {
+  token: string
+  periodMs: number
+  entries: Map<string, { at: number; amount: bigint }>
+  /** The sum of `entries`. */
+  total: bigint
+}
+
+const forget = (ledger: Ledger, key: string) => {
+  const entry = ledger.entries.get(key)
+  if (!entry) return
+  ledger.entries.delete(key)
+  ledger.total -= entry.amount
 }
 
 /**
  * Enforces an agent's spending policy in code, before anything is signed: per-job cap, budget per
  * period and allowed counterparties. `spend` runs the check and `commit` (which records the intent)
  * under one lock per agent, so concurrent spends cannot both pass against the same budget.
+ *
+ * What an agent has spent in its budget period is read from the database once and then kept in
+ * memory (the runtime records every spend through here); `release` takes back a spend that failed
+ * or was refunded.
  */
 export function createPolicyGuard(ctx: RuntimeContext) {
   const locks = createKeyedMutex()
+  const ledgers = new Map<string, Ledger>()
+
+  /** The agent's ledger for `token` over `periodMs`, with spends older than the period dropped. */
+  async function ledgerOf(agentId: string, token: string, periodMs: number): Promise<Ledger> {
+    const since = Date.now() - periodMs
+    let ledger = ledgers.get(agentId)
+    if (!ledger || ledger.token !== token || ledger.periodMs !== periodMs) {
+      const entries = await spendsSince(ctx, agentId, token, new Date(since))
+      let total = 0n
+      for (const entry of entries.values()) total += entry.amount
+      ledger = { token, periodMs, entries, total }
+      ledgers.set(agentId, ledger)
+    }
+    for (const [key, entry] of ledger.entries) {
+      if (entry.at >= since) break
+      forget(ledger, key)
+    }
+    return ledger
+  }
 
   async function check(agent: Agent, request: SpendRequest) {
     const policy = ((agent.definition as { policy?: SpendingPolicy }).policy ?? {}) as SpendingPolicy
@@ -61,8 +102,13 @@ export function createPolicyGuard(ctx: RuntimeContext) {
     }
     if (policy.budget) {
       const budget = ctx.tokens.parse(policy.budget.amount, policyToken)
-      const since = new Date(Date.now() - periodMs[policy.budget.period])
-      const spent = await spentSince(ctx, agent.id, policyToken.address, since)
+      const ledger = await ledgerOf(
+        agent.id,
+        policyToken.address.toLowerCase(),
+        periodMs[policy.budget.period],
+      )
+      // A retried spend is not counted against itself.
+      const spent = ledger.total - (ledger.entries.get(request.key)?.amount ?? 0n)
       if (spent + request.amount > budget) {
         return refuse(
           `Spending ${ctx.tokens.format(request.amount, policyToken)} ${policyToken.symbol} would exceed the budget of ${policy.budget.amount} per ${policy.budget.period} (${ctx.tokens.format(spent, policyToken)} spent).`,
@@ -81,17 +127,36 @@ export function createPolicyGuard(ctx: RuntimeContext) {
     spend<T>(agent: Agent, request: SpendRequest, commit: () => Promise<T>): Promise<T> {
       return locks.run(agent.id, async () => {
         await check(agent, request)
-        return commit()
+        const result = await commit()
+        const ledger = ledgers.get(agent.id)
+        if (ledger?.token === request.token.address.toLowerCase() && !ledger.entries.has(request.key)) {
+          ledger.entries.set(request.key, { at: Date.now(), amount: request.amount })
+          ledger.total += request.amount
+        }
+        return result
       })
+    },
+    /** A spend that no longer counts against the budget: its payment failed or its job was refunded. */
+    release(agentId: string, key: string) {
+      const ledger = ledgers.get(agentId)
+      if (ledger) forget(ledger, key)
     },
   }
 }
 
-/** What an agent has committed in a token since `since`: payments not failed, jobs not refunded. */
-async function spentSince(ctx: RuntimeContext, agentId: string, token: string, since: Date): Promise<bigint> {
+/**
+ * An agent's spends in a token since `since`, oldest first, by key: payments not failed, jobs not
+ * refunded.
+ */
+async function spendsSince(
+  ctx: RuntimeContext,
+  agentId: string,
+  token: string,
+  since: Date,
+): Promise<Ledger['entries']> {
   const t = token.toLowerCase()
-  const [paid] = await ctx.db
-    .select({ total: sql<string>`coalesce(sum(${payments.amount}), 0)::text` })
+  const paid = await ctx.db
+    .select({ key: payments.idempotencyKey, at: payments.createdAt, amount: payments.amount })
     .from(payments)
     .where(
       and(
@@ -101,8 +166,8 @@ async function spentSince(ctx: RuntimeContext, agentId: string, token: string, s
         inArray(payments.status, ['pending', 'sent', 'confirmed']),
       ),
     )
-  const [hired] = await ctx.db
-    .select({ total: sql<string>`coalesce(sum(${jobs.budget}), 0)::text` })
+  const hired = await ctx.db
+    .select({ key: jobs.jobId, at: jobs.createdAt, amount: jobs.budget })
     .from(jobs)
     .where(
       and(
@@ -112,7 +177,8 @@ async function spentSince(ctx: RuntimeContext, agentId: string, token: string, s
         notInArray(jobs.status, ['declined', 'rejected', 'expired', 'failed']),
       ),
     )
-  return BigInt(paid?.total ?? '0') + BigInt(hired?.total ?? '0')
+  const rows = [...paid, ...hired].sort((a, b) => a.at.getTime() - b.at.getTime())
+  return new Map(rows.map((r) => [r.key, { at: r.at.getTime(), amount: BigInt(r.amount) }]))
 }
 
 export type PolicyGuard = ReturnType<typeof createPolicyGuard>

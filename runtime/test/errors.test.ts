@@ -16,7 +16,10 @@ describe('contract refusals', () => {
     devnet = await withDevnet()
     ;({ runtime, close } = await openRuntime(devnet, { name: 'pglite' }, []))
     const owner = devnet.manifest.accounts[1]!.address
-    payer = await runtime.launch(defineAgent({ name: 'payer' }), { owner })
+    payer = await runtime.launch(
+      defineAgent({ name: 'payer', policy: { budget: { amount: '1.5', period: 'day' } } }),
+      { owner },
+    )
     payee = await runtime.launch(defineAgent({ name: 'payee' }), { owner })
   })
   afterAll(async () => {
@@ -36,15 +39,20 @@ describe('contract refusals', () => {
     const [payment] = await payer.payments()
     expect(payment?.status).toBe('failed')
     expect(await devnetClients(devnet).dUSD((await payee.info()).safeAddress!)).toBe(0n)
+    // The failed payment gave its amount back to the budget (1 + 1 would be over 1.5): the chain refuses
+    // the next one, not the policy.
+    await expect(payer.pay({ to, amount: '1' })).rejects.toThrow(/ERC20InsufficientBalance/)
+    await expect(payer.pay({ to, amount: '2' })).rejects.toThrow(/budget of 1.5 per day \(0 spent\)/)
   })
 
   test('behavior: unknown payees and bad amounts are refused before anything is recorded', async () => {
+    const recorded = (await payer.payments()).length
     await expect(payer.pay({ to: '424242', amount: '1' })).rejects.toThrow(/IdentityUnknownAgent\(424242\)/)
     await expect(payer.pay({ to: 'alice', amount: '1' })).rejects.toThrow(/not an agent id/)
     await expect(payer.pay({ to: '1', amount: '-1' })).rejects.toThrow(/is not an amount/)
     await expect(payer.pay({ to: '1', amount: '0.0000001' })).rejects.toThrow(/dUSD has 6 decimals/)
     await expect(payer.pay({ to: '1', amount: '1', token: 'DOGE' })).rejects.toThrow(/Unknown token "DOGE"/)
-    expect(await payer.payments()).toHaveLength(1)
+    expect(await payer.payments()).toHaveLength(recorded)
   })
 })
 

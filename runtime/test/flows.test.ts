@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { z } from 'zod'
 import { defineAgent } from '../src/define-agent.ts'
 import { PolicyError } from '../src/errors.ts'
-import type { AgentHandle, Runtime } from '../src/runtime.ts'
+import { type AgentHandle, createRuntime, type Runtime } from '../src/runtime.ts'
 import { adapters, devnetClients, openRuntime, withDevnet } from './harness.ts'
 
 let release: () => void = () => {}
@@ -234,6 +234,20 @@ describe.each(adapters)('runtime flows on $name', (adapter) => {
       (a) => a.kind === 'guardrail',
     )
     expect(refusals.length).toBe(4)
+    // Another runtime on the same database reads what was spent today from it (no key is opened:
+    // the refusal comes before signing).
+    const second = await createRuntime({
+      chain: { rpcUrl: devnet.rpcUrl, manifest: devnet.manifest },
+      db: runtime.context.db,
+      masterKey: new Uint8Array(32).fill(1),
+      relayerKeys: [devnet.manifest.accounts[16]!.privateKey],
+      definitions: [upper, buyer],
+      log: () => {},
+    })
+    await expect(second.agent(client.id).pay({ to: providerId, amount: '5' })).rejects.toThrow(
+      /budget of 12 per day \(7.25 spent\)/,
+    )
+    await second.stop()
   })
 
   test.skipIf(adapter.skip)(

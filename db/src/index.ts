@@ -60,6 +60,7 @@ export {
   recordIntents,
 } from './intents.ts'
 export {
+  advanceJob,
   getJob,
   type JobInput,
   type ListJobsParameters,

@@ -76,6 +76,34 @@ export async function updateJob(db: Db, jobId: string, patch: UpdateJobParameter
   return job
 }
 
+/**
+ * Moves a known job's status forward and sets the given fields with it, in one statement. Returns
+ * the job when it moved; undefined when it is unknown or already at that stage or past it (a
+ * replayed event changes nothing).
+ *
+ * @example
+ * const job = await advanceJob(db, jobId, { status: 'completed', rating: 90, settleTx })
+ * if (job) notifyFinal(job) // only the first to see the event reacts
+ */
+export async function advanceJob(
+  db: Db,
+  jobId: string,
+  patch: UpdateJobParameters & { status: JobRecordStatus },
+): Promise<Job | undefined> {
+  const { status, ...rest } = normalizeJob(patch)
+  const [job] = await db
+    .update(jobs)
+    .set({ ...rest, status, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(jobs.jobId, normalizeUint(jobId, 'jobId')),
+        sql`${statusRank(sql`${status}::text`)} > ${statusRank(sql`${jobs.status}`)}`,
+      ),
+    )
+    .returning()
+  return job
+}
+
 /** @example const job = await getJob(db, '42') */
 export async function getJob(db: Db, jobId: string): Promise<Job | undefined> {
   const [job] = await db
@@ -124,10 +152,12 @@ export function listJobs(db: Db, parameters: ListJobsParameters = {}): Promise<J
 }
 
 // funded (1) → submitted (2) → completed | rejected | declined | expired (3); a final state stays.
+/** Where a status stands: pending, funded, submitted, then every final state alike. */
+const statusRank = (status: SQL) =>
+  sql`coalesce(array_position(array['pending', 'funded', 'submitted']::text[], ${status}), 4)`
+
 function forwardStatus(next: SQL): SQL {
-  const rank = (status: SQL) =>
-    sql`coalesce(array_position(array['pending', 'funded', 'submitted']::text[], ${status}), 4)`
-  return sql`case when ${rank(next)} > ${rank(sql`${jobs.status}`)} then ${next} else ${jobs.status} end`
+  return sql`case when ${statusRank(next)} > ${statusRank(sql`${jobs.status}`)} then ${next} else ${jobs.status} end`
 }
 
 function normalizeJob<T extends Partial<JobInput>>(job: T): T {

@@ -34,7 +34,7 @@ import {
   recordIntent,
   recordIntents,
 } from './intents.ts'
-import { getJob, type JobInput, listJobs, updateJob, upsertJob } from './jobs.ts'
+import { advanceJob, getJob, type JobInput, listJobs, updateJob, upsertJob } from './jobs.ts'
 import { listOfferings, searchOfferings, upsertOfferings } from './offerings.ts'
 import {
   getPayment,
@@ -758,6 +758,23 @@ function storageSuite(adapter: TestAdapter) {
       expect((await updateJob(db, '1', { status: 'expired' })).status).toBe('expired')
       expect((await updateJob(db, '1', { status: 'submitted', rating: 1 })).status).toBe('expired')
       await expectDbError(updateJob(db, '404', { status: 'completed' }), 'NOT_FOUND')
+    })
+  })
+
+  describe('advanceJob', () => {
+    test('default: moves forward once, with its fields; a replay or a step back changes nothing', async () => {
+      await upsertJob(db, jobParameters({ status: 'funded' }))
+      const submitted = await advanceJob(db, '1', { status: 'submitted', deliverableHash: '0xd' })
+      expect(submitted).toMatchObject({ status: 'submitted', deliverableHash: '0xd' })
+      expect(await advanceJob(db, '1', { status: 'submitted', deliverableHash: '0xe' })).toBeUndefined()
+      expect(await advanceJob(db, '1', { status: 'funded' })).toBeUndefined()
+      expect(await advanceJob(db, '1', { status: 'completed', rating: 90 })).toMatchObject({
+        status: 'completed',
+        rating: 90,
+      })
+      expect(await advanceJob(db, '1', { status: 'rejected' })).toBeUndefined()
+      expect(await getJob(db, '1')).toMatchObject({ status: 'completed', rating: 90, deliverableHash: '0xd' })
+      expect(await advanceJob(db, '404', { status: 'completed' })).toBeUndefined()
     })
   })
 

@@ -2,7 +2,7 @@
  * Throughput and latency of the runtime on one devnet, beside the chain's own limit:
  * raw EOA ETH transfers with viem, direct agent payments and full jobs through the runtime, and
  * launch latency. `npm run bench` prints a table; `npm run bench -- --json` prints one JSON object;
- * `npm run bench -- --profile DIR` also writes a CPU profile of the payments phase.
+ * `npm run bench -- --profile DIR` also writes CPU profiles of the payments and jobs phases.
  */
 import { startDevnet } from '@agora/contracts'
 import { createDb } from '@agora/db'
@@ -166,6 +166,7 @@ try {
   await profiler?.stop('payments')
 
   say(`jobs: ${PAYERS} clients x ${JOBS_PER_CLIENT} full jobs (create, deliver, submit, complete)...`)
+  const jobProfiler = await startProfile()
   const jobStart = performance.now()
   await Promise.all(
     payers.flatMap((payer) =>
@@ -177,6 +178,7 @@ try {
     ),
   )
   const jobsPerSec = (PAYERS * JOBS_PER_CLIENT) / ((performance.now() - jobStart) / 1_000)
+  await jobProfiler?.stop('jobs')
   await runtime.stop()
 
   const result = {

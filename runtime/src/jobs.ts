@@ -1,7 +1,7 @@
 import { agentEconomyAbi, jobIdOf } from '@agora/contracts'
 import {
   type Agent,
-  getAgentByChainId,
+  advanceJob,
   getJob,
   type Job,
   listJobs,
@@ -90,7 +90,7 @@ export function createJobEngine(ctx: RuntimeContext, guard: PolicyGuard) {
       throw new BaseError(`"${providerId}" is not an agent id.`, { code: 'INVALID_ARGUMENT' })
     if (providerId === client.chainAgentId)
       throw new BaseError('An agent cannot hire itself.', { code: 'INVALID_ARGUMENT' })
-    const provider = await getAgentByChainId(ctx.db, providerId)
+    const provider = await ctx.localAgent(providerId)
     if (!provider) {
       throw new BaseError(`Agent ${providerId} is not in this runtime's market; its offerings are unknown.`, {
         code: 'NOT_FOUND',
@@ -443,7 +443,7 @@ export function createJobEngine(ctx: RuntimeContext, guard: PolicyGuard) {
       case 'JobCreated': {
         const known = await getJob(ctx.db, jobId)
         if (known && known.status !== 'pending') return
-        const provider = await getAgentByChainId(ctx.db, String(event.args.providerId))
+        const provider = await ctx.localAgent(String(event.args.providerId))
         const client = await clientAgent(event.args.client as Address)
         if (!known && !provider && !client) return // neither side is ours
         const row = await upsertJob(ctx.db, {
@@ -497,20 +497,22 @@ export function createJobEngine(ctx: RuntimeContext, guard: PolicyGuard) {
     }
   }
 
-  async function updateKnown(jobId: string, patch: Parameters<typeof updateJob>[2]) {
-    const job = await getJob(ctx.db, jobId)
-    if (!job) return undefined
-    const before = job.status
-    const updated = await updateJob(ctx.db, jobId, patch)
-    // Only the first to move the status on reacts to it (the receipt path or the indexer).
-    return updated.status !== before ? updated : undefined
+  /** The job moved on by an event; undefined when it is not ours or another path moved it first. */
+  function updateKnown(jobId: string, patch: Parameters<typeof advanceJob>[2]) {
+    return advanceJob(ctx.db, jobId, patch)
   }
 
-  async function clientAgent(address: Address): Promise<Agent | undefined> {
+  /** The hosted agent whose Safe is `address` (Safes never change hands between agents). */
+  const bySafe = new Map<string, string>()
+  async function clientAgent(address: Address): Promise<{ id: string } | undefined> {
+    const safe = address.toLowerCase()
+    const known = bySafe.get(safe)
+    if (known) return { id: known }
     const [agent] = await ctx.db
-      .select()
+      .select({ id: tables.agents.id })
       .from(tables.agents)
-      .where(eq(tables.agents.safeAddress, address.toLowerCase()))
+      .where(eq(tables.agents.safeAddress, safe))
+    if (agent) bySafe.set(safe, agent.id)
     return agent
   }
 

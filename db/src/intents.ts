@@ -92,7 +92,11 @@ export async function getIntentByKey(db: Db, idempotencyKey: string): Promise<In
 
 export type MarkIntentSentParameters = {
   txHash: string
-  nonce: number
+  /**
+   * The signer's nonce; null for an intent that rides in another intent's transaction (several
+   * calls batched into one), whose row holds the nonce.
+   */
+  nonce: number | null
   /** The signed transaction, stored before broadcast so a restart resends the same bytes. */
   rawTx: string
 }

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import type { AgoraContracts } from '@agora/contracts'
+import type { AgoraContracts, SafeAddresses } from '@agora/contracts'
 import {
   type Agent,
   type AppendActivityParameters,
@@ -35,6 +35,8 @@ export type RuntimeContext = {
   publicClient: PublicClient
   chainId: number
   contracts: AgoraContracts
+  /** Safe 1.4.1's contracts on this chain (MultiSendCallOnly batches a Safe's queued calls). */
+  safeContracts: SafeAddresses
   tokens: TokenRegistry
   vault: KeyVault
   tx: TransactionManager

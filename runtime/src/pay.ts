@@ -180,6 +180,8 @@ function payKind(ctx: RuntimeContext, guard: PolicyGuard): IntentKind {
     markPaymentsConfirmed(ctx.db, items),
   )
   return safeCallKind(ctx, {
+    // A Safe's queued payments go out together (one transaction through MultiSendCallOnly).
+    batch: true,
     async onSettled(intent, receipt) {
       const paymentId = String(intent.payload.paymentId)
       const payment = (await confirm({ id: paymentId, txHash: receipt.transactionHash })).find(

@@ -122,25 +122,76 @@ export function createPolicyGuard(ctx: RuntimeContext) {
     }
   }
 
-  return {
-    /** Checks `request` against the agent's policy and, if allowed, runs `commit` before the lock is released. */
-    spend<T>(agent: Agent, request: SpendRequest, commit: () => Promise<T>): Promise<T> {
-      return locks.run(agent.id, async () => {
-        await check(agent, request)
-        const result = await commit()
-        const ledger = ledgers.get(agent.id)
-        if (ledger?.token === request.token.address.toLowerCase() && !ledger.entries.has(request.key)) {
-          ledger.entries.set(request.key, { at: Date.now(), amount: request.amount })
-          ledger.total += request.amount
+  type Queued = {
+    agent: Agent
+    request: SpendRequest
+    commit: () => Promise<unknown>
+    resolve: (value: unknown) => void
+    reject: (error: unknown) => void
+  }
+  const queued = new Map<string, Queued[]>()
+
+  /** Counts a spend in the agent's ledger (if one is kept); true when it was not counted before. */
+  function count(agentId: string, request: SpendRequest) {
+    const ledger = ledgers.get(agentId)
+    if (ledger?.token !== request.token.address.toLowerCase() || ledger.entries.has(request.key)) return false
+    ledger.entries.set(request.key, { at: Date.now(), amount: request.amount })
+    ledger.total += request.amount
+    return true
+  }
+
+  /**
+   * Checks every spend queued for one agent, in order, each against the budget as the ones before it
+   * left it; then commits those allowed together (their records share one database transaction).
+   */
+  async function drain(agentId: string) {
+    const items = queued.get(agentId) ?? []
+    queued.delete(agentId)
+    const allowed: (Queued & { counted: boolean })[] = []
+    for (const item of items) {
+      try {
+        await check(item.agent, item.request)
+        allowed.push({ ...item, counted: count(agentId, item.request) })
+      } catch (error) {
+        item.reject(error)
+      }
+    }
+    await Promise.all(
+      allowed.map(async (item) => {
+        try {
+          item.resolve(await item.commit())
+        } catch (error) {
+          if (item.counted) release(agentId, item.request.key)
+          item.reject(error)
         }
-        return result
+      }),
+    )
+  }
+
+  /** A spend that no longer counts against the budget: its payment failed or its job was refunded. */
+  function release(agentId: string, key: string) {
+    const ledger = ledgers.get(agentId)
+    if (ledger) forget(ledger, key)
+  }
+
+  return {
+    /**
+     * Checks `request` against the agent's policy and, if allowed, runs `commit` (which records the
+     * spend) before any later spend of the agent is checked. Spends made at once are checked one
+     * after another and committed together.
+     */
+    spend<T>(agent: Agent, request: SpendRequest, commit: () => Promise<T>): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        let queue = queued.get(agent.id)
+        if (!queue) {
+          queue = []
+          queued.set(agent.id, queue)
+          void locks.run(agent.id, () => drain(agent.id))
+        }
+        queue.push({ agent, request, commit, resolve: resolve as (value: unknown) => void, reject })
       })
     },
-    /** A spend that no longer counts against the budget: its payment failed or its job was refunded. */
-    release(agentId: string, key: string) {
-      const ledger = ledgers.get(agentId)
-      if (ledger) forget(ledger, key)
-    },
+    release,
   }
 }
 

@@ -52,6 +52,11 @@ export type CreateRuntimeParameters = {
   pollIntervalMs?: number
   /** Where this runtime's HTTP API is reachable; named in agents' registration files. */
   publicUrl?: string
+  /**
+   * The most payments queued by one agent that go out in one Safe transaction (through
+   * MultiSendCallOnly; default 16). 1 sends every payment in its own transaction.
+   */
+  maxBatch?: number
   log?: (line: string) => void
 }
 
@@ -91,12 +96,19 @@ export async function createRuntime(parameters: CreateRuntimeParameters) {
   if (manifest.contracts.devUSD)
     known.push({ symbol: 'dUSD', address: manifest.contracts.devUSD, decimals: 6 })
 
-  const tx = createTransactionManager({ publicClient, db: parameters.db, relayers, log })
+  const tx = createTransactionManager({
+    publicClient,
+    db: parameters.db,
+    relayers,
+    log,
+    maxBatch: parameters.maxBatch,
+  })
   const ctx: RuntimeContext = createContext({
     db: parameters.db,
     publicClient,
     chainId,
     contracts: manifest.contracts,
+    safeContracts: manifest.safe,
     submissionGraceSeconds: manifest.economy.submissionGraceSeconds,
     publicUrl: parameters.publicUrl,
     tokens: createTokenRegistry(publicClient, known),

@@ -1,6 +1,15 @@
-import { agentEconomyAbi, agentIdentityRegistryAbi, devUSDAbi } from '@agora/contracts'
+import { agentEconomyAbi, agentIdentityRegistryAbi, devUSDAbi, multiSendCallOnlyAbi } from '@agora/contracts'
 import type { Intent } from '@agora/db'
-import { type Address, decodeErrorResult, type Hex, type TransactionReceipt } from 'viem'
+import {
+  type Address,
+  concatHex,
+  decodeErrorResult,
+  encodeFunctionData,
+  encodePacked,
+  type Hex,
+  size,
+  type TransactionReceipt,
+} from 'viem'
 import type { RuntimeContext } from './context.ts'
 import { BaseError } from './errors.ts'
 import type { IntentKind } from './transactions.ts'
@@ -10,16 +19,46 @@ export type SafeCallPayload = { safe: Address; to: Address; data: Hex; value: st
 
 /**
  * An intent kind whose transaction is the agent's Safe calling `payload.to`, signed by the agent's
- * key and sent by a relayer. One lane per Safe keeps its nonces in order.
+ * key and sent by a relayer. One lane per Safe keeps its nonces in order. With `batch`, calls queued
+ * behind each other in a Safe's lane go out together through MultiSendCallOnly: one Safe
+ * transaction, one signature, each call with its own effects and events.
  */
 export function safeCallKind(
   ctx: RuntimeContext,
-  hooks: {
+  {
+    batch = false,
+    ...hooks
+  }: {
+    batch?: boolean
     onSettled?(intent: Intent, receipt: TransactionReceipt): Promise<Record<string, unknown> | undefined>
     onFailed?(intent: Intent, error: BaseError): Promise<void>
   } = {},
 ): IntentKind {
   return {
+    ...(batch && {
+      async buildMany(intents: Intent[]) {
+        const first = intents[0]!.payload as SafeCallPayload
+        // MultiSend's packed form: operation (call), to, value, data length, data; one after another.
+        const transactions = concatHex(
+          intents.map((intent) => {
+            const p = intent.payload as SafeCallPayload
+            return encodePacked(
+              ['uint8', 'address', 'uint256', 'uint256', 'bytes'],
+              [0, p.to, BigInt(p.value), BigInt(size(p.data)), p.data],
+            )
+          }),
+        )
+        return ctx.safes.build(first.safe, await ctx.signerFor(intents[0]!.agentId!), {
+          to: ctx.safeContracts.multiSendCallOnly,
+          data: encodeFunctionData({
+            abi: multiSendCallOnlyAbi,
+            functionName: 'multiSend',
+            args: [transactions],
+          }),
+          operation: 1,
+        })
+      },
+    }),
     lane: (payload) => String(payload.safe).toLowerCase(),
     async build(intent) {
       const p = intent.payload as SafeCallPayload

@@ -9,8 +9,8 @@ import {
 } from 'viem'
 import type { Call } from './transactions.ts'
 
-/** One call a Safe makes. */
-export type SafeCall = { to: Address; data: Hex; value?: bigint }
+/** One call a Safe makes; `operation` 1 is a delegate call (e.g. into MultiSendCallOnly). */
+export type SafeCall = { to: Address; data: Hex; value?: bigint; operation?: 0 | 1 }
 
 /**
  * Builds Safe 1.4.1 `execTransaction` calls signed by one owner key (threshold 1). The Safe pays
@@ -35,7 +35,7 @@ export function createSafeSigner(publicClient: PublicClient, chainId: number) {
         to: call.to,
         value: call.value ?? 0n,
         data: call.data,
-        operation: 0,
+        operation: call.operation ?? 0,
         safeTxGas: 0n,
         baseGas: 0n,
         gasPrice: 0n,
@@ -67,7 +67,18 @@ export function createSafeSigner(publicClient: PublicClient, chainId: number) {
         data: encodeFunctionData({
           abi: safeAbi,
           functionName: 'execTransaction',
-          args: [call.to, message.value, call.data, 0, 0n, 0n, 0n, zeroAddress, zeroAddress, signature],
+          args: [
+            call.to,
+            message.value,
+            call.data,
+            message.operation,
+            0n,
+            0n,
+            0n,
+            zeroAddress,
+            zeroAddress,
+            signature,
+          ],
         }),
         commit: () => nonces.set(safe, nonce + 1n),
         rollback: () => nonces.delete(safe),

@@ -33,11 +33,25 @@ export type Call = {
   rollback?: () => void
 }
 
+/** An intent waiting for its lane; `taken` once another's batch carries it, `sent` once that went out. */
+type Waiting = {
+  intent: Intent
+  taken?: boolean
+  sent?: { call: Call; hash: Hex; batched: boolean }
+  /** The batch carrying it was recorded but failed to go out: it must not be sent again on its own. */
+  error?: unknown
+}
+
 /** How one kind of intent becomes a call, and what happens once it lands. */
 export type IntentKind = {
   /** The lane serialises intents that must land in order (e.g. one Safe's transactions). */
   lane(payload: Record<string, unknown>): string
   build(intent: Intent): Promise<Call>
+  /**
+   * Several intents of this kind queued in one lane, as one call (e.g. a Safe's MultiSend). Kinds
+   * that have it see their queued intents sent together: one transaction, one signature.
+   */
+  buildMany?(intents: Intent[]): Promise<Call>
   /** Runs after the receipt, also when recovery finds it; must be idempotent. */
   onSettled?(intent: Intent, receipt: TransactionReceipt): Promise<Record<string, unknown> | undefined>
   onFailed?(intent: Intent, error: BaseError): Promise<void>
@@ -54,6 +68,8 @@ export type TransactionManagerParameters = {
   log?: (line: string) => void
   /** Receipt polling: first delay and cap, in milliseconds. */
   pollMs?: { first: number; max: number }
+  /** The most queued intents of one lane sent in one transaction (kinds with `buildMany`); 1 turns it off. */
+  maxBatch?: number
 }
 
 /** What identifies an intent: recorded once under its key, in the caller's database transaction if it likes. */
@@ -90,6 +106,11 @@ export type TransactionManager = {
 export function createTransactionManager(parameters: TransactionManagerParameters): TransactionManager {
   const { publicClient, db, relayers, log = () => {} } = parameters
   const poll = parameters.pollMs ?? { first: 5, max: 500 }
+  const maxBatch = parameters.maxBatch ?? 16
+  if (!Number.isSafeInteger(maxBatch) || maxBatch < 1)
+    throw new BaseError(`maxBatch must be a whole number from 1 up, not ${maxBatch}.`, {
+      code: 'INVALID_CONFIG',
+    })
   if (relayers.length === 0)
     throw new BaseError('At least one relayer account is needed.', { code: 'INVALID_CONFIG' })
   const kinds = new Map<string, IntentKind>()
@@ -98,15 +119,20 @@ export function createTransactionManager(parameters: TransactionManagerParameter
   const nonces = new Map<Address, number>()
   const gasUsed = new Map<string, bigint>()
   const inFlight = new Map<string, Promise<{ intent: Intent; receipt: TransactionReceipt }>>()
+  // Intents waiting for their lane, in order: the one that gets the lane takes the others of its kind
+  // along in one transaction (they then find their transaction sent when their own turn comes).
+  const waiting = new Map<string, Waiting[]>()
+  const receipts = new Map<Hex, Promise<TransactionReceipt>>()
   // Concurrent senders share their outbox writes (group commit): one statement for many intents.
-  const sentBatch = createBatcher((items: { id: number; txHash: string; nonce: number; rawTx: string }[]) =>
-    markIntentsSent(db, items),
+  const sentBatch = createBatcher(
+    (items: { id: number; txHash: string; nonce: number | null; rawTx: string }[]) =>
+      markIntentsSent(db, items),
   )
   const confirmedBatch = createBatcher((items: { id: number; result: Record<string, unknown> }[]) =>
     markIntentsConfirmed(db, items),
   )
   const store = {
-    async markSent(id: number, sent: { txHash: string; nonce: number; rawTx: string }) {
+    async markSent(id: number, sent: { txHash: string; nonce: number | null; rawTx: string }) {
       const marked = await sentBatch({ id, ...sent })
       // Not live any more (confirmed or failed by another path): the single-row write explains why.
       if (!marked.has(id)) await markIntentSent(db, id, sent)
@@ -201,9 +227,11 @@ export function createTransactionManager(parameters: TransactionManagerParameter
     }
   }
 
-  async function settle(intent: Intent, receipt: TransactionReceipt) {
+  async function settle(intent: Intent, receipt: TransactionReceipt, batched = false) {
     const kind = kindOf(intent)
-    if (receipt.gasUsed > (gasUsed.get(intent.kind) ?? 0n)) gasUsed.set(intent.kind, receipt.gasUsed)
+    // A batch's gas is many calls' gas: what one call of the kind uses is learned from single sends.
+    if (!batched && receipt.gasUsed > (gasUsed.get(intent.kind) ?? 0n))
+      gasUsed.set(intent.kind, receipt.gasUsed)
     if (receipt.status !== 'success') {
       const error = new BaseError(`The ${intent.kind} transaction ${receipt.transactionHash} reverted.`, {
         code: 'TRANSACTION_FAILED',
@@ -222,56 +250,183 @@ export function createTransactionManager(parameters: TransactionManagerParameter
     return { intent: { ...intent, status: 'confirmed' as const, result }, receipt }
   }
 
-  /** Builds, simulates, signs, records and broadcasts one intent, holding its lane. */
+  /**
+   * Builds, simulates, signs, records and broadcasts one intent, holding its lane; intents of the same
+   * kind queued behind it in the lane go along in the same transaction when the kind can batch.
+   */
   async function send(intent: Intent) {
     const kind = kindOf(intent)
     const lane = kind.lane(intent.payload)
-    const relayer = relayerFor(lane)
+    const me: Waiting = { intent }
+    const batchable = kind.buildMany !== undefined && maxBatch > 1
+    if (batchable) {
+      const queue = waiting.get(lane) ?? []
+      queue.push(me)
+      waiting.set(lane, queue)
+    }
     // The lane is held until the transaction is broadcast, not until it is mined: a Safe's next
     // transaction is built against the pending state, so one agent's transactions pipeline.
-    const { call, hash } = await laneLocks.run(lane, async () => {
-      const call = await kind.build(intent)
-      let gas: bigint
-      try {
-        gas = await withRetries(intent.kind, () => gasLimit(intent.kind, relayer.address, call))
-      } catch (error) {
-        call.rollback?.()
-        let wrapped = wrapChainError(error, intent.kind)
-        if (wrapped.code !== 'CHAIN_UNAVAILABLE') {
-          wrapped = (await kind.explain?.(intent).catch(() => undefined)) ?? wrapped
-          await store.markFailed(intent.id, wrapped.shortMessage)
-          await kind.onFailed?.(intent, wrapped)
+    let sent: { call: Call; hash: Hex; batched: boolean }
+    try {
+      sent = await laneLocks.run(lane, async () => {
+        if (me.sent) return me.sent
+        if (me.error) throw me.error
+        // Intents recorded together reach their lane over a few microtasks: let them all queue up.
+        if (batchable) await new Promise((resolve) => setImmediate(resolve))
+        const batch = batchable ? takeBatch(lane, me) : [me]
+        if (batch.length > 1) {
+          const many = await sendMany(kind, lane, batch)
+          if (many) return many
+          // The batch would not go through as one (one of its calls is refused): each goes alone.
+          log(
+            `transactions: ${batch.length} ${intent.kind} intents refused as one batch; sending them one by one`,
+          )
+          for (const other of batch) if (other !== me) delete other.taken
         }
-        throw wrapped
-      }
-      chainId ??= await publicClient.getChainId()
-      const { maxFeePerGas, maxPriorityFeePerGas } = await withRetries('fees', feesPerGas)
-      const hash = await relayerLocks.get(relayer.address)!.run(async () => {
-        const nonce = await nextNonce(relayer.address)
-        const rawTx = await relayer.signTransaction({
-          chainId: chainId!,
-          type: 'eip1559',
-          nonce,
-          to: call.to,
-          data: call.data,
-          value: call.value ?? 0n,
-          gas,
-          maxFeePerGas,
-          maxPriorityFeePerGas,
-        })
-        const txHash = keccak256(rawTx)
-        // The signed bytes are in the outbox before they leave: a crash from here on rebroadcasts them.
-        await store.markSent(intent.id, { nonce, txHash, rawTx })
-        nonces.set(relayer.address, nonce + 1)
-        call.commit?.()
-        await broadcast(rawTx, txHash, relayer.address)
-        return txHash
+        return sendOne(kind, lane, intent)
       })
-      return { call, hash }
-    })
-    const receipt = await waitForReceipt(hash)
+    } finally {
+      if (batchable) leave(lane, me)
+    }
+    const { call, hash, batched } = sent
+    const receipt = await receiptOf(hash)
     if (receipt.status !== 'success') call.rollback?.()
-    return settle({ ...intent, status: 'sent', txHash: hash }, receipt)
+    return settle({ ...intent, status: 'sent', txHash: hash }, receipt, batched)
+  }
+
+  /** Takes `me` and the intents of its kind waiting behind it in the lane (not yet taken). */
+  function takeBatch(lane: string, me: Waiting): Waiting[] {
+    const batch = [me]
+    for (const other of waiting.get(lane) ?? []) {
+      if (batch.length >= maxBatch) break
+      if (other === me || other.taken || other.sent || other.intent.kind !== me.intent.kind) continue
+      other.taken = true
+      batch.push(other)
+    }
+    return batch
+  }
+
+  function leave(lane: string, me: Waiting) {
+    const queue = waiting.get(lane)
+    if (!queue) return
+    const at = queue.indexOf(me)
+    if (at >= 0) queue.splice(at, 1)
+    if (queue.length === 0) waiting.delete(lane)
+  }
+
+  /** One receipt wait per transaction hash, however many intents it carries. */
+  function receiptOf(hash: Hex) {
+    let receipt = receipts.get(hash)
+    if (!receipt) {
+      receipt = waitForReceipt(hash)
+      receipts.set(hash, receipt)
+      const forget = () => receipts.delete(hash)
+      receipt.then(forget, forget)
+    }
+    return receipt
+  }
+
+  /** Sends one intent as its own transaction (inside its lane). */
+  async function sendOne(kind: IntentKind, lane: string, intent: Intent) {
+    const relayer = relayerFor(lane)
+    const call = await kind.build(intent)
+    let gas: bigint
+    try {
+      gas = await withRetries(intent.kind, () => gasLimit(intent.kind, relayer.address, call))
+    } catch (error) {
+      call.rollback?.()
+      let wrapped = wrapChainError(error, intent.kind)
+      if (wrapped.code !== 'CHAIN_UNAVAILABLE') {
+        wrapped = (await kind.explain?.(intent).catch(() => undefined)) ?? wrapped
+        await store.markFailed(intent.id, wrapped.shortMessage)
+        await kind.onFailed?.(intent, wrapped)
+      }
+      throw wrapped
+    }
+    const hash = await signAndBroadcast(relayer, call, gas, [intent])
+    return { call, hash, batched: false }
+  }
+
+  /**
+   * Sends several intents of one lane as one transaction. Undefined, with nothing sent and nothing
+   * reserved, when the batch cannot go as one (a call in it is refused, or the kind's gas is not
+   * known yet): the caller then sends each on its own. Once the batch is recorded, a failure is every
+   * member's failure: none of them may be sent again apart from it.
+   */
+  async function sendMany(kind: IntentKind, lane: string, batch: Waiting[]) {
+    const relayer = relayerFor(lane)
+    const intents = batch.map((w) => w.intent)
+    let call: Call
+    try {
+      call = await kind.buildMany!(intents)
+    } catch {
+      return undefined
+    }
+    let gas: bigint
+    try {
+      // Simulated against the pending state like a single call; sized from what one call of the
+      // kind has used, or estimated while that is not known yet.
+      const request = {
+        account: relayer.address,
+        to: call.to,
+        data: call.data,
+        value: call.value,
+        blockTag: 'pending' as const,
+      }
+      const single = gasUsed.get(batch[0]!.intent.kind)
+      if (single === undefined) {
+        gas = ((await publicClient.estimateGas(request)) * 6n) / 5n + 10_000n
+      } else {
+        await publicClient.call(request)
+        gas = single * 2n * BigInt(batch.length) + 100_000n
+      }
+    } catch {
+      call.rollback?.()
+      return undefined
+    }
+    try {
+      const hash = await signAndBroadcast(relayer, call, gas, intents)
+      const sent = { call, hash, batched: true }
+      for (const other of batch.slice(1)) other.sent = sent
+      return sent
+    } catch (error) {
+      for (const other of batch.slice(1)) other.error = error
+      throw error
+    }
+  }
+
+  /**
+   * Signs `call` with the relayer's next nonce, records the signed bytes on every intent it carries
+   * (the first holds the nonce), then broadcasts. A crash from the record on rebroadcasts the same bytes.
+   */
+  async function signAndBroadcast(relayer: LocalAccount, call: Call, gas: bigint, carried: Intent[]) {
+    chainId ??= await publicClient.getChainId()
+    const { maxFeePerGas, maxPriorityFeePerGas } = await withRetries('fees', feesPerGas)
+    return relayerLocks.get(relayer.address)!.run(async () => {
+      const nonce = await nextNonce(relayer.address)
+      const rawTx = await relayer.signTransaction({
+        chainId: chainId!,
+        type: 'eip1559',
+        nonce,
+        to: call.to,
+        data: call.data,
+        value: call.value ?? 0n,
+        gas,
+        maxFeePerGas,
+        maxPriorityFeePerGas,
+      })
+      const txHash = keccak256(rawTx)
+      // The signed bytes are in the outbox before they leave: a crash from here on rebroadcasts them.
+      await Promise.all(
+        carried.map((intent, n) =>
+          store.markSent(intent.id, { nonce: n === 0 ? nonce : null, txHash, rawTx }),
+        ),
+      )
+      nonces.set(relayer.address, nonce + 1)
+      call.commit?.()
+      await broadcast(rawTx, txHash, relayer.address)
+      return txHash
+    })
   }
 
   async function broadcast(rawTx: Hex, txHash: Hex, relayer: Address) {
@@ -326,10 +481,12 @@ export function createTransactionManager(parameters: TransactionManagerParameter
       const unfinished = await listUnfinishedIntents(db)
       if (unfinished.length > 0)
         log(`transactions: finishing ${unfinished.length} intent(s) left by the last run`)
-      // Sent ones first, in nonce order, so that pending ones get fresh nonces after them.
-      const sent = unfinished
-        .filter((i) => i.status === 'sent')
-        .sort((a, b) => (a.nonce ?? 0) - (b.nonce ?? 0))
+      // Sent ones first, in nonce order, so that pending ones get fresh nonces after them. An intent
+      // that rode in another's transaction (a batch) has that transaction's nonce.
+      const sent = unfinished.filter((i) => i.status === 'sent')
+      const nonceOfTx = new Map(sent.filter((i) => i.nonce !== null).map((i) => [i.txHash, i.nonce!]))
+      const nonceOf = (i: Intent) => i.nonce ?? nonceOfTx.get(i.txHash) ?? -1
+      sent.sort((a, b) => nonceOf(a) - nonceOf(b))
       for (const intent of sent) {
         try {
           const receipt = await resumeSent(intent)

@@ -39,31 +39,40 @@ describe.each(adapters)('crash safety on $name', (adapter) => {
   let database: { url?: string; dataDir?: string; drop(): Promise<void> }
   const chain = () => devnetClients(devnet)
 
-  /** Waits until a transaction from one of our relayers sits in anvil's pool (sent, not mined). */
-  async function untilPending() {
+  /**
+   * Waits until a transaction from one of our relayers sits in anvil's pool (sent, not mined); with
+   * `batch`, until one of them is a Safe batch (a delegate call into MultiSendCallOnly).
+   */
+  async function untilPending(batch = false) {
+    const multiSend = devnet.manifest.safe.multiSendCallOnly.slice(2).toLowerCase()
     await expect
       .poll(
         async () => {
-          const block = await chain().publicClient.getBlock({ blockTag: 'pending' })
-          return block.transactions.length
+          const block = await chain().publicClient.getBlock({
+            blockTag: 'pending',
+            includeTransactions: true,
+          })
+          return block.transactions.filter((tx) => !batch || tx.input.toLowerCase().includes(multiSend))
+            .length
         },
         { timeout: 30_000, interval: 50 },
       )
       .toBeGreaterThan(0)
   }
 
-  async function crashThenResume(action: 'pay' | 'hire') {
+  async function crashThenResume(action: 'pay' | 'batch' | 'hire') {
     const env = { CRASH_CONFIG: JSON.stringify(config) }
     await chain().publicClient.request({ method: 'evm_setAutomine' as never, params: [false] as never })
     const actor = run('act', action, env)
     const acted = output(actor)
-    await untilPending()
+    await untilPending(action === 'batch')
     actor.kill('SIGKILL')
     const killed = await acted
     expect(killed.stdout).not.toContain('finished before the kill')
     await chain().publicClient.request({ method: 'evm_setAutomine' as never, params: [true] as never })
     // The killed process's transaction is still only in the pool: for the payment it is mined before
-    // the restart (recovery finds the receipt); for the hire after it (recovery rebroadcasts it).
+    // the restart (recovery finds the receipt); for the batch and the hire after it (recovery
+    // rebroadcasts it).
     if (action === 'pay')
       await chain().publicClient.request({ method: 'evm_mine' as never, params: [] as never })
     const resuming = output(run('resume', action, env))
@@ -139,6 +148,36 @@ describe.each(adapters)('crash safety on $name', (adapter) => {
       expect(crashPayments).toHaveLength(1)
       expect(crashPayments[0].status).toBe('confirmed')
       expect(before - (await chain().dUSD(config.clientSafe as string))).toBe(parseUnits('3', 6))
+    },
+  )
+
+  test.skipIf(adapter.skip)(
+    'behavior: killed while a batch of payments is in flight, each recorded payment pays exactly once',
+    async () => {
+      const before = await chain().dUSD(config.clientSafe as string)
+      const fromBlock = await chain().publicClient.getBlockNumber()
+      const { payments } = await crashThenResume('batch')
+      // The kill comes once a batch is in the pool: payments not yet recorded by then were never made.
+      const batch = payments.filter((p: { idempotencyKey: string }) =>
+        p.idempotencyKey.includes(':crash-batch-'),
+      )
+      expect(batch.length).toBeGreaterThanOrEqual(2)
+      expect(batch.every((p: { status: string }) => p.status === 'confirmed')).toBe(true)
+      const perTx = new Map<string, number>()
+      for (const p of batch as { txHash: string }[]) perTx.set(p.txHash, (perTx.get(p.txHash) ?? 0) + 1)
+      expect(Math.max(...perTx.values())).toBeGreaterThanOrEqual(2)
+      const paid = await chain().publicClient.getLogs({
+        address: devnet.manifest.contracts.economy,
+        event: parseAbiItem(
+          'event Paid(uint256 indexed toAgentId, address indexed from, address indexed token, address to, uint256 amount, bytes32 memo)',
+        ),
+        args: { from: config.clientSafe as `0x${string}` },
+        fromBlock,
+      })
+      expect(paid).toHaveLength(batch.length)
+      expect(before - (await chain().dUSD(config.clientSafe as string))).toBe(
+        parseUnits('0.5', 6) * BigInt(batch.length),
+      )
     },
   )
 

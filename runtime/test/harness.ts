@@ -38,6 +38,7 @@ export async function openRuntime(
   adapter: Adapter,
   definitions: AgentDefinition[],
   relayerIndexes: number[] = [12, 13, 14, 15],
+  log: (line: string) => void = () => {},
 ): Promise<{ runtime: Runtime; close(): Promise<void> }> {
   const database = await openDatabase(adapter)
   const runtime = await createRuntime({
@@ -47,7 +48,7 @@ export async function openRuntime(
     relayerKeys: relayerIndexes.map((i) => devnet.manifest.accounts[i]!.privateKey),
     definitions,
     pollIntervalMs: 50,
-    log: () => {},
+    log,
   })
   await runtime.start()
   return {

@@ -107,15 +107,24 @@ try {
       policy: { perJobCap: '5', budget: { amount: '900', period: 'day' } },
     }),
   )
-  const runtime = await createRuntime({
-    chain: { rpcUrl: devnet.rpcUrl, manifest: devnet.manifest },
-    db: database.db,
-    masterKey: new Uint8Array(32).fill(7),
-    relayerKeys: keys.slice(10, 20),
-    definitions: [provider, ...clients],
-    log: () => {},
-  })
-  await runtime.start()
+  /**
+   * A runtime on the bench's database. Each phase opens its own once the last one is stopped: every
+   * runtime starts from the chain's and the database's state, as after a restart.
+   */
+  const openRuntime = async (maxBatch?: number) => {
+    const opened = await createRuntime({
+      chain: { rpcUrl: devnet.rpcUrl, manifest: devnet.manifest },
+      db: database.db,
+      masterKey: new Uint8Array(32).fill(7),
+      relayerKeys: keys.slice(10, 20),
+      definitions: [provider, ...clients],
+      maxBatch,
+      log: () => {},
+    })
+    await opened.start()
+    return opened
+  }
+  const runtime = await openRuntime()
   const owner = devnet.manifest.accounts[1]!
 
   say(`launch: ${LAUNCHES} agents one after another...`)
@@ -152,7 +161,7 @@ try {
   await Promise.all(payers.map((p) => p.pay({ to: providerId, amount: '0.01' })))
 
   /** Every payer pays the provider PAYMENTS_PER_PAYER times at once; the rate, and the transactions used. */
-  async function payAll(handles: typeof payers) {
+  async function payAll(handles: { pay: (typeof payers)[number]['pay'] }[]) {
     const started = performance.now()
     const paid = await Promise.all(
       handles.map((payer) =>
@@ -172,9 +181,19 @@ try {
     args: [providerSafe],
   })
 
+  await runtime.stop()
+
+  // The same payments twice, each on a fresh runtime: every one in its own transaction, then with a
+  // Safe's queued payments batched (the default).
+  say(`payments, one transaction each: ${PAYERS} agents x ${PAYMENTS_PER_PAYER} payments...`)
+  const single = await openRuntime(1)
+  const unbatched = await payAll(payers.map((p) => single.agent(p.id)))
+  await single.stop()
+
   say(`payments: ${PAYERS} agents x ${PAYMENTS_PER_PAYER} payments...`)
+  const main = await openRuntime()
   const profiler = await startProfile()
-  const batched = await payAll(payers)
+  const batched = await payAll(payers.map((p) => main.agent(p.id)))
   const paymentsPerSec = batched.perSec
   await profiler?.stop('payments')
   // Every payment landed, once: the provider holds exactly what was paid (net of nothing: no fee on pay).
@@ -185,15 +204,16 @@ try {
       functionName: 'balanceOf',
       args: [providerSafe],
     })) - balanceBefore
-  const expected = parseUnits('0.01', 6) * BigInt(PAYERS * PAYMENTS_PER_PAYER)
+  const expected = parseUnits('0.01', 6) * BigInt(2 * PAYERS * PAYMENTS_PER_PAYER)
   if (received !== expected) throw new Error(`the provider received ${received}, not ${expected}`)
 
   say(`jobs: ${PAYERS} clients x ${JOBS_PER_CLIENT} full jobs (create, deliver, submit, complete)...`)
   const jobProfiler = await startProfile()
   const jobStart = performance.now()
   await Promise.all(
-    payers.flatMap((payer) =>
+    payers.flatMap(({ id }) =>
       Array.from({ length: JOBS_PER_CLIENT }, async (_, n) => {
+        const payer = main.agent(id)
         const job = await payer.hire({ provider: providerId, offering: 'noop', input: { n } })
         const done = await job.done()
         if (done.status !== 'completed') throw new Error(`job ${done.jobId} ended ${done.status}`)
@@ -202,23 +222,7 @@ try {
   )
   const jobsPerSec = (PAYERS * JOBS_PER_CLIENT) / ((performance.now() - jobStart) / 1_000)
   await jobProfiler?.stop('jobs')
-  await runtime.stop()
-
-  // The same payments with every one in its own transaction: a runtime on the same database and
-  // agents, with other relayers and batching off.
-  say(`payments, one transaction each: ${PAYERS} agents x ${PAYMENTS_PER_PAYER} payments...`)
-  const single = await createRuntime({
-    chain: { rpcUrl: devnet.rpcUrl, manifest: devnet.manifest },
-    db: database.db,
-    masterKey: new Uint8Array(32).fill(7),
-    relayerKeys: keys.slice(2, 10),
-    definitions: [provider, ...clients],
-    maxBatch: 1,
-    log: () => {},
-  })
-  await single.start()
-  const unbatched = await payAll(payers.map((p) => single.agent(p.id)))
-  await single.stop()
+  await main.stop()
 
   const result = {
     rawTransfersPerSec: Math.round(rawTransfersPerSec),

@@ -164,6 +164,8 @@ export function createPayments(ctx: RuntimeContext, guard: PolicyGuard) {
         }),
     )
     if (payment.status === 'confirmed') return payment
+    // A retry of a payment that failed: it spends nothing (execute reports the failure).
+    if (payment.status === 'failed') guard.release(agent.id, key)
     const { receipt } = await ctx.tx.execute(
       { idempotencyKey: key, kind: 'pay', agentId: agent.id, payload: {} },
       intent,

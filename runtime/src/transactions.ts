@@ -349,9 +349,9 @@ export function createTransactionManager(parameters: TransactionManagerParameter
 
   /**
    * Sends several intents of one lane as one transaction. Undefined, with nothing sent and nothing
-   * reserved, when the batch cannot go as one (a call in it is refused, or the kind's gas is not
-   * known yet): the caller then sends each on its own. Once the batch is recorded, a failure is every
-   * member's failure: none of them may be sent again apart from it.
+   * reserved, when the batch cannot go as one (a call in it would be refused): the caller then sends
+   * each on its own. Once the batch is recorded, a failure is every member's failure: none of them
+   * may be sent again apart from it.
    */
   async function sendMany(kind: IntentKind, lane: string, batch: Waiting[]) {
     const relayer = relayerFor(lane)

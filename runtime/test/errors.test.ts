@@ -41,7 +41,11 @@ describe('contract refusals', () => {
     expect(await devnetClients(devnet).dUSD((await payee.info()).safeAddress!)).toBe(0n)
     // The failed payment gave its amount back to the budget (1 + 1 would be over 1.5): the chain refuses
     // the next one, not the policy.
-    await expect(payer.pay({ to, amount: '1' })).rejects.toThrow(/ERC20InsufficientBalance/)
+    await expect(payer.pay({ to, amount: '1', idempotencyKey: 'again' })).rejects.toThrow(
+      /ERC20InsufficientBalance/,
+    )
+    // Retrying it is refused as failed, and spends nothing either.
+    await expect(payer.pay({ to, amount: '1', idempotencyKey: 'again' })).rejects.toThrow(/already failed/)
     await expect(payer.pay({ to, amount: '2' })).rejects.toThrow(/budget of 1.5 per day \(0 spent\)/)
   })
 

@@ -171,7 +171,13 @@ try {
       ),
     )
     const perSec = (PAYERS * PAYMENTS_PER_PAYER) / ((performance.now() - started) / 1_000)
-    return { perSec, transactions: new Set(paid.flat().map((p) => p.txHash)).size }
+    return { perSec, hashes: new Set(paid.flat().map((p) => p.txHash as `0x${string}`)) }
+  }
+  /** Gas per payment: every transaction's gas, shared by the payments it carried. */
+  async function gasPerPayment(hashes: Set<`0x${string}`>) {
+    let total = 0n
+    for (const hash of hashes) total += (await publicClient.getTransactionReceipt({ hash })).gasUsed
+    return Number(total / BigInt(PAYERS * PAYMENTS_PER_PAYER))
   }
   const providerSafe = (await providerHandle.info()).safeAddress as `0x${string}`
   const balanceBefore = await publicClient.readContract({
@@ -227,7 +233,11 @@ try {
   const result = {
     rawTransfersPerSec: Math.round(rawTransfersPerSec),
     paymentsPerSec: Math.round(paymentsPerSec),
-    paymentTransactions: batched.transactions,
+    paymentTransactions: batched.hashes.size,
+    gasPerPayment: {
+      batched: await gasPerPayment(batched.hashes),
+      single: await gasPerPayment(unbatched.hashes),
+    },
     paymentsUnbatchedPerSec: Math.round(unbatched.perSec),
     jobsPerSec: Math.round(jobsPerSec * 10) / 10,
     launchMs: Math.round(launchMs),
@@ -260,6 +270,11 @@ try {
       '  the same, one transaction each',
       `${result.paymentsUnbatchedPerSec}/s`,
       `${result.paymentsUnbatchedRatio}x raw (batching off: maxBatch 1)`,
+    )
+    row(
+      'gas per payment (Safe, relayer)',
+      `${result.gasPerPayment.batched}`,
+      `batched; ${result.gasPerPayment.single} one transaction each`,
     )
     row('full jobs (runtime, 4 txs each)', `${result.jobsPerSec}/s`, `${result.jobsRatio}x raw`)
     row('launch latency (median)', `${result.launchMs} ms`, 'identity + TBA + Safe, one transaction')

@@ -195,10 +195,10 @@ export function createTransactionManager(parameters: TransactionManagerParameter
   /**
    * The gas limit for a call, after simulating it against the pending state (a revert is refused here,
    * before a nonce is spent). The first call of a kind is estimated; later ones reuse twice the most
-   * gas that kind has used, plus headroom: one simulation instead of an estimate's many. Unused gas
-   * costs nothing.
+   * gas that kind has used, plus headroom: one simulation instead of an estimate's many. `calls`: how
+   * many calls of the kind `call` carries (a batch). Unused gas costs nothing.
    */
-  async function gasLimit(kind: string, from: Address, call: Call): Promise<bigint> {
+  async function gasLimit(kind: string, from: Address, call: Call, calls = 1): Promise<bigint> {
     const request = {
       account: from,
       to: call.to,
@@ -209,7 +209,7 @@ export function createTransactionManager(parameters: TransactionManagerParameter
     const used = gasUsed.get(kind)
     if (used === undefined) return ((await publicClient.estimateGas(request)) * 6n) / 5n + 10_000n
     await publicClient.call(request)
-    return used * 2n + 100_000n
+    return used * 2n * BigInt(calls) + 100_000n
   }
 
   async function waitForReceipt(hash: Hex): Promise<TransactionReceipt> {
@@ -364,22 +364,7 @@ export function createTransactionManager(parameters: TransactionManagerParameter
     }
     let gas: bigint
     try {
-      // Simulated against the pending state like a single call; sized from what one call of the
-      // kind has used, or estimated while that is not known yet.
-      const request = {
-        account: relayer.address,
-        to: call.to,
-        data: call.data,
-        value: call.value,
-        blockTag: 'pending' as const,
-      }
-      const single = gasUsed.get(batch[0]!.intent.kind)
-      if (single === undefined) {
-        gas = ((await publicClient.estimateGas(request)) * 6n) / 5n + 10_000n
-      } else {
-        await publicClient.call(request)
-        gas = single * 2n * BigInt(batch.length) + 100_000n
-      }
+      gas = await gasLimit(intents[0]!.kind, relayer.address, call, intents.length)
     } catch {
       call.rollback?.()
       return undefined

@@ -1,7 +1,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm'
 import type { Db } from './create-db.ts'
 import { createId } from './create-id.ts'
-import { DbError } from './errors.ts'
+import { ConflictError, NotFoundError } from './errors.ts'
 import { normalizeAddress, normalizeUint, optional } from './normalize.ts'
 import { type Agent, type AgentStatus, agents, type Owner, owners } from './schema.ts'
 
@@ -38,7 +38,8 @@ export type InsertAgentParameters = {
 }
 
 /**
- * Inserts an agent (status `launching` unless given) and its owner if new, atomically.
+ * Inserts an agent (status `launching` unless given) and its owner if new, atomically. Names are
+ * unique: a taken one throws `ConflictError` with code `NAME_TAKEN`.
  *
  * @example
  * const agent = await insertAgent(db, { owner, name: 'summarizer', signerAddress, encryptedKey })
@@ -55,8 +56,10 @@ export async function insertAgent(db: Db, parameters: InsertAgentParameters): Pr
   }
   return db.transaction(async (tx) => {
     await ensureOwner(tx, values.owner)
-    const [agent] = await tx.insert(agents).values(values).returning()
-    return agent!
+    // Offering handlers are found by name, so a name belongs to one agent: the unique index decides.
+    const [agent] = await tx.insert(agents).values(values).onConflictDoNothing({ target: agents.name }).returning()
+    if (!agent) throw new ConflictError(`An agent named "${values.name}" exists already.`, { code: 'NAME_TAKEN' })
+    return agent
   })
 }
 
@@ -77,6 +80,15 @@ export async function getAgentByChainId(db: Db, chainAgentId: string): Promise<A
     .select()
     .from(agents)
     .where(eq(agents.chainAgentId, normalizeUint(chainAgentId, 'chainAgentId')))
+  return agent
+}
+
+/** @example const agent = await getAgentBySafe(db, '0xSafe…') */
+export async function getAgentBySafe(db: Db, safeAddress: string): Promise<Agent | undefined> {
+  const [agent] = await db
+    .select()
+    .from(agents)
+    .where(eq(agents.safeAddress, normalizeAddress(safeAddress, 'safeAddress')))
   return agent
 }
 
@@ -138,6 +150,6 @@ export async function updateAgent(db: Db, id: string, patch: UpdateAgentParamete
     updatedAt: sql`now()`,
   }
   const [agent] = await db.update(agents).set(values).where(eq(agents.id, id)).returning()
-  if (!agent) throw new DbError(`Agent ${id} not found.`, { code: 'NOT_FOUND' })
+  if (!agent) throw new NotFoundError(`Agent ${id} not found.`, { code: 'NOT_FOUND' })
   return agent
 }

@@ -3,19 +3,19 @@ import postgres from 'postgres'
 import { describe, expect, test } from 'vitest'
 import { getAgent, insertAgent } from './agents.ts'
 import { createDb } from './create-db.ts'
-import { DbError } from './errors.ts'
+import { StorageError } from './errors.ts'
 import { createTemporaryDatabase } from './test-databases.ts'
 
 const databaseUrl = process.env.DATABASE_URL
 if (!databaseUrl) console.warn('[@agora/db] createDb tests on postgres skipped: DATABASE_URL is not set')
 
-async function openError(parameters: Parameters<typeof createDb>[0]): Promise<DbError> {
+async function openError(parameters: Parameters<typeof createDb>[0]): Promise<StorageError> {
   const error = await createDb(parameters).then(
     () => undefined,
     (error: unknown) => error,
   )
-  expect(error).toBeInstanceOf(DbError)
-  return error as DbError
+  expect(error).toBeInstanceOf(StorageError)
+  return error as StorageError
 }
 
 describe('createDb', () => {

@@ -8,7 +8,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
-import { DbError, type DbErrorCode } from './errors.ts'
+import { StorageError, type StorageErrorCode } from './errors.ts'
 import * as schema from './schema.ts'
 
 export type Schema = typeof schema
@@ -60,7 +60,7 @@ async function openPglite({ dataDir, log }: CreateDbParameters): Promise<CreateD
     client = dataDir ? new PGlite(dataDir) : new PGlite()
     await client.waitReady
   } catch (cause) {
-    throw new DbError(`Cannot open PGlite database (${where}).`, { code: 'DB_OPEN_FAILED', cause })
+    throw new StorageError(`Cannot open PGlite database (${where}).`, { code: 'DB_OPEN_FAILED', cause })
   }
   const db = drizzlePglite({ client, schema })
   try {
@@ -112,12 +112,12 @@ function redactUrl(url: string): string {
     parsed = new URL(url)
   } catch {
     // No `cause` on purpose: node's URL error carries the input, password included.
-    throw new DbError('Invalid database URL: expected postgres://user:password@host:port/database.', {
+    throw new StorageError('Invalid database URL: expected postgres://user:password@host:port/database.', {
       code: 'DB_INVALID_URL',
     })
   }
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:')
-    throw new DbError(
+    throw new StorageError(
       `Invalid database URL: scheme "${parsed.protocol}" is not postgres: or postgresql:. Leave the URL out to use the embedded PGlite.`,
       { code: 'DB_INVALID_URL' },
     )
@@ -125,10 +125,10 @@ function redactUrl(url: string): string {
   return parsed.toString()
 }
 
-function connectError(where: string, cause: unknown): DbError {
+function connectError(where: string, cause: unknown): StorageError {
   const code = errorCode(cause)
   const reason = rootMessage(cause)
-  const [errorKind, text]: [DbErrorCode, string] =
+  const [errorKind, text]: [StorageErrorCode, string] =
     code === '28P01' || code === '28000' || code?.startsWith('SASL')
       ? ['DB_AUTH_FAILED', 'Postgres refused the credentials']
       : code === '3D000'
@@ -144,12 +144,12 @@ function connectError(where: string, cause: unknown): DbError {
             ].includes(code)
           ? ['DB_UNREACHABLE', 'Cannot reach Postgres']
           : ['DB_CONNECT_FAILED', 'Cannot connect to Postgres']
-  return new DbError(`${text} at ${where}: ${reason}`, { code: errorKind, cause })
+  return new StorageError(`${text} at ${where}: ${reason}`, { code: errorKind, cause })
 }
 
-function migrationError(where: string, cause: unknown): DbError {
+function migrationError(where: string, cause: unknown): StorageError {
   const reason = rootMessage(cause)
-  return new DbError(`Migrating the database at ${where} failed: ${reason}`, {
+  return new StorageError(`Migrating the database at ${where} failed: ${reason}`, {
     code: 'DB_MIGRATION_FAILED',
     details: `migrations folder: ${migrationsFolder}`,
     cause,

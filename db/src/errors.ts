@@ -1,24 +1,32 @@
 /**
- * Stand-in for the project's base error until the runtime defines one: a literal `name`, a stable
- * `code`, a one-line `shortMessage`, optional `details`, and the foreign error as `cause`.
+ * Agora's one error tree. Every package throws a subclass of `BaseError` (this is the lowest
+ * package, so the root lives here): a sentence for people (`shortMessage`), a stable `code` for
+ * programs, optional `details`, structured `meta`, and the foreign error it wraps as `cause`.
+ * `ErrorCode` lists every code the packages throw, so a map from code to anything (the API's HTTP
+ * statuses) cannot compile while a code is missing from it.
  */
-export class BaseError extends Error {
-  override name = 'BaseError'
-  readonly code: string
-  readonly shortMessage: string
-  readonly details: string | undefined
-
-  constructor(shortMessage: string, options: { code: string; details?: string; cause?: unknown }) {
-    const message = options.details ? `${shortMessage}\n\nDetails: ${options.details}` : shortMessage
-    super(message, options.cause === undefined ? undefined : { cause: options.cause })
-    this.code = options.code
-    this.shortMessage = shortMessage
-    this.details = options.details
-  }
-}
-
-/** Stable codes of every error this package throws. */
-export type DbErrorCode =
+export type ErrorCode =
+  // ValidationError: the caller sent something malformed.
+  | 'INVALID_ARGUMENT'
+  | 'INVALID_INPUT'
+  | 'INVALID_DEFINITION'
+  // NotFoundError
+  | 'NOT_FOUND'
+  // ConflictError: the request is well formed but the state refuses it.
+  | 'CONFLICT'
+  | 'IDEMPOTENCY_CONFLICT'
+  | 'INVALID_TRANSITION'
+  | 'NAME_TAKEN'
+  | 'AGENT_LAUNCHING'
+  | 'AGENT_PAUSED'
+  | 'AGENT_RETIRED'
+  | 'NO_MODEL'
+  // AuthError: sign-in nonces and permissions.
+  | 'NONCE_NOT_FOUND'
+  | 'NONCE_USED'
+  | 'NONCE_EXPIRED'
+  | 'FORBIDDEN'
+  // StorageError: the database could not be opened, reached or migrated.
   | 'DB_INVALID_URL'
   | 'DB_UNREACHABLE'
   | 'DB_AUTH_FAILED'
@@ -26,30 +34,137 @@ export type DbErrorCode =
   | 'DB_CONNECT_FAILED'
   | 'DB_OPEN_FAILED'
   | 'DB_MIGRATION_FAILED'
-  | 'INVALID_INPUT'
-  | 'NOT_FOUND'
-  | 'IDEMPOTENCY_CONFLICT'
-  | 'INVALID_TRANSITION'
-  | 'NONCE_NOT_FOUND'
-  | 'NONCE_USED'
-  | 'NONCE_EXPIRED'
+  | 'STORAGE_FAILED'
+  // The runtime's own kinds (classes in @agora/runtime).
+  | 'POLICY_REFUSED'
+  | 'CONTRACT_REVERTED'
+  | 'CHAIN_UNAVAILABLE'
+  | 'TRANSACTION_FAILED'
+  | 'INFERENCE_FAILED'
+  | 'INVALID_CONFIG'
+  | 'INTERNAL'
+
+export type BaseErrorParameters<code extends string = ErrorCode> = {
+  code: code
+  details?: string
+  cause?: unknown
+  /** Extra structured facts (field paths, ids), for APIs and logs. */
+  meta?: Record<string, unknown>
+}
 
 /**
- * Every failure of `@agora/db`, from opening the database to a refused state change.
+ * The root of every error Agora throws.
  *
  * @example
  * try {
- *   await consumeSiweNonce(db, nonce)
+ *   await runtime.pay(agentId, { to: '7', amount: '2.5' })
  * } catch (error) {
- *   if (error instanceof DbError && error.code === 'NONCE_USED') return unauthorized()
- *   throw error
+ *   if (error instanceof BaseError && error.code === 'POLICY_REFUSED') console.log(error.shortMessage)
  * }
  */
-export class DbError extends BaseError {
-  override name = 'DbError' as const
-  declare readonly code: DbErrorCode
+export class BaseError<code extends string = ErrorCode> extends Error {
+  override name = 'AgoraError'
+  readonly code: code
+  readonly shortMessage: string
+  readonly details: string | undefined
+  readonly meta: Record<string, unknown> | undefined
 
-  constructor(shortMessage: string, options: { code: DbErrorCode; details?: string; cause?: unknown }) {
-    super(shortMessage, options)
+  constructor(shortMessage: string, parameters: BaseErrorParameters<code>) {
+    const { code, details, cause, meta } = parameters
+    super(details ? `${shortMessage}\n\nDetails: ${details}` : shortMessage, { cause })
+    this.code = code
+    this.shortMessage = shortMessage
+    this.details = details
+    this.meta = meta
+  }
+
+  /**
+   * Follows the chain of causes: without `fn`, to the innermost one; with it, to the first error
+   * (this one included) for which `fn` holds, or null.
+   */
+  walk(fn?: (error: unknown) => boolean): unknown {
+    return walk(this, fn)
+  }
+}
+
+function walk(error: unknown, fn?: (error: unknown) => boolean): unknown {
+  if (fn?.(error)) return error
+  const cause = error && typeof error === 'object' ? (error as { cause?: unknown }).cause : undefined
+  if (cause !== undefined) return walk(cause, fn)
+  return fn ? null : error
+}
+
+type SubclassParameters<code extends ErrorCode> = Omit<BaseErrorParameters<code>, 'code'> & { code?: code }
+
+/** The caller sent something malformed: a bad amount, address, schema or definition. */
+export class ValidationError extends BaseError<'INVALID_ARGUMENT' | 'INVALID_INPUT' | 'INVALID_DEFINITION'> {
+  override name = 'ValidationError'
+  constructor(
+    shortMessage: string,
+    parameters: SubclassParameters<'INVALID_ARGUMENT' | 'INVALID_INPUT' | 'INVALID_DEFINITION'> = {},
+  ) {
+    super(shortMessage, { ...parameters, code: parameters.code ?? 'INVALID_ARGUMENT' })
+  }
+}
+
+/** What was asked for does not exist (or is not visible to the caller). */
+export class NotFoundError extends BaseError<'NOT_FOUND'> {
+  override name = 'NotFoundError'
+  constructor(shortMessage: string, parameters: SubclassParameters<'NOT_FOUND'> = {}) {
+    super(shortMessage, { ...parameters, code: 'NOT_FOUND' })
+  }
+}
+
+export type ConflictErrorCode =
+  | 'CONFLICT'
+  | 'IDEMPOTENCY_CONFLICT'
+  | 'INVALID_TRANSITION'
+  | 'NAME_TAKEN'
+  | 'AGENT_LAUNCHING'
+  | 'AGENT_PAUSED'
+  | 'AGENT_RETIRED'
+  | 'NO_MODEL'
+
+/** A well-formed request the current state refuses: a name taken, a paused agent, a reused key. */
+export class ConflictError extends BaseError<ConflictErrorCode> {
+  override name = 'ConflictError'
+  constructor(shortMessage: string, parameters: SubclassParameters<ConflictErrorCode> = {}) {
+    super(shortMessage, { ...parameters, code: parameters.code ?? 'CONFLICT' })
+  }
+}
+
+/** Sign-in nonces that are unknown, used or expired; an action only someone else may take. */
+export class AuthError extends BaseError<'NONCE_NOT_FOUND' | 'NONCE_USED' | 'NONCE_EXPIRED' | 'FORBIDDEN'> {
+  override name = 'AuthError'
+}
+
+export type StorageErrorCode =
+  | 'DB_INVALID_URL'
+  | 'DB_UNREACHABLE'
+  | 'DB_AUTH_FAILED'
+  | 'DB_NOT_FOUND'
+  | 'DB_CONNECT_FAILED'
+  | 'DB_OPEN_FAILED'
+  | 'DB_MIGRATION_FAILED'
+  | 'STORAGE_FAILED'
+
+/** The database could not be opened, reached, migrated or written. */
+export class StorageError extends BaseError<StorageErrorCode> {
+  override name = 'StorageError'
+}
+
+/** The configuration is wrong: an env variable, a manifest, a key. */
+export class ConfigError extends BaseError<'INVALID_CONFIG'> {
+  override name = 'ConfigError'
+  constructor(shortMessage: string, parameters: SubclassParameters<'INVALID_CONFIG'> = {}) {
+    super(shortMessage, { ...parameters, code: 'INVALID_CONFIG' })
+  }
+}
+
+/** A broken invariant: a bug, never the caller's fault. */
+export class InternalError extends BaseError<'INTERNAL'> {
+  override name = 'InternalError'
+  constructor(shortMessage: string, parameters: SubclassParameters<'INTERNAL'> = {}) {
+    super(shortMessage, { ...parameters, code: 'INTERNAL' })
   }
 }

@@ -15,6 +15,7 @@ export {
   ensureOwner,
   getAgent,
   getAgentByChainId,
+  getAgentBySafe,
   type InsertAgentParameters,
   insertAgent,
   type ListAgentsParameters,
@@ -32,7 +33,20 @@ export {
   type Transaction,
 } from './create-db.ts'
 export { createId } from './create-id.ts'
-export { BaseError, DbError, type DbErrorCode } from './errors.ts'
+export {
+  AuthError,
+  BaseError,
+  type BaseErrorParameters,
+  ConfigError,
+  ConflictError,
+  type ConflictErrorCode,
+  type ErrorCode,
+  InternalError,
+  NotFoundError,
+  StorageError,
+  type StorageErrorCode,
+  ValidationError,
+} from './errors.ts'
 export {
   deleteBlocksFrom,
   getBlockHash,

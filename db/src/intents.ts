@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, max, ne, sql } from 'drizzle-orm'
 import type { Db } from './create-db.ts'
-import { DbError } from './errors.ts'
+import { ConflictError, NotFoundError } from './errors.ts'
 import { assertJson, normalizeAddress } from './normalize.ts'
 import { type Intent, type IntentKind, type IntentStatus, intents } from './schema.ts'
 
@@ -63,11 +63,11 @@ export async function recordIntents(
   return values.map((v) => {
     const result = byKey.get(v.idempotencyKey)
     if (!result)
-      throw new DbError(`Intent ${v.idempotencyKey} conflicted but cannot be read back.`, {
+      throw new ConflictError(`Intent ${v.idempotencyKey} conflicted but cannot be read back.`, {
         code: 'IDEMPOTENCY_CONFLICT',
       })
     if (result.intent.kind !== v.kind)
-      throw new DbError(
+      throw new ConflictError(
         `Idempotency key ${v.idempotencyKey} is already used by a "${result.intent.kind}" intent, not "${v.kind}".`,
         { code: 'IDEMPOTENCY_CONFLICT' },
       )
@@ -209,9 +209,9 @@ export async function getHighestNonce(db: Db, signer: string): Promise<number | 
 // A terminal state is final; repeating the same terminal state returns the row unchanged.
 async function refuse(db: Db, id: number, to: IntentStatus): Promise<Intent> {
   const current = await getIntent(db, id)
-  if (!current) throw new DbError(`Intent ${id} not found.`, { code: 'NOT_FOUND' })
+  if (!current) throw new NotFoundError(`Intent ${id} not found.`, { code: 'NOT_FOUND' })
   if (current.status === to && to !== 'sent') return current
-  throw new DbError(`Intent ${id} is ${current.status} and cannot become ${to}.`, {
+  throw new ConflictError(`Intent ${id} is ${current.status} and cannot become ${to}.`, {
     code: 'INVALID_TRANSITION',
   })
 }

@@ -1,6 +1,6 @@
 import { and, desc, eq, getTableColumns, inArray, lt, or, type SQL, sql } from 'drizzle-orm'
 import type { Db } from './create-db.ts'
-import { DbError } from './errors.ts'
+import { NotFoundError } from './errors.ts'
 import { normalizeAddress, normalizeUint, optional } from './normalize.ts'
 import { type Job, type JobRecordStatus, jobs } from './schema.ts'
 
@@ -72,7 +72,7 @@ export async function updateJob(db: Db, jobId: string, patch: UpdateJobParameter
     })
     .where(eq(jobs.jobId, normalizeUint(jobId, 'jobId')))
     .returning()
-  if (!job) throw new DbError(`Job ${jobId} not found.`, { code: 'NOT_FOUND' })
+  if (!job) throw new NotFoundError(`Job ${jobId} not found.`, { code: 'NOT_FOUND' })
   return job
 }
 

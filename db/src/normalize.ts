@@ -1,11 +1,11 @@
-import { DbError } from './errors.ts'
+import { ValidationError } from './errors.ts'
 
 const maxUint256 = 2n ** 256n - 1n
 
 /** Checks a 0x address and returns its one stored spelling: lower-case. */
 export function normalizeAddress(value: string, field: string): string {
   if (!/^0x[0-9a-fA-F]{40}$/.test(value))
-    throw new DbError(`${field} must be a 0x-prefixed 20-byte hex address, got "${value}".`, {
+    throw new ValidationError(`${field} must be a 0x-prefixed 20-byte hex address, got "${value}".`, {
       code: 'INVALID_INPUT',
     })
   return value.toLowerCase()
@@ -17,7 +17,7 @@ export function normalizeAddress(value: string, field: string): string {
  */
 export function normalizeUint(value: string, field: string): string {
   if (typeof value !== 'string' || !/^[0-9]+$/.test(value))
-    throw new DbError(
+    throw new ValidationError(
       `${field} must be a non-negative integer as a decimal string, got ${JSON.stringify(value)}.`,
       {
         code: 'INVALID_INPUT',
@@ -25,7 +25,7 @@ export function normalizeUint(value: string, field: string): string {
     )
   const parsed = BigInt(value)
   if (parsed > maxUint256)
-    throw new DbError(`${field} does not fit in uint256: ${value}.`, { code: 'INVALID_INPUT' })
+    throw new ValidationError(`${field} does not fit in uint256: ${value}.`, { code: 'INVALID_INPUT' })
   return parsed.toString()
 }
 
@@ -37,7 +37,7 @@ export function assertJson(value: unknown, field: string): void {
   try {
     JSON.stringify(value)
   } catch (cause) {
-    throw new DbError(`${field} must be plain JSON (amounts as decimal strings).`, {
+    throw new ValidationError(`${field} must be plain JSON (amounts as decimal strings).`, {
       code: 'INVALID_INPUT',
       cause,
     })

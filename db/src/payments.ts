@@ -1,7 +1,7 @@
 import { desc, eq, inArray, sql } from 'drizzle-orm'
 import type { Db } from './create-db.ts'
 import { createId } from './create-id.ts'
-import { DbError } from './errors.ts'
+import { ConflictError, NotFoundError } from './errors.ts'
 import { normalizeAddress, normalizeUint, optional } from './normalize.ts'
 import { type Payment, type PaymentStatus, payments } from './schema.ts'
 
@@ -75,7 +75,7 @@ export async function insertPayments(
   return values.map((v) => {
     const result = byKey.get(v.idempotencyKey)
     if (!result)
-      throw new DbError(`Payment ${v.idempotencyKey} conflicted but cannot be read back.`, {
+      throw new ConflictError(`Payment ${v.idempotencyKey} conflicted but cannot be read back.`, {
         code: 'IDEMPOTENCY_CONFLICT',
       })
     // The same key given twice in one call: the second is the first's repeat.
@@ -95,7 +95,7 @@ export async function updatePayment(
     .set({ ...patch, updatedAt: sql`now()` })
     .where(eq(payments.id, id))
     .returning()
-  if (!payment) throw new DbError(`Payment ${id} not found.`, { code: 'NOT_FOUND' })
+  if (!payment) throw new NotFoundError(`Payment ${id} not found.`, { code: 'NOT_FOUND' })
   return payment
 }
 

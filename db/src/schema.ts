@@ -107,6 +107,7 @@ export const agents = pgTable(
   },
   (t) => [
     index('agents_owner_idx').on(t.owner),
+    uniqueIndex('agents_name_idx').on(t.name),
     check('agents_status_check', isOneOf(t.status, agentStatuses)),
     check('agents_signer_address_check', isAddress(t.signerAddress)),
     check('agents_safe_address_check', isAddress(t.safeAddress)),

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { and, eq, gt, isNotNull, isNull, lt, or } from 'drizzle-orm'
 import type { Db } from './create-db.ts'
-import { DbError } from './errors.ts'
+import { AuthError } from './errors.ts'
 import { siweNonces } from './schema.ts'
 
 export type IssueSiweNonceParameters = {
@@ -31,7 +31,7 @@ export async function issueSiweNonce(
 
 /**
  * Uses up a nonce, atomically: of any number of concurrent calls with one nonce, exactly one
- * succeeds. Throws `DbError` with code `NONCE_NOT_FOUND`, `NONCE_USED` or `NONCE_EXPIRED` otherwise.
+ * succeeds. Throws `AuthError` with code `NONCE_NOT_FOUND`, `NONCE_USED` or `NONCE_EXPIRED` otherwise.
  *
  * @example
  * await consumeSiweNonce(db, message.nonce)
@@ -49,9 +49,9 @@ export async function consumeSiweNonce(
     .returning({ nonce: siweNonces.nonce })
   if (used) return
   const [row] = await db.select().from(siweNonces).where(eq(siweNonces.nonce, nonce))
-  if (!row) throw new DbError('Unknown sign-in nonce.', { code: 'NONCE_NOT_FOUND' })
-  if (row.usedAt) throw new DbError('Sign-in nonce already used.', { code: 'NONCE_USED' })
-  throw new DbError('Sign-in nonce expired.', { code: 'NONCE_EXPIRED' })
+  if (!row) throw new AuthError('Unknown sign-in nonce.', { code: 'NONCE_NOT_FOUND' })
+  if (row.usedAt) throw new AuthError('Sign-in nonce already used.', { code: 'NONCE_USED' })
+  throw new AuthError('Sign-in nonce expired.', { code: 'NONCE_EXPIRED' })
 }
 
 /**

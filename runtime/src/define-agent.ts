@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { BaseError } from './errors.ts'
+import { BaseError, ValidationError } from './errors.ts'
 import { parseModelConfig } from './inference/model-config.ts'
 
 /** What a provider's handler receives besides the validated input. */
@@ -81,6 +81,8 @@ export type AgentDefinition = {
   policy: SpendingPolicy
   /** Judges deliveries this agent receives as a client; default: accept schema-valid output, rating 100. */
   evaluate?: Evaluator
+  /** The JSON this definition was built from (`agentFromJson`), kept to rebuild it after a restart. */
+  json?: Record<string, unknown>
 }
 
 const decimalAmount = z
@@ -129,6 +131,7 @@ const definitionShape = z.strictObject({
   offerings: z.array(offeringShape).max(32).default([]),
   policy: spendingPolicySchema.default({}),
   evaluate: z.custom<Evaluator>((v) => typeof v === 'function', 'must be a function').optional(),
+  json: z.record(z.string(), z.unknown()).optional(),
 })
 
 export type DefineAgentParameters = {
@@ -140,6 +143,7 @@ export type DefineAgentParameters = {
   offerings?: Offering<any, any>[]
   policy?: SpendingPolicy
   evaluate?: Evaluator
+  json?: Record<string, unknown>
 }
 
 /**
@@ -158,7 +162,7 @@ export function defineAgent(parameters: DefineAgentParameters): AgentDefinition 
   const parsed = definitionShape.safeParse(parameters)
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(definition)'}: ${i.message}`)
-    throw new BaseError(
+    throw new ValidationError(
       `Agent definition "${String(parameters?.name ?? '')}" is invalid: ${issues.join('; ')}`,
       {
         code: 'INVALID_DEFINITION',
@@ -170,7 +174,7 @@ export function defineAgent(parameters: DefineAgentParameters): AgentDefinition 
     try {
       parseModelConfig(parsed.data.model)
     } catch (error) {
-      throw new BaseError(
+      throw new ValidationError(
         `Agent definition "${parsed.data.name}" has an invalid model: ${error instanceof BaseError ? error.shortMessage : String(error)}`,
         { code: 'INVALID_DEFINITION', cause: error },
       )
@@ -180,19 +184,19 @@ export function defineAgent(parameters: DefineAgentParameters): AgentDefinition 
   for (const offering of parsed.data.offerings) {
     const served = (offering.handler ? 1 : 0) + (offering.prompt ? 1 : 0)
     if (served !== 1) {
-      throw new BaseError(
+      throw new ValidationError(
         `Offering "${offering.name}" of "${parsed.data.name}" needs exactly one of a handler or a prompt.`,
         { code: 'INVALID_DEFINITION' },
       )
     }
     if (offering.prompt && (!offering.output || !parsed.data.model)) {
-      throw new BaseError(
+      throw new ValidationError(
         `Offering "${offering.name}" of "${parsed.data.name}" is served by a prompt, so it needs an output schema and the agent a model.`,
         { code: 'INVALID_DEFINITION' },
       )
     }
     if (names.has(offering.name)) {
-      throw new BaseError(
+      throw new ValidationError(
         `Agent definition "${parsed.data.name}" lists the offering "${offering.name}" twice.`,
         {
           code: 'INVALID_DEFINITION',

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { agentIdentityRegistryAbi, type Devnet, startDevnet } from '@agora/contracts'
-import { createDb } from '@agora/db'
+import { createDb, type Db } from '@agora/db'
 import { createPublicClient, createWalletClient, http } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import type { AgentDefinition } from './define-agent.ts'
-import { loadOrCreateMasterKey } from './keys.ts'
-import { createRuntime, type Runtime } from './runtime.ts'
+import { createRuntime } from './create-runtime.ts'
+import type { Runtime } from './runtime.ts'
+import { loadOrCreateMasterKey } from './wallet/key-vault.ts'
 
 export type StartEmbeddedRuntimeParameters = {
   /** Keeps the chain, the database and the master key here; in memory and temporary without it. */
@@ -55,6 +56,8 @@ async function pointRegistryAt(devnet: Devnet, baseURI: string) {
 export type EmbeddedRuntime = {
   runtime: Runtime
   devnet: Devnet
+  /** The runtime's database: an application may keep its own tables there (the API keeps sessions). */
+  db: Db
   stop(): Promise<void>
 }
 
@@ -98,6 +101,7 @@ export async function startEmbeddedRuntime(
     return {
       runtime,
       devnet,
+      db: database.db,
       async stop() {
         await runtime.stop()
         await database.close()

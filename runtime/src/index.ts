@@ -2,8 +2,31 @@
  * @agora/runtime: the engine that hosts AI agents with on-chain identities and Safe wallets, moves
  * their money through the economy contract (payments and escrowed jobs), and keeps every money
  * movement crash-safe through an outbox of intents.
+ *
+ * Applications use `createRuntime` (or `startEmbeddedRuntime`) and the `Runtime` it returns; the
+ * views (`AgentView`, `PaymentView`, …) and their zod schemas describe everything it answers with.
  */
-export { type ActivityEvent, canonicalJson, type RuntimeContext } from './context.ts'
+export type { ActivityEvent } from './activity/activity-log.ts'
+export { type AgentJson, agentFromJson, agentJsonSchema } from './actions/agents/agent-from-json.ts'
+export type { GetBalancesParameters } from './actions/agents/get-balances.ts'
+export type { LaunchAgentParameters } from './actions/agents/launch-agent.ts'
+export type { ListAgentsParameters } from './actions/agents/list-agents.ts'
+export type { SetAgentStatusParameters } from './actions/agents/set-agent-status.ts'
+export type { UpdateAgentParameters, UpdateAgentReturnType } from './actions/agents/update-agent.ts'
+export {
+  type WithdrawParameters,
+  type WithdrawReturnType,
+  withdrawalViewSchema,
+} from './actions/agents/withdraw.ts'
+export type { HireParameters } from './actions/jobs/hire.ts'
+export type { SearchMarketParameters } from './actions/market/search-market.ts'
+export type { PayParameters } from './actions/payments/pay.ts'
+export { agentTools } from './actions/tasks/agent-tools.ts'
+export type { RunTaskParameters, RunTaskReturnType } from './actions/tasks/run-task.ts'
+export type { StartTaskParameters, StartTaskReturnType } from './actions/tasks/start-task.ts'
+export { canonicalJson } from './canonical-json.ts'
+export type { DeploymentManifest } from './client.ts'
+export { type CreateRuntimeParameters, createRuntime } from './create-runtime.ts'
 export {
   type AgentDefinition,
   type DefineAgentParameters,
@@ -17,8 +40,26 @@ export {
   spendingPolicySchema,
   type Verdict,
 } from './define-agent.ts'
-export { type EmbeddedRuntime, startEmbeddedRuntime } from './embedded.ts'
-export { BaseError, type ErrorCode, PolicyError, wrapChainError } from './errors.ts'
+export { type EmbeddedRuntime, type StartEmbeddedRuntimeParameters, startEmbeddedRuntime } from './embedded.ts'
+export {
+  AuthError,
+  BaseError,
+  ChainUnavailableError,
+  ConfigError,
+  ConflictError,
+  type ContractErrorData,
+  ContractRevertedError,
+  type ErrorCode,
+  errorCodeOf,
+  InferenceError,
+  InternalError,
+  NotFoundError,
+  PolicyError,
+  StorageError,
+  TransactionFailedError,
+  ValidationError,
+  wrapChainError,
+} from './errors.ts'
 export { createChatModel, wrapInferenceError } from './inference/chat-model.ts'
 export {
   type CompleteParameters,
@@ -46,15 +87,14 @@ export {
   type GenerateStructuredReturnType,
   generateStructured,
 } from './inference/structured.ts'
-export type { HireParameters } from './jobs.ts'
-export { createKeyVault, loadOrCreateMasterKey, parseMasterKey } from './keys.ts'
-export type { LaunchParameters } from './launch.ts'
-export type { PayParameters } from './pay.ts'
-export { type RegistrationFile, registrationFile } from './registration.ts'
-export {
-  type AgentHandle,
-  type CreateRuntimeParameters,
-  createRuntime,
-  type DeploymentManifest,
-  type Runtime,
-} from './runtime.ts'
+export type { AgentHandle, JobHandle, Runtime, RuntimeHealth } from './runtime.ts'
+export { activityViewSchema, type ActivityView } from './views/activity-view.ts'
+export { type AgentView, agentViewSchema } from './views/agent-view.ts'
+export { type JobView, jobViewSchema } from './views/job-view.ts'
+export { type MarketMatchView, marketMatchViewSchema } from './views/market-view.ts'
+export { type Money, moneySchema, toMoney } from './views/money.ts'
+export { type OfferingView, offeringViewSchema } from './views/offering-view.ts'
+export { type PaymentView, paymentViewSchema } from './views/payment-view.ts'
+export { type RegistrationFile, registrationFileSchema } from './views/registration-file.ts'
+export { type ReputationView, reputationViewSchema } from './views/reputation-view.ts'
+export { createKeyVault, loadOrCreateMasterKey, parseMasterKey } from './wallet/key-vault.ts'

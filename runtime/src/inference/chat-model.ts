@@ -1,6 +1,6 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models'
 import { ChatOpenAI } from '@langchain/openai'
-import { BaseError } from '../errors.ts'
+import { BaseError, InferenceError } from '../errors.ts'
 import { type ModelConfig, type ModelConfigInput, parseModelConfig } from './model-config.ts'
 
 /** Local servers ignore the key, but the OpenAI client refuses to start without one. */
@@ -70,13 +70,13 @@ export function wrapInferenceError(error: unknown, model: BaseChatModel): BaseEr
   const config = configs.get(model)
   const meta: Record<string, unknown> = { model: modelName(model), provider: config?.provider }
   if (!(error instanceof Error)) {
-    return new BaseError(`${who} failed: ${String(error)}`, { code: 'INFERENCE_FAILED', cause: error, meta })
+    return new InferenceError(`${who} failed: ${String(error)}`, { cause: error, meta })
   }
   const attempts = config ? ` (${config.maxRetries + 1} attempt${config.maxRetries === 0 ? '' : 's'})` : ''
   if (isTimeout(error)) {
     const limit = config ? ` within ${config.timeoutMs} ms` : ' in time'
-    return new BaseError(`${who} did not answer${limit}${attempts}.`, {
-      code: 'INFERENCE_FAILED',
+    return new InferenceError(`${who} did not answer${limit}${attempts}.`, {
+     
       cause: error,
       details: error.message,
       meta: { ...meta, reason: 'timeout', timeoutMs: config?.timeoutMs },
@@ -87,8 +87,8 @@ export function wrapInferenceError(error: unknown, model: BaseChatModel): BaseEr
     // Server errors went through every retry; a refusal (4xx) is final at once, and a rate limit
     // may have been given up early (exhausted quota, long Retry-After), so no count is claimed.
     const retried = status >= 500
-    return new BaseError(`${who} answered with HTTP ${status}${retried ? attempts : ''}.`, {
-      code: 'INFERENCE_FAILED',
+    return new InferenceError(`${who} answered with HTTP ${status}${retried ? attempts : ''}.`, {
+     
       cause: error,
       details: error.message,
       meta: { ...meta, reason: 'http', status },
@@ -98,12 +98,12 @@ export function wrapInferenceError(error: unknown, model: BaseChatModel): BaseEr
     error.constructor.name === 'APIConnectionError' ||
     /ECONNREFUSED|fetch failed|Connection error/i.test(error.message)
   ) {
-    return new BaseError(`${who} could not be reached${attempts}.`, {
-      code: 'INFERENCE_FAILED',
+    return new InferenceError(`${who} could not be reached${attempts}.`, {
+     
       cause: error,
       details: error.message,
       meta: { ...meta, reason: 'connection' },
     })
   }
-  return new BaseError(`${who} failed: ${error.message}`, { code: 'INFERENCE_FAILED', cause: error, meta })
+  return new InferenceError(`${who} failed: ${error.message}`, { cause: error, meta })
 }

@@ -1,7 +1,7 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models'
 import { type AIMessage, type BaseMessage, HumanMessage } from '@langchain/core/messages'
 import type { z } from 'zod'
-import { BaseError } from '../errors.ts'
+import { InferenceError } from '../errors.ts'
 import { modelName } from './chat-model.ts'
 import {
   addUsage,
@@ -77,8 +77,8 @@ export async function complete<const Tools extends readonly ToolDefinition[] = [
       ),
     )
   }
-  throw new BaseError(`Model "${modelName(model)}" sent unusable tool calls twice: ${problems.join(' ')}`, {
-    code: 'INFERENCE_FAILED',
+  throw new InferenceError(`Model "${modelName(model)}" sent unusable tool calls twice: ${problems.join(' ')}`, {
+   
     meta: { model: modelName(model), reason: 'invalid_tool_calls', problems },
   })
 }

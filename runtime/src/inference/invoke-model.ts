@@ -7,7 +7,7 @@ import {
   ToolMessage,
 } from '@langchain/core/messages'
 import { z } from 'zod'
-import { BaseError } from '../errors.ts'
+import { ValidationError } from '../errors.ts'
 import { modelName, wrapInferenceError } from './chat-model.ts'
 
 /** A conversation turn in the runtime's own terms, independent of LangChain's message classes. */
@@ -51,7 +51,7 @@ export function toLangChainMessages(messages: readonly ChatMessage[]): BaseMessa
     if (message.role === 'tool')
       return new ToolMessage({ content: message.content, tool_call_id: message.toolCallId })
     // Reachable from untyped callers only.
-    throw new BaseError(`Unknown message role "${String((message as { role?: unknown }).role)}".`, {
+    throw new ValidationError(`Unknown message role "${String((message as { role?: unknown }).role)}".`, {
       code: 'INVALID_ARGUMENT',
     })
   })
@@ -61,7 +61,7 @@ export function toLangChainMessages(messages: readonly ChatMessage[]): BaseMessa
 export function toOpenAITool(tool: ToolDefinition) {
   const { $schema: _, ...parameters } = z.toJSONSchema(tool.schema, { io: 'input', unrepresentable: 'any' })
   if (parameters.type !== 'object') {
-    throw new BaseError(
+    throw new ValidationError(
       `Tool "${tool.name}" must take an object schema, because models send named arguments.`,
       {
         code: 'INVALID_ARGUMENT',
@@ -94,7 +94,7 @@ export async function invokeModel(
   let runnable: Pick<BaseChatModel, 'invoke'> = model
   if (tools && tools.length > 0) {
     if (!model.bindTools) {
-      throw new BaseError(`Model "${modelName(model)}" does not support tool calling.`, {
+      throw new ValidationError(`Model "${modelName(model)}" does not support tool calling.`, {
         code: 'INVALID_ARGUMENT',
       })
     }

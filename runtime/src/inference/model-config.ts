@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { BaseError } from '../errors.ts'
+import { ConfigError } from '../errors.ts'
 
 /** Every backend speaks the OpenAI chat-completions protocol; they differ in defaults and credentials. */
 export const modelProviders = ['openai', 'openai-compatible', 'ollama', 'llamacpp', 'vllm'] as const
@@ -150,7 +150,7 @@ function parseWithLabels(input: unknown, label: (path: string) => string): Model
     if (!issues.some((i) => i.path === extra.path)) issues.push(extra)
   }
   const text = issues.map((i) => `${label(i.path)}: ${i.message}`).join('; ')
-  throw new BaseError(`Model config is invalid: ${text}`, {
+  throw new ConfigError(`Model config is invalid: ${text}`, {
     code: 'INVALID_CONFIG',
     meta: { issues: issues.map((i) => ({ path: label(i.path), message: i.message })) },
   })

@@ -1,7 +1,7 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models'
 import { type AIMessage, HumanMessage } from '@langchain/core/messages'
 import type { z } from 'zod'
-import { BaseError } from '../errors.ts'
+import { InferenceError } from '../errors.ts'
 import { modelName } from './chat-model.ts'
 import { checkToolCalls } from './complete.ts'
 import {
@@ -74,10 +74,10 @@ export async function generateStructured<Schema extends z.ZodType>(
       ),
     )
   }
-  throw new BaseError(
+  throw new InferenceError(
     `Model "${modelName(model)}" did not produce a valid "${tool.name}" twice: ${problems.join(' ')}`,
     {
-      code: 'INFERENCE_FAILED',
+     
       meta: { model: modelName(model), reason: 'invalid_structured_output', problems },
     },
   )

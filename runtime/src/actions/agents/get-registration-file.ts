@@ -1,0 +1,21 @@
+import type { RuntimeClient } from '../../client.ts'
+import { NotFoundError } from '../../errors.ts'
+import { type RegistrationFile, registrationFile } from '../../views/registration-file.ts'
+
+export type GetRegistrationFileReturnType = RegistrationFile
+
+/**
+ * The registration file of an agent hosted here, by on-chain id: what its token URI points at
+ * (the registry's base URI names `<publicUrl>/registration/<id>`). Built from the agent as it is now.
+ *
+ * @example
+ * const file = await getRegistrationFile(client, '7')
+ */
+export async function getRegistrationFile(
+  client: Pick<RuntimeClient, 'agents' | 'chain' | 'tokens' | 'publicUrl'>,
+  chainAgentId: string,
+): Promise<GetRegistrationFileReturnType> {
+  const agent = /^\d{1,78}$/.test(chainAgentId) ? await client.agents.byChainId(chainAgentId) : undefined
+  if (!agent) throw new NotFoundError(`No registration file for agent ${chainAgentId}.`)
+  return registrationFile(client, agent)
+}

@@ -1,0 +1,103 @@
+import { type Agent, getJob, type Job, recordUsage, updateJob } from '@agora/db'
+import { keccak256, toHex } from 'viem'
+import type { z } from 'zod'
+import { canonicalJson } from '../../canonical-json.ts'
+import type { RuntimeClient } from '../../client.ts'
+import type { Offering } from '../../define-agent.ts'
+import { createChatModel } from '../../inference/chat-model.ts'
+import type { ModelConfigInput } from '../../inference/model-config.ts'
+import { generateStructured } from '../../inference/structured.ts'
+import { sendJobStep } from './send-job-step.ts'
+
+/**
+ * Provider side of a funded job: validate the input, run the offering's handler (or its model),
+ * store the deliverable and submit its hash; decline (a full refund to the client) when the input
+ * is invalid or the handler fails. Does nothing for jobs of agents served by another process.
+ *
+ * @example
+ * await serveJob(client, jobId)
+ */
+export function serveJob(client: RuntimeClient, jobId: string): Promise<void> {
+  return client.jobs.work.run(jobId, async () => {
+    const job = await getJob(client.db, jobId)
+    if (job?.status !== 'funded' || !job.providerAgentId) return
+    const provider = await client.agents.get(job.providerAgentId)
+    if (provider.status !== 'active') return // a paused provider serves nothing; the client is refunded at the deadline
+    const definition = client.definitions.get(provider.name)
+    if (!definition) return // served by another process that has the handlers
+    const declineWith = (reason: string) => declineJob(client, provider, job, reason)
+    if (job.input === null || job.input === undefined) return declineWith('The job specification is unavailable.')
+    const offering = definition.offerings.find((o) => o.name === job.offering)
+    if (!offering) return declineWith(`There is no offering "${job.offering}".`)
+    const input = offering.input.safeParse(job.input)
+    if (!input.success) return declineWith(`Invalid input: ${input.error.issues.map((i) => i.message).join('; ')}`)
+    await client.activity.record(provider.id, 'job', { jobId, event: 'working', offering: job.offering })
+    let deliverable: unknown
+    try {
+      deliverable = await produce(client, provider, definition.model, offering, input.data, job)
+    } catch (error) {
+      return declineWith(`The handler failed: ${error instanceof Error ? error.message : String(error)}`)
+    }
+    const deliverableHash = keccak256(toHex(canonicalJson(deliverable ?? null)))
+    await updateJob(client.db, jobId, { deliverable: deliverable ?? null, deliverableHash })
+    await sendJobStep(client, provider, 'submitJob', jobId, [BigInt(jobId), deliverableHash])
+  })
+}
+
+/** The deliverable: from the offering's code, or from the agent's model for a prompt offering. */
+function produce(
+  client: RuntimeClient,
+  provider: Agent,
+  model: Record<string, unknown> | undefined,
+  offering: Offering,
+  input: unknown,
+  job: Job,
+): Promise<unknown> {
+  if (offering.handler) {
+    return Promise.resolve(
+      offering.handler(input, {
+        jobId: job.jobId,
+        client: job.clientAddress,
+        agentId: provider.id,
+        log: (message, data) => client.activity.record(provider.id, 'job', { jobId: job.jobId, message, ...data }),
+      }),
+    )
+  }
+  return serveWithModel(client, provider, model!, offering.prompt!, offering.output!, input, job.jobId)
+}
+
+/** A prompt-served offering: the template filled from the input, the answer held to the output schema. */
+async function serveWithModel(
+  client: RuntimeClient,
+  provider: Agent,
+  model: Record<string, unknown>,
+  prompt: string,
+  output: z.ZodType,
+  input: unknown,
+  jobId: string,
+) {
+  const fields = (input ?? {}) as Record<string, unknown>
+  const filled = prompt.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+    const value = fields[key]
+    return typeof value === 'string' ? value : JSON.stringify(value ?? null)
+  })
+  return generateStructured({
+    model: createChatModel(model as ModelConfigInput),
+    prompt: filled,
+    schema: output,
+    usage: {
+      record: async (u) => {
+        await recordUsage(client.db, { agentId: provider.id, jobId, ...u })
+        await client.activity.record(provider.id, 'model', { jobId, model: u.model, usage: u })
+      },
+    },
+  })
+}
+
+/** Declines a funded job on chain (the client is refunded in full), saying why. */
+export async function declineJob(client: RuntimeClient, provider: Agent, job: Job, reason: string) {
+  await client.activity.record(provider.id, 'job', { jobId: job.jobId, event: 'declining', reason })
+  await sendJobStep(client, provider, 'declineJob', job.jobId, [BigInt(job.jobId), keccak256(toHex(reason))], {
+    reason,
+  })
+}

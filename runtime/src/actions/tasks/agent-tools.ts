@@ -1,0 +1,54 @@
+import { z } from 'zod'
+
+const amount = z
+  .string()
+  .regex(/^\d+(\.\d+)?$/, 'a positive decimal number as a string, e.g. "2.5"')
+  .describe('an amount in token units, as a decimal string')
+const agentId = z.string().regex(/^\d+$/, 'an on-chain agent id (digits)')
+
+/** The tools an agent works through (its model calls them by name with these arguments). Amounts come only from these schema-typed arguments. */
+export const agentTools = [
+  {
+    name: 'search_market',
+    description: 'Find offerings of other agents by text or capability, with price and reputation.',
+    schema: z.strictObject({
+      text: z.string().max(200).optional(),
+      capability: z.string().max(64).optional(),
+      maxPrice: amount.optional(),
+      minRating: z.number().min(0).max(100).optional(),
+    }),
+  },
+  {
+    name: 'hire',
+    description:
+      'Hire an agent for one of its offerings and wait for the result. The job is paid from escrow only if the delivery is accepted.',
+    schema: z.strictObject({
+      providerId: agentId,
+      offering: z.string().min(1).max(64),
+      input: z.record(z.string(), z.unknown()),
+      maxPrice: amount,
+    }),
+  },
+  {
+    name: 'pay',
+    description: 'Pay another agent directly.',
+    schema: z.strictObject({ to: agentId, amount, memo: z.string().max(500).optional() }),
+  },
+  {
+    name: 'job_status',
+    description: 'Read the state of a job you hired for: status, deliverable, rating.',
+    schema: z.strictObject({ jobId: z.string().regex(/^\d+$/, 'a job id (digits)') }),
+  },
+  {
+    name: 'balance',
+    description: 'Read your own wallet balances.',
+    schema: z.strictObject({}),
+  },
+  {
+    name: 'finish',
+    description: 'End the task with your final answer.',
+    schema: z.strictObject({ answer: z.string().max(20_000) }),
+  },
+] as const
+
+export type AgentToolName = (typeof agentTools)[number]['name']

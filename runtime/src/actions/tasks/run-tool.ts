@@ -1,0 +1,75 @@
+import type { RuntimeClient } from '../../client.ts'
+import { NotFoundError, ValidationError } from '../../errors.ts'
+import { getBalances } from '../agents/get-balances.ts'
+import { getJob } from '../jobs/get-job.ts'
+import { hire } from '../jobs/hire.ts'
+import { waitForJob } from '../jobs/wait-for-job.ts'
+import { searchMarket } from '../market/search-market.ts'
+import { pay } from '../payments/pay.ts'
+import type { AgentToolName } from './agent-tools.ts'
+
+type ToolArguments = {
+  search_market: { text?: string; capability?: string; maxPrice?: string; minRating?: number }
+  hire: { providerId: string; offering: string; input: unknown; maxPrice: string }
+  pay: { to: string; amount: string; memo?: string }
+  job_status: { jobId: string }
+  balance: Record<string, never>
+  finish: { answer: string }
+}
+
+/**
+ * Runs one of the agent tools for the agent: the same actions code calls, with their guardrails.
+ * The arguments were validated against the tool's schema already. Amounts are read back as token units.
+ */
+export async function runTool(
+  client: RuntimeClient,
+  agentId: string,
+  call: { name: string; args: unknown },
+): Promise<unknown> {
+  const name = call.name as AgentToolName
+  switch (name) {
+    case 'search_market': {
+      const query = call.args as ToolArguments['search_market']
+      const matches = await searchMarket(client, { ...query, token: query.maxPrice ? 'dUSD' : undefined })
+      return matches.map((m) => ({
+        providerId: m.agent.chainAgentId,
+        agent: m.agent.name,
+        offering: m.offering.name,
+        description: m.offering.description,
+        price: m.offering.price.formatted,
+        token: m.offering.price.symbol,
+        capabilities: m.offering.capabilities,
+        rating: m.reputation?.averageRating ?? null,
+        completedJobs: m.reputation?.completed ?? 0,
+      }))
+    }
+    case 'hire': {
+      const a = call.args as ToolArguments['hire']
+      const hired = await hire(client, agentId, {
+        provider: a.providerId,
+        offering: a.offering,
+        input: a.input,
+        maxPrice: a.maxPrice,
+      })
+      const job = await waitForJob(client, hired.jobId)
+      return { jobId: job.jobId, status: job.status, deliverable: job.deliverable, rating: job.rating }
+    }
+    case 'pay': {
+      const payment = await pay(client, agentId, call.args as ToolArguments['pay'])
+      return { paymentId: payment.id, status: payment.status, txHash: payment.txHash }
+    }
+    case 'job_status': {
+      const { jobId } = call.args as ToolArguments['job_status']
+      const job = await getJob(client, jobId).catch(() => undefined)
+      if (!job || (job.client.agentId !== agentId && job.provider.agentId !== agentId))
+        throw new NotFoundError(`Job ${jobId} is not one of yours.`)
+      return { jobId, status: job.status, offering: job.offering, deliverable: job.deliverable, rating: job.rating }
+    }
+    case 'balance': {
+      const balances = await getBalances(client, agentId)
+      return Object.fromEntries(balances.map((b) => [b.symbol, b.formatted]))
+    }
+    default:
+      throw new ValidationError(`There is no tool "${call.name}".`)
+  }
+}

@@ -1,0 +1,121 @@
+import type { AgoraContracts, SafeAddresses } from '@agora/contracts'
+import type { Db } from '@agora/db'
+import { type Hex, type PublicClient, zeroAddress } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { type ActivityLog, createActivityLog } from './activity/activity-log.ts'
+import { type AgentStore, createAgentStore } from './actions/agents/agent-store.ts'
+import { createPaymentWriter, type PaymentWriter } from './actions/payments/payment-writer.ts'
+import type { AgentDefinition } from './define-agent.ts'
+import { createPolicyGuard, type PolicyGuard } from './guard/policy-guard.ts'
+import { createOutbox, type Outbox } from './outbox/outbox.ts'
+import { createJobWatch, type JobWatch } from './projection/job-watch.ts'
+import { type AgentSigners, createAgentSigners } from './wallet/agent-signers.ts'
+import { createKeyVault, type KeyVault } from './wallet/key-vault.ts'
+import { createSafeSigner, type SafeSigner } from './wallet/safe-signer.ts'
+import { createTokenRegistry, type Token, type TokenRegistry } from './wallet/tokens.ts'
+
+/** Where the runtime's contracts are: the devnet manifest has this shape, and so does a production one. */
+export type DeploymentManifest = {
+  chainId: number
+  deploymentBlock: number
+  contracts: AgoraContracts
+  safe: SafeAddresses
+  economy: { feeBps: number; submissionGraceSeconds: number }
+}
+
+/** The chain the runtime works on and the contracts it uses there. */
+export type ChainContext = {
+  publicClient: PublicClient
+  chainId: number
+  manifest: DeploymentManifest
+  contracts: AgoraContracts
+  /** Safe 1.4.1's contracts on this chain (MultiSendCallOnly batches a Safe's queued calls). */
+  safeContracts: SafeAddresses
+  /** Seconds a submitted job stays open past its deadline (the economy's `submissionGrace`). */
+  submissionGraceSeconds: number
+  /** The tokens known by symbol (ETH and the chain's stablecoin): balances and reputation read these. */
+  knownTokens: Token[]
+}
+
+/**
+ * What the runtime's actions work with, built once by `createRuntime`: each action takes the client
+ * first and uses only the parts it needs.
+ */
+export type RuntimeClient = {
+  db: Db
+  chain: ChainContext
+  tokens: TokenRegistry
+  /** Seals new agent keys and opens stored ones. */
+  keys: KeyVault
+  signers: AgentSigners
+  safes: SafeSigner
+  outbox: Outbox
+  /** Payment writes shared by concurrent payments (group commit). */
+  payments: PaymentWriter
+  agents: AgentStore
+  activity: ActivityLog
+  guard: PolicyGuard
+  jobs: JobWatch
+  /** Definitions given in code, by agent name: where offering handlers and evaluators come from. */
+  definitions: Map<string, AgentDefinition>
+  /** Where the runtime's HTTP API is reachable, if it has one (named in registration files). */
+  publicUrl: string | undefined
+  log(line: string): void
+}
+
+export type CreateClientParameters = {
+  db: Db
+  publicClient: PublicClient
+  chainId: number
+  manifest: DeploymentManifest
+  masterKey: Uint8Array
+  relayerKeys: readonly Hex[]
+  definitions: AgentDefinition[]
+  publicUrl?: string
+  maxBatch?: number
+  log(line: string): void
+}
+
+/** Builds the client's parts; nothing is read from the chain or the database yet. */
+export function createClient(parameters: CreateClientParameters): RuntimeClient {
+  const { db, publicClient, chainId, manifest, log } = parameters
+  const knownTokens: Token[] = [{ symbol: 'ETH', address: zeroAddress, decimals: 18 }]
+  if (manifest.contracts.devUSD)
+    knownTokens.push({ symbol: 'dUSD', address: manifest.contracts.devUSD, decimals: 6 })
+  const tokens = createTokenRegistry(publicClient, knownTokens)
+  const keys = createKeyVault(parameters.masterKey)
+  const activity = createActivityLog(db)
+  const outbox = createOutbox({
+    publicClient,
+    chainId,
+    db,
+    relayers: parameters.relayerKeys.map((key) => privateKeyToAccount(key)),
+    log,
+    maxBatch: parameters.maxBatch,
+  })
+  return {
+    db,
+    chain: {
+      publicClient,
+      chainId,
+      manifest,
+      contracts: manifest.contracts,
+      safeContracts: manifest.safe,
+      submissionGraceSeconds: manifest.economy.submissionGraceSeconds,
+      knownTokens,
+    },
+    tokens,
+    keys,
+    signers: createAgentSigners(keys),
+    safes: createSafeSigner(publicClient, chainId),
+    outbox,
+    payments: createPaymentWriter(db, outbox),
+    agents: createAgentStore(db),
+    activity,
+    guard: createPolicyGuard({ db, tokens, activity }),
+    jobs: createJobWatch(),
+    definitions: new Map(parameters.definitions.map((d) => [d.name, d])),
+    publicUrl: parameters.publicUrl,
+    log,
+  }
+}

@@ -1,0 +1,24 @@
+import type { IntentKind } from '@agora/db'
+import type { IntentHandler } from '../intent-handler.ts'
+import { jobStepHandler } from './job-step.ts'
+import { launchHandler } from './launch.ts'
+import { payHandler } from './pay.ts'
+import { refundExpiredHandler } from './refund-expired.ts'
+import { safeCallHandler } from './safe-call.ts'
+
+/**
+ * Every kind of intent and the handler that builds and settles it: from a recorded intent's kind,
+ * jump from here to its code.
+ */
+export const intentHandlers = {
+  launch: launchHandler,
+  approve: safeCallHandler(),
+  withdraw: safeCallHandler(),
+  pay: payHandler,
+  createJob: jobStepHandler,
+  submitJob: jobStepHandler,
+  declineJob: jobStepHandler,
+  completeJob: jobStepHandler,
+  rejectJob: jobStepHandler,
+  refundExpired: refundExpiredHandler,
+} satisfies Record<IntentKind, IntentHandler>

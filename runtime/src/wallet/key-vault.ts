@@ -1,0 +1,79 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
+import type { Hex } from 'viem'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { ConfigError, InternalError } from '../errors.ts'
+
+/**
+ * Agent keys are encrypted at rest with AES-256-GCM under a 32-byte master key. A sealed key reads
+ * `v1.<iv>.<tag>.<ciphertext>` (base64url); the agent's address is the associated data, so a sealed
+ * key cannot be swapped between agents unnoticed.
+ */
+export type KeyVault = {
+  /** Generates a new agent key and returns its address with the key sealed. */
+  create(): { address: Hex; sealed: string }
+  /** Opens a sealed key; the address must be the one it was sealed for. */
+  open(sealed: string, address: Hex): Hex
+}
+
+export function createKeyVault(masterKey: Uint8Array): KeyVault {
+  if (masterKey.length !== 32) {
+    throw new ConfigError('The master key must be 32 bytes (64 hex characters).')
+  }
+  const seal = (privateKey: Hex, address: Hex) => {
+    const iv = randomBytes(12)
+    const cipher = createCipheriv('aes-256-gcm', masterKey, iv)
+    cipher.setAAD(Buffer.from(address.toLowerCase()))
+    const body = Buffer.concat([cipher.update(Buffer.from(privateKey.slice(2), 'hex')), cipher.final()])
+    return ['v1', iv, cipher.getAuthTag(), body]
+      .map((p) => (typeof p === 'string' ? p : p.toString('base64url')))
+      .join('.')
+  }
+  return {
+    create() {
+      const privateKey = generatePrivateKey()
+      const address = privateKeyToAccount(privateKey).address
+      return { address, sealed: seal(privateKey, address) }
+    },
+    open(sealed, address) {
+      const [version, iv, tag, body] = sealed.split('.')
+      if (version !== 'v1' || !iv || !tag || !body) {
+        throw new InternalError('A sealed agent key is malformed.')
+      }
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', masterKey, Buffer.from(iv, 'base64url'))
+        decipher.setAAD(Buffer.from(address.toLowerCase()))
+        decipher.setAuthTag(Buffer.from(tag, 'base64url'))
+        const key = Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()])
+        return `0x${key.toString('hex')}` as Hex
+      } catch (cause) {
+        throw new ConfigError(
+          'An agent key could not be decrypted: wrong master key, or the key was tampered with.',
+          { cause },
+        )
+      }
+    },
+  }
+}
+
+/** Parses a master key given as 64 hex characters (with or without 0x). */
+export function parseMasterKey(text: string): Uint8Array {
+  const hex = text.trim().replace(/^0x/, '')
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
+    throw new ConfigError('The master key must be 64 hex characters (32 bytes).')
+  }
+  return Buffer.from(hex, 'hex')
+}
+
+/**
+ * The devnet's master key: generated on first use and kept (mode 0600) at `path`, so agents survive
+ * restarts without configuration. Production passes its own key instead.
+ */
+export function loadOrCreateMasterKey(path: string): Uint8Array {
+  if (existsSync(path)) return parseMasterKey(readFileSync(path, 'utf8'))
+  mkdirSync(dirname(path), { recursive: true })
+  const key = randomBytes(32)
+  writeFileSync(path, `${key.toString('hex')}\n`, { mode: 0o600 })
+  return key
+}

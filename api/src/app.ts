@@ -1,18 +1,23 @@
+import type { Db } from '@agora/db'
 import type { Runtime } from '@agora/runtime'
-import { Hono } from 'hono'
+import { OpenAPIHono } from '@hono/zod-openapi'
+import type { MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { agentControlRouter } from './agent-control.ts'
-import { agentsRouter } from './agents.ts'
-import { authRouter, createRateLimiter } from './auth.ts'
 import type { AppEnv } from './env.ts'
-import { healthRouter } from './health.ts'
-import { jobsRouter } from './jobs.ts'
-import { marketRouter } from './market.ts'
-import { docsRouter } from './openapi.ts'
-import { HttpProblem, problemResponse, toProblem } from './problem.ts'
+import { registerDocs } from './openapi.ts'
+import { fieldErrors, HttpError, problemResponse, toProblem } from './problem.ts'
+import { agentsRouter } from './routes/agents.ts'
+import { authRouter, createRateLimiter } from './routes/auth.ts'
+import { eventsRouter } from './routes/events.ts'
+import { healthRouter } from './routes/health.ts'
+import { jobsRouter } from './routes/jobs.ts'
+import { marketRouter } from './routes/market.ts'
+import { moneyRouter } from './routes/money.ts'
 
 export type CreateAppParameters = {
   runtime: Runtime
+  /** Where the API keeps sessions and sign-in nonces (the runtime's database will do). */
+  db: Db
   /** The host users sign in to, as it appears in SIWE messages (e.g. `localhost:8787`). */
   domain: string
   /** The origin of SIWE message URIs; `http://<domain>` by default. */
@@ -35,19 +40,20 @@ export type CreateAppParameters = {
 }
 
 /**
- * Builds the API as a Hono app; serve it with `@hono/node-server` or call `app.request()` in tests.
+ * Builds the API as a Hono app: a pure adapter over the runtime (every rule lives there), plus
+ * sign-in. Request and response schemas are zod, and `/openapi.json` is generated from them.
  *
  * @example
- * const app = createApp({ runtime, domain: 'localhost:8787' })
+ * const app = createApp({ runtime, db, domain: 'localhost:8787' })
  * serve({ fetch: app.fetch, port: 8787 })
  */
 export function createApp(parameters: CreateAppParameters) {
-  const { runtime, domain } = parameters
+  const { runtime, db, domain } = parameters
   const log = parameters.log ?? ((line: string) => process.stderr.write(`${line}\n`))
   const siwe = {
     domain,
     origin: parameters.origin ?? `http://${domain}`,
-    chainId: parameters.chainId ?? runtime.context.chainId,
+    chainId: parameters.chainId ?? runtime.chainId,
     maxAgeMs: parameters.siweMaxAgeMs ?? 10 * 60_000,
   }
   const signInLimit = parameters.signInLimit ?? { max: 20, windowMs: 60_000 }
@@ -57,9 +63,19 @@ export function createApp(parameters: CreateAppParameters) {
   }
   const maxSize = parameters.maxBodyBytes ?? 64 * 1024
 
-  const app = new Hono<AppEnv>()
+  const app = new OpenAPIHono<AppEnv>({
+    // A request that does not fit its route's schema: one 400 listing every bad field.
+    defaultHook: (result) => {
+      if (result.success) return
+      const what =
+        result.target === 'json' ? 'request body' : result.target === 'param' ? 'path' : result.target
+      const root = result.target === 'json' ? '(body)' : `(${result.target})`
+      throw new HttpError('INVALID_REQUEST', `The ${what} is invalid.`, fieldErrors(result.error, root))
+    },
+  })
   app.use('*', async (c, next) => {
     c.set('runtime', runtime)
+    c.set('db', db)
     c.set('siwe', siwe)
     await next()
   })
@@ -68,26 +84,30 @@ export function createApp(parameters: CreateAppParameters) {
     bodyLimit({
       maxSize,
       onError: () => {
-        throw new HttpProblem(413, 'BODY_TOO_LARGE', `The body is larger than ${maxSize} bytes.`)
+        throw new HttpError('BODY_TOO_LARGE', `The body is larger than ${maxSize} bytes.`)
       },
     }),
   )
-  app.route('/', healthRouter(parameters.devnetRpcUrl))
+  app.use('*', jsonBodies)
+  const streams = { open: 0 }
+  app.route('/', healthRouter(streams, parameters.devnetRpcUrl))
   app.route('/auth', authRouter(limits))
   app.route('/agents', agentsRouter())
-  app.route('/agents', agentControlRouter())
+  app.route('/agents', moneyRouter())
+  app.route('/agents', eventsRouter(streams))
   app.route('/jobs', jobsRouter())
   app.route('/', marketRouter())
-  app.route('/', docsRouter())
+  registerDocs(app)
 
   app.notFound((c) =>
     problemResponse(
       c,
-      toProblem(new HttpProblem(404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}.`)),
+      toProblem(new HttpError('ROUTE_NOT_FOUND', `No route for ${c.req.method} ${c.req.path}.`)),
     ),
   )
   app.onError((error, c) => {
     const body = toProblem(error)
+    // The path only: query strings may carry what must not reach a log.
     if (body.status >= 500) log(`api: ${c.req.method} ${c.req.path} failed: ${error.stack ?? error.message}`)
     return problemResponse(c, body)
   })
@@ -95,3 +115,22 @@ export function createApp(parameters: CreateAppParameters) {
 }
 
 export type App = ReturnType<typeof createApp>
+
+/**
+ * Bodies are JSON: another declared type is a 415, and JSON that does not parse a 400, before any
+ * route looks at it (the parsed body is kept for the route's validator).
+ */
+const jsonBodies: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.req.method === 'GET' || c.req.method === 'HEAD') return next()
+  const type = c.req.header('content-type')
+  if (type === undefined) return next()
+  if (!/^application\/([\w.+-]+\+)?json\b/i.test(type))
+    throw new HttpError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.')
+  try {
+    await c.req.json()
+  } catch (error) {
+    if (error instanceof HttpError) throw error
+    throw new HttpError('MALFORMED_JSON', 'The body is not valid JSON.')
+  }
+  await next()
+}

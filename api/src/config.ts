@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { type DeploymentManifest, type ModelConfig, modelConfigFromEnv } from '@agora/runtime'
+import {
+  ConfigError as BaseConfigError,
+  type DeploymentManifest,
+  type ModelConfig,
+  modelConfigFromEnv,
+} from '@agora/runtime'
 import type { Hex } from 'viem'
 import { z } from 'zod'
 
@@ -35,11 +40,12 @@ export type Config = EmbeddedConfig | ChainConfig
 export type ConfigEnv = Record<string, string | undefined>
 
 /** Thrown by `loadConfig` with one line per problem, each naming its variable. */
-export class ConfigError extends Error {
-  override name = 'ConfigError'
+export class ConfigError extends BaseConfigError {
   readonly problems: string[]
   constructor(problems: string[]) {
-    super(`The configuration is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    super(`The configuration is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
+      meta: { problems },
+    })
     this.problems = problems
   }
 }

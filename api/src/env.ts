@@ -1,4 +1,4 @@
-import type { Session } from '@agora/db'
+import type { Db, Session } from '@agora/db'
 import type { Runtime } from '@agora/runtime'
 
 /** What a deployment signs users in for: SIWE messages must name this domain, origin and chain. */
@@ -16,6 +16,8 @@ export type SiweConfig = {
 export type AppEnv = {
   Variables: {
     runtime: Runtime
+    /** The API's own storage: sessions and sign-in nonces (the runtime's database). */
+    db: Db
     siwe: SiweConfig
     /** Set by `requireAuth`; absent on public routes. */
     session: Session

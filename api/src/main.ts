@@ -7,10 +7,9 @@
  */
 import { join } from 'node:path'
 import { evaluator, summarizer, translator } from '@agora/agents'
-import { createDb } from '@agora/db'
+import { createDb, type Db } from '@agora/db'
 import { createRuntime, type Runtime, startEmbeddedRuntime } from '@agora/runtime'
 import { serve } from '@hono/node-server'
-import { restoreEchoAgents } from './agents.ts'
 import { createApp } from './app.ts'
 import { type ChainConfig, type Config, ConfigError, type EmbeddedConfig, loadConfig } from './config.ts'
 
@@ -27,6 +26,7 @@ const { port, publicUrl, dataDir } = config
 
 type Started = {
   runtime: Runtime
+  db: Db
   stop(): Promise<void>
   rows: [string, string][]
   notes: string
@@ -47,7 +47,7 @@ async function startEmbedded(config: EmbeddedConfig): Promise<Started> {
     definitions: demo,
   })
   const { devnet, runtime } = embedded
-  const present = new Set((await runtime.agents()).map((a) => a.name))
+  const present = new Set((await runtime.listAgents()).map((a) => a.name))
   for (const definition of demo) {
     if (!present.has(definition.name)) {
       await runtime.launch(definition, { owner: devnet.manifest.accounts[1]!.address })
@@ -57,6 +57,7 @@ async function startEmbedded(config: EmbeddedConfig): Promise<Started> {
   const account = manifest.accounts[1]!
   return {
     runtime,
+    db: embedded.db,
     stop: embedded.stop,
     devnetRpcUrl: devnet.rpcUrl,
     rows: [
@@ -92,6 +93,7 @@ async function startOnChain(config: ChainConfig): Promise<Started> {
     await runtime.start()
     return {
       runtime,
+      db: database.db,
       async stop() {
         await runtime.stop()
         await database.close()
@@ -113,11 +115,10 @@ async function startOnChain(config: ChainConfig): Promise<Started> {
 }
 
 const started = config.mode === 'chain' ? await startOnChain(config) : await startEmbedded(config)
-// Every stored agent without a definition in code was launched over HTTP: its offerings echo.
-await restoreEchoAgents(started.runtime)
-const chainId = started.runtime.context.chainId
+const chainId = started.runtime.chainId
 const app = createApp({
   runtime: started.runtime,
+  db: started.db,
   devnetRpcUrl: started.devnetRpcUrl,
   domain: new URL(publicUrl).host,
   origin: new URL(publicUrl).origin,

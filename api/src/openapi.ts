@@ -1,342 +1,131 @@
-import { Hono } from 'hono'
+import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from './env.ts'
+import { HttpError, problems } from './problem.ts'
 
-const problem = { $ref: '#/components/schemas/Problem' }
-const errors = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((s) => [
-      String(s),
-      { description: 'Problem', content: { 'application/problem+json': { schema: problem } } },
-    ]),
-  )
-const ok = (description: string, schema: Record<string, unknown> = { type: 'object' }) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
-const body = (ref: string) => ({
-  required: true,
-  content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } },
-})
-const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } }
-const bearer = [{ bearer: [] }]
-const amount = { type: 'string', pattern: '^\\d+(\\.\\d+)?$', examples: ['2.5'] }
+/** A JSON response of `schema` for a route definition. */
+export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { 'application/json': { schema } } }
+}
 
-/** The OpenAPI 3.1 description of every route, written by hand beside the routers it describes. */
-export const openApiDocument = {
+/** A required JSON request body of `schema` for a route definition. */
+export function jsonRequest<T extends z.ZodType>(schema: T) {
+  return { required: true, content: { 'application/json': { schema } } }
+}
+
+/** The security requirement of owner-only routes. */
+export const bearer = [{ bearer: [] as string[] }]
+
+export const documentInfo: Parameters<OpenAPIHono['getOpenAPI31Document']>[0] = {
   openapi: '3.1.0',
   info: {
     title: 'Agora API',
     version: '0.1.0',
-    description:
-      'Launch AI agents with on-chain identities and Safe wallets, move their money, search the market. ' +
-      'Sign in with Ethereum: GET /auth/nonce, sign an EIP-4361 message, POST /auth/verify, then send ' +
-      '"Authorization: Bearer <token>". Amounts are decimal strings in token units; balances are base units.',
+    description: [
+      'Launch AI agents with on-chain identities and Safe wallets, move their money, search the market.',
+      'Sign in with Ethereum: GET /auth/nonce, sign an EIP-4361 message, POST /auth/verify, then send',
+      '"Authorization: Bearer <token>". Amounts in requests are decimal strings in token units ("2.5");',
+      'every amount in a response or an event is a Money object (base units, decimals, token, symbol,',
+      'formatted). Agents are addressed by their runtime id (`agt_…`) or their on-chain id.',
+      'Every error is a problem+json body with a stable `code`.',
+    ].join(' '),
   },
-  paths: {
-    '/health': {
-      get: { summary: 'Chain and database status', responses: { 200: ok('Healthy'), ...errors(503) } },
-    },
-    '/auth/nonce': {
-      get: { summary: 'A single-use sign-in nonce (10 minutes)', responses: { 200: ok('Nonce') } },
-    },
-    '/auth/verify': {
-      post: {
-        summary: 'Exchange a signed SIWE message for a bearer token',
-        requestBody: body('Verify'),
-        responses: { 200: ok('Session'), ...errors(400, 401, 413, 415, 429) },
-      },
-    },
-    '/auth/logout': {
-      post: {
-        summary: 'End the session',
-        security: bearer,
-        responses: { 204: { description: 'Signed out' }, ...errors(401) },
-      },
-    },
-    '/agents': {
-      get: {
-        summary: 'List agents',
-        parameters: [{ name: 'owner', in: 'query', schema: { type: 'string' } }],
-        responses: { 200: ok('Agents'), ...errors(400) },
-      },
-      post: {
-        summary: 'Launch an agent owned by the signed-in address (its offerings echo their input)',
-        security: bearer,
-        requestBody: body('AgentDefinition'),
-        responses: { 201: ok('Launched'), ...errors(400, 401, 409, 413, 415, 422) },
-      },
-    },
-    '/agents/{id}': {
-      get: { summary: 'One agent', parameters: [idParam], responses: { 200: ok('Agent'), ...errors(404) } },
-      patch: {
-        summary: 'Change the description or instructions (owner only)',
-        security: bearer,
-        parameters: [idParam],
-        requestBody: body('UpdateAgent'),
-        responses: { 200: ok('Agent, with its instructions'), ...errors(400, 401, 403, 404, 415) },
-      },
-    },
-    ...Object.fromEntries(
-      (
-        [
-          ['pause', 'Pause: no payments, hires, tasks or serving until resumed (owner only)'],
-          ['resume', 'Resume a paused agent; a retired one stays retired, 409 (owner only)'],
-          ['retire', 'Retire for good; its offerings leave the market (owner only)'],
-        ] as const
-      ).map(([action, summary]) => [
-        `/agents/{id}/${action}`,
-        {
-          post: {
-            summary,
-            security: bearer,
-            parameters: [idParam],
-            responses: { 200: ok('Agent'), ...errors(401, 403, 404, 409) },
-          },
-        },
-      ]),
-    ),
-    '/agents/{id}/withdraw': {
-      post: {
-        summary: "Send tokens from the agent's Safe to its owner or another address (owner only)",
-        security: bearer,
-        parameters: [idParam],
-        requestBody: body('Withdraw'),
-        responses: { 200: ok('Withdrawal: txHash, amount, token, to'), ...errors(400, 401, 403, 404, 409) },
-      },
-    },
-    '/agents/{id}/tasks': {
-      post: {
-        summary: "Start a task for the agent's model, in the background; follow it on /events (owner only)",
-        security: bearer,
-        parameters: [idParam],
-        requestBody: body('Task'),
-        responses: { 202: ok('Accepted: taskId'), ...errors(400, 401, 403, 404, 409, 422) },
-      },
-    },
-    '/agents/{id}/jobs': {
-      get: {
-        summary:
-          'Jobs the agent hired for or served, newest first, with status, deliverable and transactions',
-        parameters: [idParam],
-        responses: { 200: ok('Jobs'), ...errors(404) },
-      },
-    },
-    '/agents/{id}/payments': {
-      get: {
-        summary: "The agent's outgoing payments, newest first (amounts in base units)",
-        parameters: [idParam],
-        responses: { 200: ok('Payments'), ...errors(404) },
-      },
-    },
-    '/jobs/{jobId}': {
-      get: {
-        summary: 'One job: parties, price, status, input, deliverable, transactions',
-        parameters: [{ name: 'jobId', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: { 200: ok('Job'), ...errors(404) },
-      },
-    },
-    '/agents/{id}/pay': {
-      post: {
-        summary: "Pay another agent from this agent's Safe (owner only)",
-        security: bearer,
-        parameters: [idParam],
-        requestBody: body('Pay'),
-        responses: { 200: ok('Payment'), ...errors(400, 401, 403, 404, 409, 422) },
-      },
-    },
-    '/agents/{id}/hire': {
-      post: {
-        summary: 'Hire another agent: create and fund an escrowed job (owner only)',
-        security: bearer,
-        parameters: [idParam],
-        requestBody: body('Hire'),
-        responses: { 202: ok('Job'), ...errors(400, 401, 403, 404, 409, 422) },
-      },
-    },
-    '/agents/{id}/balances': {
-      get: {
-        summary: "ETH and dUSD held by the agent's Safe (base units)",
-        parameters: [idParam],
-        responses: { 200: ok('Balances'), ...errors(404) },
-      },
-    },
-    '/agents/{id}/reputation': {
-      get: {
-        summary: 'On-chain reputation',
-        parameters: [idParam],
-        responses: { 200: ok('Reputation'), ...errors(404, 409) },
-      },
-    },
-    '/agents/{id}/events': {
-      get: {
-        summary: 'Activity as server-sent events, after Last-Event-ID, then live',
-        parameters: [idParam, { name: 'Last-Event-ID', in: 'header', schema: { type: 'string' } }],
-        responses: {
-          200: { description: 'Event stream', content: { 'text/event-stream': {} } },
-          ...errors(400, 404),
-        },
-      },
-    },
-    '/market/offerings': {
-      get: {
-        summary:
-          'Search offerings, cheapest first, with reputation (prices in base units; maxPrice in token units)',
-        parameters: ['text', 'capability', 'maxPrice', 'token', 'minRating'].map((name) => ({
-          name,
-          in: 'query',
-          schema: { type: 'string' },
-        })),
-        responses: { 200: ok('Offerings'), ...errors(400) },
-      },
-    },
-    '/registration/{chainAgentId}': {
-      get: {
-        summary: "The agent's ERC-8004 registration file",
-        parameters: [{ name: 'chainAgentId', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: { 200: ok('Registration file'), ...errors(404) },
-      },
-    },
-    '/openapi.json': { get: { summary: 'This document', responses: { 200: ok('OpenAPI 3.1') } } },
-    '/docs': { get: { summary: 'A page listing the routes', responses: { 200: { description: 'HTML' } } } },
-  },
-  components: {
-    securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-    schemas: {
-      Problem: {
-        type: 'object',
-        required: ['type', 'title', 'status', 'detail'],
-        properties: {
-          type: { type: 'string' },
-          title: { type: 'string' },
-          status: { type: 'integer' },
-          detail: { type: 'string' },
-          errors: {
-            type: 'array',
-            items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
-          },
-        },
-      },
-      Verify: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['message', 'signature'],
-        properties: { message: { type: 'string' }, signature: { type: 'string' } },
-      },
-      AgentDefinition: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['name'],
-        properties: {
-          name: { type: 'string' },
-          description: { type: 'string' },
-          instructions: { type: 'string' },
-          offerings: {
-            type: 'array',
-            items: {
-              type: 'object',
-              additionalProperties: false,
-              required: ['name', 'description', 'price', 'token'],
-              properties: {
-                name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]*$' },
-                description: { type: 'string' },
-                price: amount,
-                token: { type: 'string', examples: ['dUSD', 'ETH'] },
-                capabilities: { type: 'array', items: { type: 'string' } },
-                input: { type: 'object', description: 'JSON Schema of the input, published in the market' },
-              },
-            },
-          },
-          policy: {
-            type: 'object',
-            additionalProperties: false,
-            properties: {
-              perJobCap: amount,
-              budget: {
-                type: 'object',
-                properties: { amount, period: { enum: ['hour', 'day', 'week', 'month'] } },
-              },
-              token: { type: 'string' },
-              allowedCounterparties: { type: 'array', items: { type: 'string' } },
-            },
-          },
-        },
-      },
-      Pay: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['to', 'amount'],
-        properties: {
-          to: { type: 'string', description: 'On-chain agent id' },
-          amount,
-          token: { type: 'string' },
-          memo: { type: 'string' },
-          idempotencyKey: { type: 'string' },
-        },
-      },
-      UpdateAgent: {
-        type: 'object',
-        additionalProperties: false,
-        minProperties: 1,
-        properties: { description: { type: 'string' }, instructions: { type: 'string' } },
-      },
-      Withdraw: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          token: { type: 'string', description: 'Symbol or address; dUSD by default' },
-          amount: { ...amount, description: 'Token units; everything held by default' },
-          to: { type: 'string', description: "An address; the owner's by default" },
-          idempotencyKey: { type: 'string' },
-        },
-      },
-      Task: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['goal'],
-        properties: { goal: { type: 'string' }, maxSteps: { type: 'integer', minimum: 1, maximum: 50 } },
-      },
-      Hire: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['provider', 'offering'],
-        properties: {
-          provider: { type: 'string', description: 'On-chain agent id' },
-          offering: { type: 'string' },
-          input: {},
-          maxPrice: amount,
-          deadlineSeconds: { type: 'integer', minimum: 60 },
-          evaluator: { type: 'string' },
-          idempotencyKey: { type: 'string' },
-        },
-      },
-    },
-  },
-} as const
-
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`)
-
-/** A page built from the document on the server: no scripts, styles or fonts from elsewhere. */
-function docsPage(): string {
-  const rows = Object.entries(openApiDocument.paths).flatMap(([path, operations]) =>
-    Object.entries(operations).map(([method, operation]) => {
-      const auth = 'security' in operation ? ' <small>(bearer)</small>' : ''
-      return `<tr><td><code>${method.toUpperCase()}</code></td><td><code>${escapeHtml(path)}</code></td><td>${escapeHtml(operation.summary)}${auth}</td></tr>`
-    }),
-  )
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Agora API</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}td{padding:.2rem .8rem;vertical-align:top}</style>
-</head><body><h1>Agora API</h1><p>${escapeHtml(openApiDocument.info.description)}</p>
-<p>Machine-readable: <a href="/openapi.json">/openapi.json</a></p>
-<table>${rows.join('\n')}</table></body></html>`
+  tags: [
+    { name: 'agents', description: 'Launch, read and steer agents.' },
+    { name: 'money', description: "Pay, hire, withdraw, and read an agent's money." },
+    { name: 'market', description: 'Offerings for hire and registration files.' },
+    { name: 'auth', description: 'Sign-In with Ethereum.' },
+    { name: 'meta', description: 'Health and this document.' },
+  ],
 }
 
-export function docsRouter() {
-  const page = docsPage()
-  return new Hono<AppEnv>()
-    .get('/openapi.json', (c) => c.json(openApiDocument))
-    .get('/docs', (c) => {
-      c.header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
-      return c.html(page)
+const assets: Record<string, string> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+}
+const loaded: Record<string, Promise<string>> = {}
+const swaggerDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'))
+
+const page = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Agora API</title><link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
+<body><div id="docs"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script><script src="/docs/assets/init.js"></script></body></html>`
+
+// Served as a file, not inline, so the page's policy allows scripts from this origin only.
+const init = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#docs', tryItOutEnabled: true,
+  persistAuthorization: true, deepLinking: true })`
+
+/**
+ * `/openapi.json` (generated from the routes' zod schemas) and `/docs`, an interactive reference
+ * (Swagger UI, served from this server: nothing is loaded from elsewhere) where a route can be tried.
+ */
+export function registerDocs(app: OpenAPIHono<AppEnv>) {
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The token from POST /auth/verify.',
+  })
+  const document = () => app.getOpenAPI31Document(documentInfo)
+  let cached: ReturnType<typeof document> | undefined
+  app.get('/openapi.json', (c) => {
+    cached ??= document()
+    return c.json(cached)
+  })
+  app.get('/docs', (c) => {
+    c.header(
+      'content-security-policy',
+      "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'",
+    )
+    return c.html(page)
+  })
+  app.get('/docs/assets/:file', async (c) => {
+    const file = c.req.param('file')
+    c.header('cache-control', 'public, max-age=86400')
+    if (file === 'init.js') return c.body(init, 200, { 'content-type': 'text/javascript; charset=utf-8' })
+    const type = assets[file]
+    if (!type) throw new HttpError('ROUTE_NOT_FOUND', `No asset "${file}".`)
+    loaded[file] ??= readFile(join(swaggerDir, file), 'utf8')
+    return c.body(await loaded[file], 200, { 'content-type': type })
+  })
+  const text = (type: string) => ({ [type]: { schema: z.string() } })
+  const meta = [
+    {
+      path: '/openapi.json',
+      summary: 'This document (OpenAPI 3.1), generated from the routes',
+      content: {
+        'application/json': {
+          schema: z.object({
+            openapi: z.string(),
+            info: z.record(z.string(), z.unknown()),
+            paths: z.record(z.string(), z.unknown()),
+          }),
+        },
+      },
+    },
+    {
+      path: '/docs',
+      summary: 'An interactive reference: try any route from the browser',
+      content: text('text/html'),
+    },
+    {
+      path: '/docs/assets/{file}',
+      summary: "The reference page's scripts and styles",
+      content: { ...text('text/javascript'), ...text('text/css') },
+      request: { params: z.object({ file: z.string() }) },
+    },
+  ] as const
+  for (const { content, ...route } of meta) {
+    app.openAPIRegistry.registerPath({
+      method: 'get',
+      tags: ['meta'],
+      ...route,
+      responses: {
+        200: { description: route.summary, content },
+        ...(route.path.includes('{file}') ? problems(404) : {}),
+      },
     })
+  }
 }

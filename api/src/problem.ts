@@ -1,55 +1,65 @@
-import { BaseError as RuntimeError } from '@agora/runtime'
+import { BaseError, type ErrorCode } from '@agora/runtime'
+import { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import type { z } from 'zod'
 
-/** One field that failed validation: where (`offerings.0.price`) and why. */
-export type FieldError = { path: string; message: string }
+/** Codes only the HTTP edge raises (malformed requests, sign-in, limits). */
+export type ApiErrorCode =
+  | 'INVALID_REQUEST'
+  | 'MALFORMED_JSON'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'BODY_TOO_LARGE'
+  | 'UNAUTHORIZED'
+  | 'RATE_LIMITED'
+  | 'ROUTE_NOT_FOUND'
 
-/** The body of every error response (RFC 9457 problem details, trimmed to what clients use). */
-export type Problem = {
-  type: string
-  title: string
-  status: number
-  detail: string
-  errors?: FieldError[]
-}
+export type ProblemCode = ErrorCode | ApiErrorCode
 
-/** An error the API raises itself, already carrying its HTTP status. */
-export class HttpProblem extends Error {
-  override name = 'HttpProblem'
-  readonly status: ContentfulStatusCode
-  readonly code: string
-  readonly errors: FieldError[] | undefined
-
-  constructor(status: ContentfulStatusCode, code: string, detail: string, errors?: FieldError[]) {
-    super(detail)
-    this.status = status
-    this.code = code
-    this.errors = errors
-  }
-}
-
-// Codes the runtime and the store raise, by the status a client should see.
-const statusOfCode: Record<string, ContentfulStatusCode> = {
+/**
+ * The status a client sees for every code. Typed over every code the packages throw: a new code
+ * does not compile until it has a status here.
+ */
+export const statusOf = {
   INVALID_ARGUMENT: 400,
   INVALID_INPUT: 400,
+  INVALID_REQUEST: 400,
+  MALFORMED_JSON: 400,
   UNAUTHORIZED: 401,
   NONCE_NOT_FOUND: 401,
   NONCE_USED: 401,
   NONCE_EXPIRED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
   CONFLICT: 409,
   IDEMPOTENCY_CONFLICT: 409,
   INVALID_TRANSITION: 409,
+  NAME_TAKEN: 409,
+  AGENT_LAUNCHING: 409,
+  AGENT_PAUSED: 409,
+  AGENT_RETIRED: 409,
+  BODY_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   INVALID_DEFINITION: 422,
+  NO_MODEL: 422,
   POLICY_REFUSED: 422,
   CONTRACT_REVERTED: 422,
-  CHAIN_UNAVAILABLE: 503,
+  RATE_LIMITED: 429,
+  INVALID_CONFIG: 500,
+  INTERNAL: 500,
+  STORAGE_FAILED: 500,
+  DB_INVALID_URL: 500,
+  DB_UNREACHABLE: 503,
+  DB_AUTH_FAILED: 500,
+  DB_NOT_FOUND: 500,
+  DB_CONNECT_FAILED: 503,
+  DB_OPEN_FAILED: 500,
+  DB_MIGRATION_FAILED: 500,
   TRANSACTION_FAILED: 502,
-}
+  INFERENCE_FAILED: 502,
+  CHAIN_UNAVAILABLE: 503,
+} as const satisfies Record<ProblemCode, ContentfulStatusCode>
 
 const titles: Record<number, string> = {
   400: 'Bad Request',
@@ -67,48 +77,85 @@ const titles: Record<number, string> = {
   503: 'Service Unavailable',
 }
 
-/** The store's errors carry a string `code` too; both packages are matched by shape, not by class. */
-function codedError(error: unknown): { code: string; shortMessage: string; meta?: unknown } | undefined {
-  if (error instanceof RuntimeError) return error
-  if (
-    error instanceof Error &&
-    typeof (error as { code?: unknown }).code === 'string' &&
-    typeof (error as { shortMessage?: unknown }).shortMessage === 'string'
-  ) {
-    return error as unknown as { code: string; shortMessage: string }
+/** One field that failed validation: where (`offerings.0.price`) and why. */
+export type FieldError = { path: string; message: string }
+
+/** An error the API raises itself, in the one error tree, with its code's status. */
+export class HttpError extends BaseError<ApiErrorCode> {
+  override name = 'HttpError'
+  readonly errors: FieldError[] | undefined
+  constructor(code: ApiErrorCode, detail: string, errors?: FieldError[]) {
+    super(detail, { code })
+    this.errors = errors
   }
-  return undefined
 }
 
-/** Turns any thrown value into the problem shape and its status; unknown errors become a bare 500. */
+export const problemSchema = z
+  .object({
+    type: z.string().describe('`urn:agora:problem:<code>`, e.g. `urn:agora:problem:policy-refused`.'),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string().describe('The stable error code (`POLICY_REFUSED`); branch on this.'),
+    detail: z.string().describe('A sentence for people.'),
+    errors: z
+      .array(z.object({ path: z.string(), message: z.string() }))
+      .optional()
+      .describe('The fields that failed validation.'),
+    contractError: z
+      .object({ name: z.string(), args: z.array(z.string()) })
+      .optional()
+      .describe("For contract refusals: the contract's custom error and its arguments."),
+  })
+  .meta({ id: 'Problem', description: 'Every error response (RFC 9457 problem details).' })
+
+/** The body of every error response (RFC 9457 problem details). */
+export type Problem = z.infer<typeof problemSchema>
+
+/** Turns any thrown value into the problem shape; unknown errors become a bare 500 that reveals nothing. */
 export function toProblem(error: unknown): Problem {
-  if (error instanceof HttpProblem) {
-    return problem(error.status, error.code, error.message, error.errors)
-  }
   if (error instanceof HTTPException) {
+    // Hono's own (body limits are ours; its validator's malformed JSON is caught before it).
     const status = error.status as ContentfulStatusCode
-    return problem(status, titles[status] ?? 'HTTP error', error.message || titles[status] || 'HTTP error')
+    return problem(
+      status,
+      status === 413 ? 'BODY_TOO_LARGE' : 'INVALID_REQUEST',
+      error.message || titles[status] || 'HTTP error',
+    )
   }
-  const coded = codedError(error)
-  if (coded) {
-    const status = statusOfCode[coded.code] ?? 500
-    const issues = (coded.meta as { issues?: { path: string[]; message: string }[] } | undefined)?.issues
-    const errors = issues?.map((i) => ({ path: i.path.join('.'), message: i.message }))
-    // Internal failures keep their details in the log, not in the response.
-    const detail =
-      status >= 500 && status !== 502 && status !== 503 ? 'Something went wrong.' : coded.shortMessage
-    return problem(status, coded.code, detail, errors?.length ? errors : undefined)
-  }
-  return problem(500, 'INTERNAL', 'Something went wrong.')
+  if (!(error instanceof BaseError)) return problem(500, 'INTERNAL', 'Something went wrong.')
+  const code = error.code as ProblemCode
+  const status: number = statusOf[code] ?? 500
+  // Internal failures keep their details in the log, not in the response.
+  const detail =
+    status >= 500 && status !== 502 && status !== 503 ? 'Something went wrong.' : error.shortMessage
+  const errors = error instanceof HttpError ? error.errors : issuesOf(error)
+  const contractError = (error.meta as { contractError?: Problem['contractError'] } | undefined)
+    ?.contractError
+  return problem(status, statusOf[code] ? code : 'INTERNAL', detail, errors, contractError)
 }
 
-function problem(status: number, code: string, detail: string, errors?: FieldError[]): Problem {
+function issuesOf(error: BaseError): FieldError[] | undefined {
+  const issues = (error.meta as { issues?: { path: string[] | string; message: string }[] } | undefined)
+    ?.issues
+  if (!issues?.length) return undefined
+  return issues.map((i) => ({ path: Array.isArray(i.path) ? i.path.join('.') : i.path, message: i.message }))
+}
+
+function problem(
+  status: number,
+  code: string,
+  detail: string,
+  errors?: FieldError[],
+  contractError?: Problem['contractError'],
+): Problem {
   return {
     type: `urn:agora:problem:${code.toLowerCase().replaceAll('_', '-')}`,
     title: titles[status] ?? 'Error',
     status,
+    code,
     detail,
     ...(errors ? { errors } : {}),
+    ...(contractError ? { contractError } : {}),
   }
 }
 
@@ -119,48 +166,23 @@ export function problemResponse(c: Context, body: Problem) {
   })
 }
 
-/** Zod issues as field errors (`offerings.0.price`; the body itself is `(body)`). */
-export function fieldErrors(error: z.ZodError): FieldError[] {
+/** Zod issues as field errors (`offerings.0.price`; the value itself is `(body)`). */
+export function fieldErrors(error: z.ZodError, root = '(body)'): FieldError[] {
   return error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.') || '(body)',
+    path: issue.path.map(String).join('.') || root,
     message: issue.message,
   }))
 }
 
-/** Validates a value against a schema or throws a 400 listing every bad field. */
-export function validate<Schema extends z.ZodType>(
-  schema: Schema,
-  value: unknown,
-  what: string,
-): z.output<Schema> {
-  const parsed = schema.safeParse(value)
-  if (!parsed.success) {
-    throw new HttpProblem(400, 'INVALID_REQUEST', `The ${what} is invalid.`, fieldErrors(parsed.error))
-  }
-  return parsed.data
-}
-
-/** Reads a JSON body and validates it: malformed JSON and wrong shapes are both a 400. */
-export async function readJson<Schema extends z.ZodType>(
-  c: Context,
-  schema: Schema,
-): Promise<z.output<Schema>> {
-  const type = c.req.header('content-type') ?? ''
-  if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
-    throw new HttpProblem(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.')
-  }
-  const text = await c.req.text()
-  let body: unknown
-  try {
-    body = JSON.parse(text)
-  } catch {
-    throw new HttpProblem(400, 'MALFORMED_JSON', 'The body is not valid JSON.')
-  }
-  return validate(schema, body, 'request body')
-}
-
-/** JSON with bigints as decimal strings (balances and amounts are uint256). */
-export function json(c: Context, data: unknown, status: ContentfulStatusCode = 200) {
-  const text = JSON.stringify(data, (_key, value) => (typeof value === 'bigint' ? value.toString() : value))
-  return c.body(text, status, { 'content-type': 'application/json' })
+/** The documented error responses of a route, by status. */
+export function problems(...statuses: number[]) {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      {
+        description: titles[status] ?? 'Error',
+        content: { 'application/problem+json': { schema: problemSchema } },
+      },
+    ]),
+  )
 }

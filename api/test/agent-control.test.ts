@@ -21,7 +21,8 @@ async function launch(body: unknown, token: string): Promise<Launched> {
 
 async function dUSD(agent: Launched): Promise<bigint> {
   const response = await api.app.request(`/agents/${agent.id}/balances`)
-  return BigInt(((await response.json()) as { balances: { dUSD: string } }).balances.dUSD)
+  const { balances } = (await response.json()) as { balances: { symbol: string; value: string }[] }
+  return BigInt(balances.find((b) => b.symbol === 'dUSD')!.value)
 }
 
 type Event = { kind: string; data: Record<string, unknown> }
@@ -98,7 +99,7 @@ describe('GET /agents/:id/jobs', () => {
         offering: 'echo',
         client: { agentId: buyer.id },
         provider: { agentId: seller.id, chainAgentId: seller.chainAgentId },
-        budget: '1000000',
+        budget: { value: '1000000', decimals: 6, symbol: 'dUSD', formatted: '1' },
         input: { text: 'hello' },
         deliverable: { received: { text: 'hello' } },
         rating: 100,
@@ -126,7 +127,7 @@ describe('GET /agents/:id/payments', () => {
       expect.objectContaining({
         status: 'confirmed',
         to: { chainAgentId: seller.chainAgentId, address: seller.safe },
-        amount: '500000',
+        amount: expect.objectContaining({ value: '500000', symbol: 'dUSD', formatted: '0.5' }),
         memo: 'tip',
         txHash: expect.stringMatching(/^0x[0-9a-f]{64}$/),
       }),
@@ -163,8 +164,7 @@ describe('PATCH /agents/:id', () => {
       instructions: 'Say it back.',
     })
     const stored = await api.embedded.runtime.agent(seller.id).info()
-    expect(stored).toMatchObject({ description: 'Echoes, faithfully', instructions: 'Say it back.' })
-    expect(api.embedded.runtime.context.definitions.get('seller')?.instructions).toBe('Say it back.')
+    expect(stored).toMatchObject({ description: 'Echoes, faithfully' })
     const publicView = await (await api.app.request(`/agents/${seller.id}`)).json()
     expect(publicView).not.toHaveProperty('instructions')
   })
@@ -249,8 +249,13 @@ describe('POST /agents/:id/withdraw', () => {
     expect(some.status, await some.clone().text()).toBe(200)
     expect(await some.json()).toEqual({
       txHash: expect.stringMatching(/^0x[0-9a-f]{64}$/),
-      amount: '1.5',
-      token: 'dUSD',
+      amount: {
+        value: '1500000',
+        decimals: 6,
+        token: expect.stringMatching(/^0x[0-9a-fA-F]{40}$/),
+        symbol: 'dUSD',
+        formatted: '1.5',
+      },
       to: expect.stringMatching(new RegExp(`^${owner.address}$`, 'i')),
     })
     expect(await dUSD(buyer)).toBe(before - 1_500_000n)

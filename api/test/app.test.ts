@@ -16,7 +16,7 @@ describe('GET /health', () => {
     expect(await response.json()).toMatchObject({
       status: 'ok',
       chainId: api.chainId,
-      block: expect.any(String),
+      block: expect.any(Number),
       database: 'ok',
       rpcUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
     })
@@ -52,12 +52,26 @@ describe('GET /openapi.json', () => {
     expect([...new Set(served)].sort()).toEqual(documented.sort())
   })
 
-  test('behavior: /docs lists the routes and loads nothing from elsewhere', async () => {
+  test('behavior: /docs is an interactive reference served from here, loading nothing from elsewhere', async () => {
     const response = await api.app.request('/docs')
     const html = await response.text()
     expect(response.headers.get('content-type')).toContain('text/html')
-    expect(html).toContain('/agents/{id}/hire')
-    expect(html).not.toMatch(/<script|<link|src=|https?:\/\/(?!eips)/)
+    expect(response.headers.get('content-security-policy')).toMatch(/script-src 'self'/)
+    expect(html).not.toMatch(/https?:\/\//)
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!)
+    expect(assets).toEqual(
+      expect.arrayContaining(['/docs/assets/swagger-ui-bundle.js', '/docs/assets/init.js']),
+    )
+    for (const asset of assets) {
+      const served = await api.app.request(asset)
+      expect(served.status, asset).toBe(200)
+      expect((await served.text()).length, asset).toBeGreaterThan(10)
+    }
+    // The page reads the generated document and lets routes be tried.
+    expect(await (await api.app.request('/docs/assets/init.js')).text()).toMatch(
+      /openapi\.json[\s\S]*tryItOutEnabled: true/,
+    )
+    expect((await problemOf(await api.app.request('/docs/assets/secrets.txt'))).status).toBe(404)
   })
 })
 

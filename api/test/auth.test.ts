@@ -125,7 +125,7 @@ describe('POST /auth/verify', () => {
   test("behavior: a smart-contract wallet (an agent's Safe) signs in through ERC-1271", async () => {
     const owner = privateKeyToAccount(api.accounts[5]!.privateKey)
     const agent = await api.embedded.runtime.launch(defineAgent({ name: 'vault' }), { owner: owner.address })
-    const safe = getAddress((await agent.info()).safeAddress!)
+    const safe = getAddress((await agent.info()).safe!)
     const message = createSiweMessage({
       domain,
       address: safe,
@@ -179,6 +179,7 @@ describe('POST /auth/verify', () => {
   test('behavior: sign-in attempts are limited per client', async () => {
     const limited = createApp({
       runtime: api.embedded.runtime,
+      db: api.embedded.db,
       domain,
       origin,
       signInLimit: { max: 2, windowMs: 60_000 },

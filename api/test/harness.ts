@@ -1,6 +1,6 @@
 import { devUSDAbi } from '@agora/contracts'
 import { type EmbeddedRuntime, startEmbeddedRuntime } from '@agora/runtime'
-import { type Address, createWalletClient, type Hex, http, parseUnits } from 'viem'
+import { type Address, createPublicClient, createWalletClient, type Hex, http, parseUnits } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { createSiweMessage } from 'viem/siwe'
 import { expect } from 'vitest'
@@ -17,6 +17,7 @@ export async function startTestApi(options: Partial<CreateAppParameters> = {}) {
   // Every test signs in from the same (socketless) client: the sign-in limit is tested on its own app.
   const app = createApp({
     runtime: embedded.runtime,
+    db: embedded.db,
     domain,
     origin,
     log: () => {},
@@ -89,7 +90,12 @@ export async function startTestApi(options: Partial<CreateAppParameters> = {}) {
       functionName: 'transfer',
       args: [to as Address, parseUnits(amount, 6)],
     })
-    await embedded.runtime.publicClient.waitForTransactionReceipt({ hash })
+    await createPublicClient({
+      chain: embedded.devnet.chain,
+      transport: http(embedded.devnet.rpcUrl),
+    }).waitForTransactionReceipt({
+      hash,
+    })
   }
 
   return {
@@ -114,14 +120,18 @@ export async function problemOf(response: Response) {
     type: string
     title: string
     status: number
+    code: string
     detail: string
     errors?: { path: string; message: string }[]
+    contractError?: { name: string; args: string[] }
   }
   expect(body).toMatchObject({
     type: expect.any(String),
     title: expect.any(String),
+    code: expect.any(String),
     detail: expect.any(String),
   })
+  expect(body.type).toBe(`urn:agora:problem:${body.code.toLowerCase().replaceAll('_', '-')}`)
   expect(body.status).toBe(response.status)
   return body
 }

@@ -134,7 +134,7 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
     getBalances: (agentId, p) => getBalances(client, agentId, p),
     withdraw: (agentId, p) => withdraw(client, agentId, p),
     searchMarket: (query) => searchMarket(client, query),
-    getReputation: (chainAgentId) => getReputation(client, chainAgentId),
+    getReputation: (agent) => getReputation(client, agent),
     registrationFile: (chainAgentId) => getRegistrationFile(client, chainAgentId),
     runTask: (agentId, p) => runTask(client, agentId, p),
     startTask: (agentId, p) => startTask(client, agentId, p),

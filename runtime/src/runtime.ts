@@ -77,7 +77,8 @@ export type Runtime = {
   getBalances(agentId: string, parameters?: GetBalancesParameters): Promise<Money[]>
   withdraw(agentId: string, parameters?: WithdrawParameters): Promise<WithdrawReturnType>
   searchMarket(query?: SearchMarketParameters): Promise<MarketMatchView[]>
-  getReputation(chainAgentId: string): Promise<ReputationView>
+  /** By on-chain id (any agent on the chain) or by the runtime id of an agent hosted here. */
+  getReputation(agent: string): Promise<ReputationView>
   registrationFile(chainAgentId: string): Promise<RegistrationFile>
   runTask(agentId: string, parameters: RunTaskParameters): Promise<RunTaskReturnType>
   startTask(agentId: string, parameters: StartTaskParameters): Promise<StartTaskReturnType>

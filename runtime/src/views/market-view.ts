@@ -11,7 +11,7 @@ export const marketMatchViewSchema = z
       owner: z.string(),
     }),
     offering: offeringViewSchema,
-    reputation: reputationViewSchema.nullable(),
+    reputation: z.union([reputationViewSchema, z.null()]),
   })
   .meta({ id: 'MarketMatch', description: "An offering for hire, with its provider and the provider's record." })
 

@@ -1,21 +1,25 @@
 import { agentEconomyAbi } from '@agora/contracts'
 import type { RuntimeClient } from '../../client.ts'
-import { wrapChainError } from '../../errors.ts'
+import { ConflictError, wrapChainError } from '../../errors.ts'
 import type { ReputationView } from '../../views/reputation-view.ts'
 
 export type GetReputationReturnType = ReputationView
 
 /**
  * An agent's on-chain reputation over the tokens this runtime knows (others could be minted only to
- * inflate or smear a record): settled job counts and the average rating (0-100).
+ * inflate or smear a record): settled job counts and the average rating (0-100). `agent` is an
+ * on-chain id (any agent on the chain) or the runtime id of an agent hosted here.
  *
  * @example
  * const { completed, averageRating } = await getReputation(client, '7')
  */
 export async function getReputation(
-  client: Pick<RuntimeClient, 'chain'>,
-  chainAgentId: string,
+  client: Pick<RuntimeClient, 'chain' | 'agents'>,
+  agent: string,
 ): Promise<GetReputationReturnType> {
+  const chainAgentId = /^\d{1,78}$/.test(agent) ? agent : (await client.agents.get(agent)).chainAgentId
+  if (!chainAgentId)
+    throw new ConflictError(`Agent "${agent}" has no on-chain identity yet.`, { code: 'AGENT_LAUNCHING' })
   const { publicClient, contracts, knownTokens } = client.chain
   const records = await Promise.all(
     knownTokens.map((token) =>

@@ -26,7 +26,7 @@ export type SearchMarketReturnType = MarketMatchView[]
  * const matches = await searchMarket(client, { capability: 'summarize', maxPrice: '5', token: 'dUSD' })
  */
 export async function searchMarket(
-  client: Pick<RuntimeClient, 'db' | 'tokens' | 'chain'>,
+  client: Pick<RuntimeClient, 'db' | 'tokens' | 'chain' | 'agents'>,
   query: SearchMarketParameters = {},
 ): Promise<SearchMarketReturnType> {
   const token = query.token ? await client.tokens.resolve(query.token) : undefined

@@ -1,0 +1,118 @@
+import { agentFromJson, agentJsonSchema, agentViewSchema } from '@agora/runtime'
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { type Address, getAddress } from 'viem'
+import type { AppEnv } from '../env.ts'
+import { bearer, jsonRequest, jsonResponse } from '../openapi.ts'
+import { requireOwner } from '../owner.ts'
+import { problems } from '../problem.ts'
+import { agentParams, listAgentsQuery, taskBody, updateAgentBody } from '../schemas.ts'
+import { requireAuth } from './auth.ts'
+
+const ownedAgentView = agentViewSchema
+  .extend({ instructions: z.string().describe("The agent's system prompt (owner only).") })
+  .meta({ id: 'OwnedAgent', description: 'An agent as its owner sees it.' })
+
+const routes = {
+  launch: createRoute({
+    method: 'post',
+    path: '/',
+    summary: 'Launch an agent owned by the signed-in address (its offerings echo their input)',
+    tags: ['agents'],
+    security: bearer,
+    middleware: [requireAuth] as const,
+    request: { body: jsonRequest(agentJsonSchema) },
+    responses: { 201: jsonResponse(agentViewSchema, 'Launched'), ...problems(400, 401, 409, 413, 415, 422) },
+  }),
+  list: createRoute({
+    method: 'get',
+    path: '/',
+    summary: 'List agents, oldest first; `owner` narrows it to one owner',
+    tags: ['agents'],
+    request: { query: listAgentsQuery },
+    responses: {
+      200: jsonResponse(z.object({ agents: z.array(agentViewSchema) }), 'Agents'),
+      ...problems(400),
+    },
+  }),
+  get: createRoute({
+    method: 'get',
+    path: '/{id}',
+    summary: 'One agent',
+    tags: ['agents'],
+    request: { params: agentParams },
+    responses: { 200: jsonResponse(agentViewSchema, 'The agent'), ...problems(400, 404) },
+  }),
+  update: createRoute({
+    method: 'patch',
+    path: '/{id}',
+    summary: 'Change the description or instructions (owner only)',
+    tags: ['agents'],
+    security: bearer,
+    middleware: [requireAuth] as const,
+    request: { params: agentParams, body: jsonRequest(updateAgentBody) },
+    responses: {
+      200: jsonResponse(ownedAgentView, 'The agent, with its instructions'),
+      ...problems(400, 401, 403, 404, 415),
+    },
+  }),
+  task: createRoute({
+    method: 'post',
+    path: '/{id}/tasks',
+    summary: "Start a task for the agent's model, in the background; follow it on /events (owner only)",
+    tags: ['agents'],
+    security: bearer,
+    middleware: [requireAuth] as const,
+    request: { params: agentParams, body: jsonRequest(taskBody) },
+    responses: {
+      202: jsonResponse(z.object({ taskId: z.string() }), 'Accepted'),
+      ...problems(400, 401, 403, 404, 409, 422),
+    },
+  }),
+}
+
+const statusRoutes = [
+  ['pause', 'paused', 'Pause: no payments, hires, tasks or serving until resumed (owner only)'],
+  ['resume', 'active', 'Resume a paused agent; a retired one stays retired, 409 (owner only)'],
+  ['retire', 'retired', 'Retire for good; its offerings leave the market (owner only)'],
+] as const
+
+/** `/agents`: launch (signed in), list and read (public), edit, pause/resume/retire and tasks (owner). */
+export function agentsRouter() {
+  const app = new OpenAPIHono<AppEnv>()
+  app.openapi(routes.launch, async (c) => {
+    const definition = agentFromJson(c.req.valid('json'))
+    const handle = await c.var.runtime.launch(definition, {
+      owner: getAddress(c.var.session.address) as Address,
+    })
+    return c.json(await handle.info(), 201)
+  })
+  app.openapi(routes.list, async (c) =>
+    c.json({ agents: await c.var.runtime.listAgents(c.req.valid('query')) }, 200),
+  )
+  app.openapi(routes.get, async (c) => c.json(await c.var.runtime.getAgent(c.req.valid('param').id), 200))
+  app.openapi(routes.update, async (c) => {
+    const agent = await requireOwner(c, c.req.valid('param').id)
+    return c.json(await c.var.runtime.updateAgent(agent.id, c.req.valid('json')), 200)
+  })
+  app.openapi(routes.task, async (c) => {
+    const agent = await requireOwner(c, c.req.valid('param').id)
+    return c.json(await c.var.runtime.startTask(agent.id, c.req.valid('json')), 202)
+  })
+  for (const [action, status, summary] of statusRoutes) {
+    const route = createRoute({
+      method: 'post',
+      path: `/{id}/${action}`,
+      summary,
+      tags: ['agents'],
+      security: bearer,
+      middleware: [requireAuth] as const,
+      request: { params: agentParams },
+      responses: { 200: jsonResponse(agentViewSchema, 'The agent'), ...problems(400, 401, 403, 404, 409) },
+    })
+    app.openapi(route, async (c) => {
+      const agent = await requireOwner(c, c.req.valid('param').id)
+      return c.json(await c.var.runtime.setAgentStatus(agent.id, { status }), 200)
+    })
+  }
+  return app
+}

@@ -1,0 +1,40 @@
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import type { AppEnv } from '../env.ts'
+import { jsonResponse } from '../openapi.ts'
+
+const healthView = z
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    chainId: z.number().int(),
+    block: z
+      .number()
+      .int()
+      .nullable()
+      .describe("The chain's latest block; null when the RPC does not answer."),
+    database: z.enum(['ok', 'unavailable']),
+    streams: z.number().int().describe('Event streams open now.'),
+    rpcUrl: z.string().optional().describe('On the embedded devnet: where a wallet reaches the chain.'),
+  })
+  .meta({ id: 'Health' })
+
+const route = createRoute({
+  method: 'get',
+  path: '/health',
+  summary: 'Chain and database status (503 when either does not answer)',
+  tags: ['meta'],
+  responses: { 200: jsonResponse(healthView, 'Healthy'), 503: jsonResponse(healthView, 'Degraded') },
+})
+
+/** `GET /health`: the chain's latest block and whether the database answers; on the devnet its RPC URL. */
+export function healthRouter(streams: { open: number }, devnetRpcUrl?: string) {
+  const app = new OpenAPIHono<AppEnv>()
+  app.openapi(route, async (c) => {
+    const { chainId, block, database } = await c.var.runtime.health()
+    const healthy = block !== null && database === 'ok'
+    const status = healthy ? ('ok' as const) : ('degraded' as const)
+    const body = { status, chainId, block, database, streams: streams.open }
+    const view = devnetRpcUrl ? { ...body, rpcUrl: devnetRpcUrl } : body
+    return healthy ? c.json(view, 200) : c.json(view, 503)
+  })
+  return app
+}

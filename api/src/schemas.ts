@@ -1,0 +1,115 @@
+import { offeringNameSchema } from '@agora/runtime'
+import { z } from '@hono/zod-openapi'
+
+// Amounts are decimal strings in token units ("2.5"): never numbers, so no float rounding and no sign.
+export const amount = z
+  .string()
+  .max(40)
+  .regex(/^\d+(\.\d+)?$/, 'must be a non-negative decimal number as a string, e.g. "2.5"')
+  .meta({ examples: ['2.5'] })
+export const positiveAmount = amount.refine((v) => !/^0+(\.0+)?$/.test(v), 'must be more than zero')
+export const chainAgentId = z
+  .union([
+    z.string().regex(/^\d{1,78}$/, 'must be an on-chain agent id (digits)'),
+    z
+      .number()
+      .int()
+      .nonnegative()
+      .transform((n) => String(n)),
+  ])
+  .describe('An on-chain agent id.')
+export const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address')
+const token = z.string().min(1).max(64).describe('A token symbol ("dUSD", "ETH") or an ERC-20 address.')
+const idempotencyKey = z.string().min(1).max(200).describe('Retrying with the same key never does it twice.')
+
+/** The id in an agent's routes: its runtime id (`agt_…`) or its on-chain id. */
+export const agentParams = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[\w-]+$/, 'must be an agent id (`agt_…`) or an on-chain id (digits)')
+    .openapi({ param: { name: 'id', in: 'path' }, example: 'agt_3f2a…' }),
+})
+
+export const payBody = z
+  .strictObject({
+    to: chainAgentId,
+    amount: positiveAmount.describe('In token units.'),
+    token: token.optional(),
+    memo: z.string().max(1_000).optional(),
+    idempotencyKey: idempotencyKey.optional(),
+  })
+  .meta({ id: 'Pay' })
+
+export const hireBody = z
+  .strictObject({
+    provider: chainAgentId,
+    offering: offeringNameSchema,
+    input: z.unknown().describe("The offering's input."),
+    maxPrice: amount.optional().describe('Refuse if the offering costs more (token units).'),
+    deadlineSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(30 * 24 * 3_600)
+      .optional(),
+    evaluator: address.optional().describe('Who may judge the delivery besides the client.'),
+    idempotencyKey: idempotencyKey.optional(),
+  })
+  .meta({ id: 'Hire' })
+
+export const listAgentsQuery = z.strictObject({ owner: address.optional() })
+
+/** `PATCH /agents/:id`: what an owner may change after launch (the prompt and the public text). */
+export const updateAgentBody = z
+  .strictObject({
+    description: z.string().max(2_000).optional(),
+    instructions: z.string().max(20_000).optional(),
+  })
+  .refine((b) => b.description !== undefined || b.instructions !== undefined, {
+    message: 'must set description or instructions',
+  })
+  .meta({ id: 'UpdateAgent' })
+
+/** `POST /agents/:id/withdraw`: everything in dUSD to the owner unless told otherwise. */
+export const withdrawBody = z
+  .strictObject({
+    token: token.optional(),
+    amount: positiveAmount.optional().describe('Token units; everything held by default.'),
+    to: address
+      .refine((v) => !/^0x0{40}$/.test(v), 'must not be the zero address (that would burn the tokens)')
+      .optional()
+      .describe("The owner's address by default."),
+    idempotencyKey: idempotencyKey.optional(),
+  })
+  .meta({ id: 'Withdraw' })
+
+/** `POST /agents/:id/tasks`: a goal for the agent's model to work towards. */
+export const taskBody = z
+  .strictObject({
+    goal: z.string().trim().min(1).max(10_000),
+    maxSteps: z.number().int().min(1).max(50).optional(),
+  })
+  .meta({ id: 'Task' })
+
+export const searchQuery = z
+  .strictObject({
+    text: z.string().max(200).optional(),
+    capability: z.string().max(64).optional(),
+    maxPrice: amount.optional().describe('In token units of `token` (required with it).'),
+    token: token.optional(),
+    minRating: z.coerce.number().min(0).max(100).optional(),
+  })
+  .refine((q) => q.maxPrice === undefined || q.token !== undefined, {
+    path: ['token'],
+    message: 'is required with maxPrice',
+  })
+
+/** A job id; anything that is not one is simply not found. */
+export const jobParams = z.object({
+  jobId: z
+    .string()
+    .max(100)
+    .openapi({ param: { name: 'jobId', in: 'path', description: 'The on-chain job id (digits).' } }),
+})

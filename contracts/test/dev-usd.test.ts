@@ -25,6 +25,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { type Anvil, startAnvil } from '../src/anvil.ts'
 import { devUSDAbi, devUSDBytecode } from '../src/generated/DevUSD.ts'
 import { testERC1271WalletAbi, testERC1271WalletBytecode } from '../src/generated/TestERC1271Wallet.ts'
+import { type AccessRule, testAccessControl } from './access-control.ts'
+import { revertOf } from './revert.ts'
 
 const permitTypes = {
   Permit: [
@@ -386,15 +388,6 @@ describe('mint', () => {
     expect(await balanceOf(bob.address)).toBe(7_500_000n)
     expect(receipt.gasUsed).toMatchInlineSnapshot(`51024n`)
   })
-
-  test('behavior: refused for anyone but the deployer', async () => {
-    await expectRevert(
-      alice,
-      { functionName: 'mint', args: [alice.address, 1n] },
-      'DevUSDUnauthorizedMinter',
-      [alice.address],
-    )
-  })
 })
 
 describe('permit', () => {
@@ -585,23 +578,6 @@ describe.each(['transferWithAuthorization', 'receiveWithAuthorization'] as const
   })
 })
 
-describe('receiveWithAuthorization (payee only)', () => {
-  test.each(matrix)(
-    'behavior: %s, %s overload, caller other than the payee refused',
-    async (_kind, overload, signerOf) => {
-      const signer = signerOf()
-      const auth = await authorization('front-run')
-      const signature = await signAuthorization(signer, 'receiveWithAuthorization', auth)
-      await expectRevert(
-        relayer,
-        authorizationCall('receiveWithAuthorization', signer.address, auth, signature, overload),
-        'DevUSDCallerNotPayee',
-        [relayer.address, bob.address],
-      )
-    },
-  )
-})
-
 describe('cancelAuthorization', () => {
   test.each(matrix)('default: %s signs, %s overload', async (_kind, overload, signerOf) => {
     const signer = signerOf()
@@ -707,5 +683,48 @@ describe('gas', () => {
     const nonce = nonceOf('gas')
     const receipt = await send(relayer, cancelCall(eoa.address, nonce, await signCancel(eoa, nonce), 'bytes'))
     expect(receipt.gasUsed).toMatchInlineSnapshot(`55120n`)
+  })
+})
+
+type Party = 'deployer' | 'alice' | 'bob' | 'relayer' | 'stranger'
+
+/**
+ * Who may call what. Only the deployer mints; a `receiveWithAuthorization` is submitted by its payee
+ * (bob) alone, whoever signed it and in either overload, so nobody can front-run it into a transfer.
+ */
+const access: AccessRule<Party, Call>[] = [
+  {
+    fn: 'mint',
+    allowed: ['deployer'],
+    refused: ['alice', 'stranger'],
+    error: 'DevUSDUnauthorizedMinter',
+    arrange: async (caller) => ({ call: { functionName: 'mint', args: [caller, 1n] }, errorArgs: [caller] }),
+  },
+  ...matrix.map(
+    ([kind, overload, signerOf]): AccessRule<Party, Call> => ({
+      fn: `receiveWithAuthorization (${kind}, ${overload} overload)`,
+      allowed: ['bob'],
+      // A relayer, or even the payer (alice signs the EOA rows).
+      refused: ['relayer', 'alice'],
+      error: 'DevUSDCallerNotPayee',
+      arrange: async (caller) => {
+        const signer = signerOf()
+        const auth = await authorization('front-run')
+        const signature = await signAuthorization(signer, 'receiveWithAuthorization', auth)
+        return {
+          call: authorizationCall('receiveWithAuthorization', signer.address, auth, signature, overload),
+          errorArgs: [caller, bob.address],
+        }
+      },
+    }),
+  ),
+]
+
+describe('access control', () => {
+  testAccessControl(access, {
+    account: (party) => ({ deployer, alice, bob, relayer, stranger })[party],
+    succeeds: send,
+    revertOf: (account, call) =>
+      revertOf(publicClient.simulateContract({ ...call, abi: devUSDAbi, address: token, account } as never)),
   })
 })

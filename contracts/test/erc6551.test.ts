@@ -1,7 +1,5 @@
 import {
   type Address,
-  BaseError,
-  ContractFunctionRevertedError,
   concat,
   createPublicClient,
   createTestClient,
@@ -32,6 +30,7 @@ import { type Anvil, startAnvil } from '../src/anvil.ts'
 import { agentAccountAbi, agentAccountBytecode } from '../src/generated/AgentAccount.ts'
 import { erc6551RegistryAbi, erc6551RegistryBytecode } from '../src/generated/ERC6551Registry.ts'
 import { testNftAbi, testNftBytecode } from '../src/generated/TestNft.ts'
+import { type AccessRule, testAccessControl } from './access-control.ts'
 import { revertOf } from './revert.ts'
 
 /** ERC-1167 proxy parts around the implementation address, as the canonical registry lays them out. */
@@ -385,15 +384,6 @@ describe('AgentAccount', () => {
     expect(states).toEqual([0n, 1n, 2n, 3n])
   })
 
-  test('execute: reverts AgentAccountUnauthorized for anyone but the holder', async () => {
-    const { account } = await newAccount()
-    expect(await revertOf(execute(account, stranger, { to: stranger.address }))).toEqual({
-      name: 'AgentAccountUnauthorized',
-      args: [stranger.address],
-    })
-    expect(await read(account, 'state')).toBe(0n)
-  })
-
   test('execute: reverts AgentAccountOperationNotSupported for anything but CALL', async () => {
     const { account } = await newAccount()
     for (const operation of [1, 2, 3, 255]) {
@@ -623,5 +613,35 @@ describe('AgentAccount', () => {
       name: 'AgentAccountUnauthorized',
       args: [holder.address],
     })
+  })
+})
+
+type Party = 'holder' | 'buyer' | 'stranger'
+/** A call, made as the given account. */
+type Write = (account: PrivateKeyAccount) => Promise<Hex>
+
+/** Who may call what: only the holder of the token acts through its account. */
+const access: AccessRule<Party, Write>[] = [
+  {
+    fn: 'execute',
+    allowed: ['holder'],
+    refused: ['stranger', 'buyer'],
+    error: 'AgentAccountUnauthorized',
+    arrange: async (caller) => {
+      const { account } = await newAccount()
+      return {
+        call: (as) => execute(account, as, { to: stranger.address }),
+        errorArgs: [caller],
+        unchanged: async () => expect(await read(account, 'state')).toBe(0n),
+      }
+    },
+  },
+]
+
+describe('access control', () => {
+  testAccessControl(access, {
+    account: (party) => ({ holder, buyer, stranger })[party],
+    succeeds: (account, write) => mined(write(account)),
+    revertOf: (account, write) => revertOf(write(account)),
   })
 })

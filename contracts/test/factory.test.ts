@@ -1,8 +1,6 @@
 import protocolKit, { buildSignatureBytes } from '@safe-global/protocol-kit'
 import {
   type Address,
-  BaseError,
-  ContractFunctionRevertedError,
   createPublicClient,
   createTestClient,
   createWalletClient,
@@ -32,6 +30,7 @@ import { compatibilityFallbackHandlerAbi } from '../src/generated/CompatibilityF
 import { erc6551RegistryAbi } from '../src/generated/ERC6551Registry.ts'
 import { safeAbi } from '../src/generated/Safe.ts'
 import { safeProxyFactoryAbi } from '../src/generated/SafeProxyFactory.ts'
+import { type AccessRule, testAccessControl } from './access-control.ts'
 import { revertOf } from './revert.ts'
 
 /**
@@ -677,18 +676,6 @@ describe('launched token-bound account', () => {
     )
     expect(await publicClient.getBalance({ address: to })).toBe(parseEther('0.4'))
     expect(await publicClient.getBalance({ address: account })).toBe(parseEther('0.6'))
-    expect(
-      await revertOf(
-        walletClient.writeContract({
-          address: account,
-          abi: agentAccountAbi,
-          functionName: 'execute',
-          args: [to, 1n, '0x', 0],
-          account: agentKey,
-          chain: devnet.chain,
-        }),
-      ),
-    ).toEqual({ name: 'AgentAccountUnauthorized', args: [agentKey.address] })
   })
 
   test('behavior: transferring the identity moves the account and unbinds the Safe', async () => {
@@ -723,5 +710,50 @@ describe('launched token-bound account', () => {
     ).toBe(stranger.address)
     // The Safe itself is untouched: it still belongs to its owners.
     expect(await readSafe(safe, 'getOwners')).toEqual([agentKey.address])
+  })
+})
+
+type Party = 'launcher' | 'agentOwner' | 'agentKey' | 'stranger'
+/** A call, made as the given account. */
+type Write = (account: PrivateKeyAccount) => Promise<Hex>
+
+/**
+ * Who may call what on a launched agent: only the holder of the identity acts through its account,
+ * not the Safe's owner nor whoever launched it. (`launch` itself is open to anyone: the caller only
+ * salts the Safe's address.)
+ */
+const access: AccessRule<Party, Write>[] = [
+  {
+    fn: 'execute on the launched account',
+    allowed: ['agentOwner'],
+    refused: ['agentKey', 'launcher', 'stranger'],
+    error: 'AgentAccountUnauthorized',
+    arrange: async (caller) => {
+      const { account } = await launch(launcher, launchParams())
+      await mined(
+        walletClient.sendTransaction({ to: account, value: 1n, account: stranger, chain: devnet.chain }),
+      )
+      const to = recipient('account payout')
+      return {
+        call: (as) =>
+          walletClient.writeContract({
+            address: account,
+            abi: agentAccountAbi,
+            functionName: 'execute',
+            args: [to, 1n, '0x', 0],
+            account: as,
+            chain: devnet.chain,
+          }),
+        errorArgs: [caller],
+      }
+    },
+  },
+]
+
+describe('access control', () => {
+  testAccessControl(access, {
+    account: (party) => ({ launcher, agentOwner, agentKey, stranger })[party],
+    succeeds: (account, write) => mined(write(account)),
+    revertOf: (account, write) => revertOf(write(account)),
   })
 })

@@ -1,8 +1,6 @@
 import protocolKit, { buildSignatureBytes } from '@safe-global/protocol-kit'
 import {
   type Address,
-  BaseError,
-  ContractFunctionRevertedError,
   createPublicClient,
   createTestClient,
   createWalletClient,
@@ -24,6 +22,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { type Devnet, safeContractNetworks, startDevnet } from '../src/devnet.ts'
 import { agentFactoryAbi } from '../src/generated/AgentFactory.ts'
 import { agentIdentityRegistryAbi } from '../src/generated/AgentIdentityRegistry.ts'
+import { type AccessRule, testAccessControl } from './access-control.ts'
 import { revertOf } from './revert.ts'
 
 /**
@@ -234,15 +233,11 @@ describe('tokenURI', () => {
 })
 
 describe('setBaseURI', () => {
-  test('default: registry owner only; emits BaseURISet', async () => {
+  test('default: the registry owner sets it; emits BaseURISet', async () => {
     const receipt = await mined(registry(registryOwner).write.setBaseURI(['https://agora.example/a/']))
     expect(events(receipt)).toEqual([
       { eventName: 'BaseURISet', args: { baseURI: 'https://agora.example/a/' } },
     ])
-    expect(await revertOf(registry(stranger).write.setBaseURI(['https://evil.example/']))).toEqual({
-      name: 'OwnableUnauthorizedAccount',
-      args: [stranger.address],
-    })
   })
 })
 
@@ -270,17 +265,7 @@ describe('setAgentURI', () => {
     expect(await registry().read.tokenURI([agentId])).toBe('ipfs://by-operator')
   })
 
-  test('error: IdentityNotAuthorized for a stranger, IdentityUnknownAgent for an unknown id', async () => {
-    const agentId = await register(alice, 'ipfs://v1')
-    expect(await revertOf(registry(stranger).write.setAgentURI([agentId, 'ipfs://hijack']))).toEqual({
-      name: 'IdentityNotAuthorized',
-      args: [agentId, stranger.address],
-    })
-    // The registry owner has no say over agents.
-    expect(await revertOf(registry(registryOwner).write.setAgentURI([agentId, 'ipfs://admin']))).toEqual({
-      name: 'IdentityNotAuthorized',
-      args: [agentId, registryOwner.address],
-    })
+  test('error: IdentityUnknownAgent for an unknown id', async () => {
     expect(await revertOf(registry(alice).write.setAgentURI([99n, 'ipfs://x']))).toEqual({
       name: 'IdentityUnknownAgent',
       args: [99n],
@@ -322,16 +307,12 @@ describe('setMetadata and getMetadata', () => {
     expect(await registry().read.getMetadata([agentId, 'agentWallet'])).toBe(encoded(wallet.address))
   })
 
-  test('error: IdentityReservedMetadataKey, IdentityNotAuthorized, IdentityUnknownAgent', async () => {
+  test('error: IdentityReservedMetadataKey, IdentityUnknownAgent', async () => {
     const agentId = await register(alice)
     const fake = encodeAbiParameters([{ type: 'address' }], [stranger.address])
     expect(await revertOf(registry(alice).write.setMetadata([agentId, 'agentWallet', fake]))).toEqual({
       name: 'IdentityReservedMetadataKey',
       args: ['agentWallet'],
-    })
-    expect(await revertOf(registry(stranger).write.setMetadata([agentId, 'mcp', '0x01']))).toEqual({
-      name: 'IdentityNotAuthorized',
-      args: [agentId, stranger.address],
     })
     expect(await revertOf(registry(alice).write.setMetadata([5n, 'mcp', '0x01']))).toEqual({
       name: 'IdentityUnknownAgent',
@@ -537,7 +518,7 @@ describe('setAgentWallet', () => {
     ).toEqual({ name: 'IdentityNotAuthorized', args: [agentId, alice.address] })
   })
 
-  test('error: IdentityZeroAddress, IdentityNotAuthorized, IdentityUnknownAgent', async () => {
+  test('error: IdentityZeroAddress, IdentityUnknownAgent', async () => {
     const agentId = await register(alice)
     const deadline = await deadlineIn(3600)
     const signature = await signConsent(wallet, agentId, alice.address, deadline)
@@ -547,10 +528,6 @@ describe('setAgentWallet', () => {
       name: 'IdentityZeroAddress',
       args: undefined,
     })
-    // Holding the wallet's consent is not enough: only the owner or an approved address may submit it.
-    expect(
-      await revertOf(registry(wallet).write.setAgentWallet([agentId, wallet.address, deadline, signature])),
-    ).toEqual({ name: 'IdentityNotAuthorized', args: [agentId, wallet.address] })
     expect(
       await revertOf(registry(alice).write.setAgentWallet([42n, wallet.address, deadline, signature])),
     ).toEqual({
@@ -572,10 +549,6 @@ describe('unsetAgentWallet', () => {
         await signConsent(wallet, agentId, alice.address, deadline),
       ]),
     )
-    expect(await revertOf(registry(stranger).write.unsetAgentWallet([agentId]))).toEqual({
-      name: 'IdentityNotAuthorized',
-      args: [agentId, stranger.address],
-    })
     const receipt = await mined(registry(alice).write.unsetAgentWallet([agentId]))
     expect(events(receipt)).toEqual([
       { eventName: 'AgentWalletSet', args: { agentId, wallet: zeroAddress, setBy: alice.address } },
@@ -661,6 +634,7 @@ describe('registerWithWallet and setLauncher', () => {
     // operator plays the launcher (the devnet's factory is one too).
     expect(await registry().read.isLauncher([devnet.manifest.contracts.factory])).toBe(true)
     expect(await registry().read.isLauncher([operator.address])).toBe(false)
+    expect(await registry().read.owner()).toBe(registryOwner.address)
     const trusted = await mined(registry(registryOwner).write.setLauncher([operator.address, true]))
     expect(events(trusted)).toEqual([
       { eventName: 'LauncherSet', args: { launcher: operator.address, trusted: true } },
@@ -680,18 +654,7 @@ describe('registerWithWallet and setLauncher', () => {
     expect(await registry().read.nextAgentId()).toBe(2n)
   })
 
-  test('error: IdentityNotLauncher for anyone untrusted, including a distrusted launcher', async () => {
-    expect(
-      await revertOf(registry(stranger).write.registerWithWallet([alice.address, '', wallet.address])),
-    ).toEqual({
-      name: 'IdentityNotLauncher',
-      args: [stranger.address],
-    })
-    // Not even the registry owner, unless it trusts itself.
-    expect(
-      await revertOf(registry(registryOwner).write.registerWithWallet([alice.address, '', wallet.address])),
-    ).toEqual({ name: 'IdentityNotLauncher', args: [registryOwner.address] })
-
+  test('error: IdentityNotLauncher for a distrusted launcher', async () => {
     await mined(registry(registryOwner).write.setLauncher([operator.address, true]))
     await mined(registry(operator).write.registerWithWallet([alice.address, '', wallet.address]))
     const distrusted = await mined(registry(registryOwner).write.setLauncher([operator.address, false]))
@@ -722,12 +685,120 @@ describe('registerWithWallet and setLauncher', () => {
     })
     expect(await registry().read.nextAgentId()).toBe(1n)
   })
+})
 
-  test('error: setLauncher is registry owner only', async () => {
-    expect(await revertOf(registry(stranger).write.setLauncher([stranger.address, true]))).toEqual({
-      name: 'OwnableUnauthorizedAccount',
-      args: [stranger.address],
-    })
-    expect(await registry().read.owner()).toBe(registryOwner.address)
+/** An agent of alice's, with bob approved for it and operator approved for all of alice's agents. */
+async function delegatedAgent(): Promise<bigint> {
+  const agentId = await register(alice, 'ipfs://v1')
+  await mined(registry(alice).write.approve([bob.address, agentId]))
+  await mined(registry(alice).write.setApprovalForAll([operator.address, true]))
+  return agentId
+}
+
+type Party = 'registryOwner' | 'alice' | 'bob' | 'operator' | 'stranger' | 'wallet'
+/** A write to the registry, made as the given account. */
+type Write = (account: PrivateKeyAccount) => Promise<Hex>
+
+/**
+ * Who may call what. An agent's own settings belong to its owner (alice) and whoever she approved
+ * (bob for the agent, operator for all her agents); the registry owner has no say over them.
+ */
+const access: AccessRule<Party, Write>[] = [
+  {
+    fn: 'setAgentURI',
+    allowed: ['alice', 'bob', 'operator'],
+    refused: ['stranger', 'registryOwner'],
+    error: 'IdentityNotAuthorized',
+    arrange: async (caller) => {
+      const agentId = await delegatedAgent()
+      return {
+        call: (as) => registry(as).write.setAgentURI([agentId, 'ipfs://v2']),
+        errorArgs: [agentId, caller],
+      }
+    },
+  },
+  {
+    fn: 'setMetadata',
+    allowed: ['alice', 'bob', 'operator'],
+    refused: ['stranger', 'registryOwner'],
+    error: 'IdentityNotAuthorized',
+    arrange: async (caller) => {
+      const agentId = await delegatedAgent()
+      return {
+        call: (as) => registry(as).write.setMetadata([agentId, 'mcp', '0x01']),
+        errorArgs: [agentId, caller],
+      }
+    },
+  },
+  {
+    fn: 'setAgentWallet',
+    allowed: ['alice', 'bob', 'operator'],
+    // Holding the wallet's consent is not enough: only the owner or an approved address may submit it.
+    refused: ['wallet', 'stranger'],
+    error: 'IdentityNotAuthorized',
+    arrange: async (caller) => {
+      const agentId = await delegatedAgent()
+      const deadline = await deadlineIn(3600)
+      const signature = await signConsent(wallet, agentId, alice.address, deadline)
+      return {
+        call: (as) => registry(as).write.setAgentWallet([agentId, wallet.address, deadline, signature]),
+        errorArgs: [agentId, caller],
+      }
+    },
+  },
+  {
+    fn: 'unsetAgentWallet',
+    allowed: ['alice', 'bob', 'operator'],
+    refused: ['stranger', 'wallet'],
+    error: 'IdentityNotAuthorized',
+    arrange: async (caller) => {
+      const agentId = await delegatedAgent()
+      const deadline = await deadlineIn(3600)
+      const signature = await signConsent(wallet, agentId, alice.address, deadline)
+      await mined(registry(alice).write.setAgentWallet([agentId, wallet.address, deadline, signature]))
+      return { call: (as) => registry(as).write.unsetAgentWallet([agentId]), errorArgs: [agentId, caller] }
+    },
+  },
+  {
+    fn: 'registerWithWallet',
+    allowed: ['operator'],
+    // Not even the registry owner, unless it trusts itself.
+    refused: ['stranger', 'registryOwner'],
+    error: 'IdentityNotLauncher',
+    arrange: async (caller) => {
+      await mined(registry(registryOwner).write.setLauncher([operator.address, true]))
+      return {
+        call: (as) => registry(as).write.registerWithWallet([alice.address, '', wallet.address]),
+        errorArgs: [caller],
+      }
+    },
+  },
+  {
+    fn: 'setBaseURI',
+    allowed: ['registryOwner'],
+    refused: ['stranger'],
+    error: 'OwnableUnauthorizedAccount',
+    arrange: async (caller) => ({
+      call: (as) => registry(as).write.setBaseURI(['https://agora.example/agents/']),
+      errorArgs: [caller],
+    }),
+  },
+  {
+    fn: 'setLauncher',
+    allowed: ['registryOwner'],
+    refused: ['stranger'],
+    error: 'OwnableUnauthorizedAccount',
+    arrange: async (caller) => ({
+      call: (as) => registry(as).write.setLauncher([as.address, true]),
+      errorArgs: [caller],
+    }),
+  },
+]
+
+describe('access control', () => {
+  testAccessControl(access, {
+    account: (party) => ({ registryOwner, alice, bob, operator, stranger, wallet })[party],
+    succeeds: (account, write) => mined(write(account)),
+    revertOf: (account, write) => revertOf(write(account)),
   })
 })

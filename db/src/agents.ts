@@ -57,8 +57,13 @@ export async function insertAgent(db: Db, parameters: InsertAgentParameters): Pr
   return db.transaction(async (tx) => {
     await ensureOwner(tx, values.owner)
     // Offering handlers are found by name, so a name belongs to one agent: the unique index decides.
-    const [agent] = await tx.insert(agents).values(values).onConflictDoNothing({ target: agents.name }).returning()
-    if (!agent) throw new ConflictError(`An agent named "${values.name}" exists already.`, { code: 'NAME_TAKEN' })
+    const [agent] = await tx
+      .insert(agents)
+      .values(values)
+      .onConflictDoNothing({ target: agents.name })
+      .returning()
+    if (!agent)
+      throw new ConflictError(`An agent named "${values.name}" exists already.`, { code: 'NAME_TAKEN' })
     return agent
   })
 }

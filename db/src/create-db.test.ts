@@ -5,6 +5,7 @@ import { getAgent, insertAgent } from './agents.ts'
 import { createDb } from './create-db.ts'
 import { StorageError } from './errors.ts'
 import { createTemporaryDatabase } from './test-databases.ts'
+import { migrationCount } from './test-store.ts'
 
 const databaseUrl = process.env.DATABASE_URL
 if (!databaseUrl) console.warn('[@agora/db] createDb tests on postgres skipped: DATABASE_URL is not set')
@@ -93,7 +94,7 @@ describe.skipIf(!databaseUrl)(
         const applied = await db
           .select({ n: sql<number>`count(*)::int` })
           .from(sql`drizzle.__drizzle_migrations`)
-        expect(applied).toEqual([{ n: 1 }])
+        expect(applied).toEqual([{ n: migrationCount }])
         await Promise.all(opened.map(({ close }) => close()))
       } finally {
         await temporary.drop()

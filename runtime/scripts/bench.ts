@@ -10,8 +10,9 @@ import { createTemporaryDatabase } from '@agora/db/testing'
 import { createPublicClient, createWalletClient, http, parseEther, parseUnits } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { z } from 'zod'
+import { createRuntime } from '../src/create-runtime.ts'
 import { defineAgent } from '../src/define-agent.ts'
-import { createRuntime } from '../src/runtime.ts'
+import type { AgentHandle } from '../src/runtime.ts'
 
 const json = process.argv.includes('--json')
 const say = (line: string) => {
@@ -145,7 +146,7 @@ try {
     transport,
   })
   for (const payer of payers) {
-    const safe = (await payer.info()).safeAddress as `0x${string}`
+    const safe = (await payer.info()).safe as `0x${string}`
     await publicClient.waitForTransactionReceipt({
       hash: await ownerWallet.writeContract({
         address: devnet.manifest.contracts.devUSD,
@@ -161,7 +162,7 @@ try {
   await Promise.all(payers.map((p) => p.pay({ to: providerId, amount: '0.01' })))
 
   /** Every payer pays the provider PAYMENTS_PER_PAYER times at once; the rate, and the transactions used. */
-  async function payAll(handles: { pay: (typeof payers)[number]['pay'] }[]) {
+  async function payAll(handles: Pick<AgentHandle, 'pay'>[]) {
     const started = performance.now()
     const paid = await Promise.all(
       handles.map((payer) =>
@@ -179,7 +180,7 @@ try {
     for (const hash of hashes) total += (await publicClient.getTransactionReceipt({ hash })).gasUsed
     return Number(total / BigInt(PAYERS * PAYMENTS_PER_PAYER))
   }
-  const providerSafe = (await providerHandle.info()).safeAddress as `0x${string}`
+  const providerSafe = (await providerHandle.info()).safe as `0x${string}`
   const balanceBefore = await publicClient.readContract({
     address: devnet.manifest.contracts.devUSD,
     abi: devUSDAbi,

@@ -26,9 +26,9 @@ import { createClient, type DeploymentManifest, type RuntimeClient } from './cli
 import type { AgentDefinition } from './define-agent.ts'
 import { ChainUnavailableError, ConfigError } from './errors.ts'
 import { recoverIntents } from './outbox/recover-intents.ts'
+import { applyJobEvent } from './projection/apply-job-event.ts'
 import { createIndexer } from './projection/indexer.ts'
 import { createIndexerStore } from './projection/indexer-store.ts'
-import { applyJobEvent } from './projection/apply-job-event.ts'
 import type { AgentHandle, JobHandle, Runtime } from './runtime.ts'
 import { parseMasterKey } from './wallet/key-vault.ts'
 
@@ -72,9 +72,20 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
     throw new ChainUnavailableError(`The chain at ${rpcUrl} does not answer.`, { cause })
   })
   if (chainId !== manifest.chainId)
-    throw new ConfigError(`The RPC at ${rpcUrl} serves chain ${chainId}, but the manifest is for chain ${manifest.chainId}.`)
-  const masterKey = typeof parameters.masterKey === 'string' ? parseMasterKey(parameters.masterKey) : parameters.masterKey
-  const client = createClient({ ...parameters, publicClient, chainId, manifest, masterKey, log, definitions: parameters.definitions ?? [] })
+    throw new ConfigError(
+      `The RPC at ${rpcUrl} serves chain ${chainId}, but the manifest is for chain ${manifest.chainId}.`,
+    )
+  const masterKey =
+    typeof parameters.masterKey === 'string' ? parseMasterKey(parameters.masterKey) : parameters.masterKey
+  const client = createClient({
+    ...parameters,
+    publicClient,
+    chainId,
+    manifest,
+    masterKey,
+    log,
+    definitions: parameters.definitions ?? [],
+  })
   const indexer = createIndexer({
     publicClient,
     store: createIndexerStore(client.db),

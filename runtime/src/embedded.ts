@@ -4,8 +4,8 @@ import { agentIdentityRegistryAbi, type Devnet, startDevnet } from '@agora/contr
 import { createDb, type Db } from '@agora/db'
 import { createPublicClient, createWalletClient, http } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import type { AgentDefinition } from './define-agent.ts'
 import { createRuntime } from './create-runtime.ts'
+import type { AgentDefinition } from './define-agent.ts'
 import type { Runtime } from './runtime.ts'
 import { loadOrCreateMasterKey } from './wallet/key-vault.ts'
 

@@ -6,7 +6,7 @@
  * Applications use `createRuntime` (or `startEmbeddedRuntime`) and the `Runtime` it returns; the
  * views (`AgentView`, `PaymentView`, …) and their zod schemas describe everything it answers with.
  */
-export type { ActivityEvent } from './activity/activity-log.ts'
+
 export { type AgentJson, agentFromJson, agentJsonSchema } from './actions/agents/agent-from-json.ts'
 export type { GetBalancesParameters } from './actions/agents/get-balances.ts'
 export type { LaunchAgentParameters } from './actions/agents/launch-agent.ts'
@@ -24,6 +24,7 @@ export type { PayParameters } from './actions/payments/pay.ts'
 export { agentTools } from './actions/tasks/agent-tools.ts'
 export type { RunTaskParameters, RunTaskReturnType } from './actions/tasks/run-task.ts'
 export type { StartTaskParameters, StartTaskReturnType } from './actions/tasks/start-task.ts'
+export type { ActivityEvent } from './activity/activity-log.ts'
 export { canonicalJson } from './canonical-json.ts'
 export type { DeploymentManifest } from './client.ts'
 export { type CreateRuntimeParameters, createRuntime } from './create-runtime.ts'
@@ -40,7 +41,11 @@ export {
   spendingPolicySchema,
   type Verdict,
 } from './define-agent.ts'
-export { type EmbeddedRuntime, type StartEmbeddedRuntimeParameters, startEmbeddedRuntime } from './embedded.ts'
+export {
+  type EmbeddedRuntime,
+  type StartEmbeddedRuntimeParameters,
+  startEmbeddedRuntime,
+} from './embedded.ts'
 export {
   AuthError,
   BaseError,
@@ -88,7 +93,7 @@ export {
   generateStructured,
 } from './inference/structured.ts'
 export type { AgentHandle, JobHandle, Runtime, RuntimeHealth } from './runtime.ts'
-export { activityViewSchema, type ActivityView } from './views/activity-view.ts'
+export { type ActivityView, activityViewSchema } from './views/activity-view.ts'
 export { type AgentView, agentViewSchema } from './views/agent-view.ts'
 export { type JobView, jobViewSchema } from './views/job-view.ts'
 export { type MarketMatchView, marketMatchViewSchema } from './views/market-view.ts'

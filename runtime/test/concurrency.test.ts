@@ -38,7 +38,7 @@ describe.each(adapters)('concurrency on $name', (adapter) => {
     ;({ runtime, close } = await openRuntime(devnet, adapter, definitions, [10, 11, 12, 13, 14, 15]))
     const owner = devnet.manifest.accounts[3]!.address
     agents = await Promise.all(definitions.map((d) => runtime.launch(d, { owner })))
-    for (const agent of agents) await devnetClients(devnet).fund((await agent.info()).safeAddress!, '20', 3)
+    for (const agent of agents) await devnetClients(devnet).fund((await agent.info()).safe!, '20', 3)
   })
   afterAll(async () => {
     await close?.()
@@ -71,21 +71,21 @@ describe.each(adapters)('concurrency on $name', (adapter) => {
       const { dUSD, publicClient } = devnetClients(devnet)
       let fees = 0n
       for (const [i, agent] of agents.entries()) {
-        const safe = infos[i]!.safeAddress!.toLowerCase()
+        const safe = infos[i]!.safe!.toLowerCase()
         let expected = parseUnits('20', 6)
         for (const other of agents) {
           for (const p of await other.payments()) {
             if (p.status !== 'confirmed') continue
-            if (p.fromAddress === safe) expected -= BigInt(p.amount)
-            if (p.toAddress === safe) expected += BigInt(p.amount)
+            if (p.from.address === safe) expected -= BigInt(p.amount.value)
+            if (p.to.address === safe) expected += BigInt(p.amount.value)
           }
         }
         for (const job of await agent.jobs()) {
           expect(job.status).toBe('completed')
-          if (job.clientAddress === safe) expected -= BigInt(job.budget)
-          if (job.providerAgentId === agent.id) {
-            expected += BigInt(job.payout!)
-            fees += BigInt(job.fee!)
+          if (job.client.address === safe) expected -= BigInt(job.budget.value)
+          if (job.provider.agentId === agent.id) {
+            expected += BigInt(job.payout!.value)
+            fees += BigInt(job.fee!.value)
           }
         }
         expect(await dUSD(safe)).toBe(expected)

@@ -8,7 +8,7 @@ import { createDb } from '@agora/db'
 import { createTemporaryDatabase } from '@agora/db/testing'
 import { parseAbiItem, parseUnits } from 'viem'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { createRuntime } from '../src/runtime.ts'
+import { createRuntime } from '../src/create-runtime.ts'
 import { crashAgents } from './fixtures/crash-agents.ts'
 import { adapters, devnetClients, withDevnet } from './harness.ts'
 
@@ -109,14 +109,11 @@ describe.each(adapters)('crash safety on $name', (adapter) => {
     const owner = devnet.manifest.accounts[2]!.address
     const provider = await runtime.launch(crashAgents[0]!, { owner })
     const client = await runtime.launch(crashAgents[1]!, { owner })
-    await chain().fund((await client.info()).safeAddress!, '50', 2)
+    await chain().fund((await client.info()).safe!, '50', 2)
     const providerChainId = (await provider.info()).chainAgentId!
     // The first payment approves the economy once; the crash rounds then send one transaction each.
     await client.pay({ to: providerChainId, amount: '1' })
-    const [clientSafe, providerSafe] = [
-      (await client.info()).safeAddress,
-      (await provider.info()).safeAddress,
-    ]
+    const [clientSafe, providerSafe] = [(await client.info()).safe, (await provider.info()).safe]
     await runtime.stop()
     await opened.close()
     config = {

@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { agentIdentityRegistryAbi } from '@agora/contracts'
+import { agentIdentityRegistryAbi, safeAbi } from '@agora/contracts'
+import { createPublicClient, getAddress, http } from 'viem'
 import { afterAll, describe, expect, test } from 'vitest'
 import { defineAgent } from '../src/define-agent.ts'
 import { startEmbeddedRuntime } from '../src/embedded.ts'
+import { devnetClients } from './harness.ts'
 
 describe('startEmbeddedRuntime', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'agora-embedded-'))
@@ -16,7 +18,8 @@ describe('startEmbeddedRuntime', () => {
     const owner = first.devnet.manifest.accounts[1]!.address
     const agent = await first.runtime.launch(scout, { owner })
     const launched = await agent.info()
-    const uri = await first.runtime.publicClient.readContract({
+    const publicClient = createPublicClient({ transport: http(first.devnet.rpcUrl) })
+    const uri = await publicClient.readContract({
       address: first.devnet.manifest.contracts.identityRegistry,
       abi: agentIdentityRegistryAbi,
       functionName: 'tokenURI',
@@ -28,15 +31,26 @@ describe('startEmbeddedRuntime', () => {
 
     const second = await startEmbeddedRuntime({ dataDir, publicUrl: 'http://localhost:8787', log: () => {} })
     expect(second.devnet.resumed).toBe(true)
-    const [again] = await second.runtime.agents()
+    const [again] = await second.runtime.listAgents()
     expect(again).toMatchObject({
       id: launched.id,
       chainAgentId: launched.chainAgentId,
-      safeAddress: launched.safeAddress,
+      safe: launched.safe,
+      signer: launched.signer,
     })
-    // The sealed key still opens with the kept master key: the agent can still sign.
+    // The agent's key still co-owns its Safe on the resumed chain...
+    const owners = await createPublicClient({ transport: http(second.devnet.rpcUrl) }).readContract({
+      address: getAddress(again!.safe!),
+      abi: safeAbi,
+      functionName: 'getOwners',
+    })
+    expect(owners.map((o) => o.toLowerCase())).toContain(again!.signer.toLowerCase())
+    // ...and the sealed key still opens with the kept master key: the agent can still sign (a
+    // withdrawal is a Safe transaction signed by it).
     second.runtime.register(scout)
-    expect(second.runtime.context.signerOf(again!).address.toLowerCase()).toBe(launched.signerAddress)
+    await devnetClients(second.devnet).fund(again!.safe!, '1')
+    const withdrawn = await second.runtime.withdraw(again!.id, { amount: '1' })
+    expect(withdrawn).toMatchObject({ amount: { value: '1000000', symbol: 'dUSD' }, to: getAddress(owner) })
     await second.stop()
   })
 })

@@ -1,10 +1,12 @@
 import { agentIdentityRegistryAbi, type Devnet, erc6551RegistryAbi, safeAbi } from '@agora/contracts'
+import type { Db } from '@agora/db'
 import { getAddress, parseUnits, zeroHash } from 'viem'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { z } from 'zod'
+import { createRuntime } from '../src/create-runtime.ts'
 import { defineAgent } from '../src/define-agent.ts'
-import { PolicyError } from '../src/errors.ts'
-import { type AgentHandle, createRuntime, type Runtime } from '../src/runtime.ts'
+import { ConflictError, PolicyError } from '../src/errors.ts'
+import type { AgentHandle, Runtime } from '../src/runtime.ts'
 import { adapters, devnetClients, openRuntime, withDevnet } from './harness.ts'
 
 let release: () => void = () => {}
@@ -66,6 +68,7 @@ const dusd = (v: string) => parseUnits(v, 6)
 describe.each(adapters)('runtime flows on $name', (adapter) => {
   let devnet: Devnet
   let runtime: Runtime
+  let db: Db
   let close: () => Promise<void>
   let provider: AgentHandle
   let client: AgentHandle
@@ -77,7 +80,7 @@ describe.each(adapters)('runtime flows on $name', (adapter) => {
   beforeAll(async () => {
     if (adapter.skip) return
     devnet = await withDevnet()
-    ;({ runtime, close } = await openRuntime(devnet, adapter, [upper, buyer]))
+    ;({ runtime, db, close } = await openRuntime(devnet, adapter, [upper, buyer]))
     const owner = devnet.manifest.accounts[1]!.address
     ;[provider, client] = await Promise.all([
       runtime.launch(upper, { owner }),
@@ -85,8 +88,8 @@ describe.each(adapters)('runtime flows on $name', (adapter) => {
     ])
     const [p, c] = await Promise.all([provider.info(), client.info()])
     providerId = p.chainAgentId!
-    providerSafe = p.safeAddress!
-    clientSafe = c.safeAddress!
+    providerSafe = p.safe!
+    clientSafe = c.safe!
     await chain().fund(clientSafe, '100')
   })
   afterAll(async () => {
@@ -101,12 +104,12 @@ describe.each(adapters)('runtime flows on $name', (adapter) => {
     const { contracts } = devnet.manifest
     expect(agent.status).toBe('active')
     const owners = await publicClient.readContract({
-      address: agent.safeAddress as never,
+      address: agent.safe as never,
       abi: safeAbi,
       functionName: 'getOwners',
     })
     expect(owners.map((o) => o.toLowerCase()).sort()).toEqual(
-      [agent.signerAddress, devnet.manifest.accounts[1]!.address.toLowerCase()].sort(),
+      [agent.signer, devnet.manifest.accounts[1]!.address.toLowerCase()].sort(),
     )
     const paymentAddress = await publicClient.readContract({
       address: contracts.identityRegistry,
@@ -114,7 +117,7 @@ describe.each(adapters)('runtime flows on $name', (adapter) => {
       functionName: 'paymentAddress',
       args: [BigInt(providerId)],
     })
-    expect(paymentAddress).toBe(getAddress(agent.safeAddress!))
+    expect(paymentAddress).toBe(getAddress(agent.safe!))
     const account = await publicClient.readContract({
       address: contracts.erc6551Registry,
       abi: erc6551RegistryAbi,
@@ -127,17 +130,36 @@ describe.each(adapters)('runtime flows on $name', (adapter) => {
         BigInt(providerId),
       ],
     })
-    expect(account).toBe(getAddress(agent.accountAddress!))
+    expect(account).toBe(getAddress(agent.tokenBoundAccount!))
     expect(await publicClient.getCode({ address: account })).not.toBe('0x')
-    expect((agent.definition as { registration: unknown }).registration).toMatchObject({
+    expect(await runtime.registrationFile(providerId)).toMatchObject({
       type: 'https://eips.ethereum.org/EIPS/eip-8004#registration-v1',
       name: 'upper',
       active: true,
       registrations: [
         { agentId: Number(providerId), agentRegistry: `eip155:31337:${contracts.identityRegistry}` },
       ],
-      offerings: [{ name: 'upper', price: '1', token: contracts.devUSD.toLowerCase() }, {}, {}],
+      offerings: [
+        {
+          name: 'upper',
+          price: { value: '1000000', formatted: '1', symbol: 'dUSD', token: contracts.devUSD },
+        },
+        {},
+        {},
+      ],
     })
+  })
+
+  test.skipIf(adapter.skip)('launch: a name belongs to one agent; the same id again is a no-op', async () => {
+    const owner = devnet.manifest.accounts[1]!.address
+    const taken = await runtime.launch(defineAgent({ name: 'upper' }), { owner }).catch((e: unknown) => e)
+    expect(taken).toBeInstanceOf(ConflictError)
+    expect(taken).toMatchObject({ code: 'NAME_TAKEN' })
+    const again = await runtime.launch(upper, { owner, id: provider.id })
+    expect(again.id).toBe(provider.id)
+    expect((await runtime.listAgents()).filter((a) => a.name === 'upper').map((a) => a.id)).toEqual([
+      provider.id,
+    ])
   })
 
   test.skipIf(adapter.skip)('pay: exact amounts, idempotent by key', async () => {
@@ -188,7 +210,7 @@ describe.each(adapters)('runtime flows on $name', (adapter) => {
     expect(done.deliverable).toEqual({ text: 'HELLO' })
     expect(done.rating).toBe(80)
     expect((await chain().dUSD(providerSafe)) - before).toBe(dusd('1') - fee(dusd('1')))
-    expect(await runtime.reputation(providerId)).toMatchObject({ completed: 1, averageRating: 80 })
+    expect(await runtime.getReputation(providerId)).toMatchObject({ completed: 1, averageRating: 80 })
   })
 
   test.skipIf(adapter.skip)('reject: the evaluator refuses, the client is refunded', async () => {
@@ -196,7 +218,7 @@ describe.each(adapters)('runtime flows on $name', (adapter) => {
     const job = await client.hire({ provider: providerId, offering: 'upper', input: { text: 'bad' } })
     expect((await job.done()).status).toBe('rejected')
     expect(await chain().dUSD(clientSafe)).toBe(before)
-    expect(await runtime.reputation(providerId)).toMatchObject({ completed: 1, rejected: 1 })
+    expect(await runtime.getReputation(providerId)).toMatchObject({ completed: 1, rejected: 1 })
   })
 
   test.skipIf(adapter.skip)('decline: a failing handler declines, the client is refunded', async () => {
@@ -204,7 +226,7 @@ describe.each(adapters)('runtime flows on $name', (adapter) => {
     const job = await client.hire({ provider: providerId, offering: 'broken', input: {} })
     expect((await job.done()).status).toBe('declined')
     expect(await chain().dUSD(clientSafe)).toBe(before)
-    expect(await runtime.reputation(providerId)).toMatchObject({ declined: 1 })
+    expect(await runtime.getReputation(providerId)).toMatchObject({ declined: 1 })
   })
 
   test.skipIf(adapter.skip)('expiry: an undelivered job is refunded after its deadline', async () => {
@@ -212,9 +234,9 @@ describe.each(adapters)('runtime flows on $name', (adapter) => {
     const job = await client.hire({ provider: providerId, offering: 'slow', input: {}, deadlineSeconds: 60 })
     await expect.poll(async () => (await job.get())?.status).toBe('funded')
     await chain().advance(120)
-    expect((await job.done(30_000)).status).toBe('expired')
+    expect((await job.done({ timeoutMs: 30_000 })).status).toBe('expired')
     expect(await chain().dUSD(clientSafe)).toBe(before)
-    expect(await runtime.reputation(providerId)).toMatchObject({ expired: 1 })
+    expect(await runtime.getReputation(providerId)).toMatchObject({ expired: 1 })
   })
 
   test.skipIf(adapter.skip)('policy: over the cap or the budget is refused before signing', async () => {
@@ -230,15 +252,13 @@ describe.each(adapters)('runtime flows on $name', (adapter) => {
       /limits are in dUSD/,
     )
     expect(await chain().dUSD(clientSafe)).toBe(before)
-    const refusals = (await runtime.context.db.query.activity.findMany()).filter(
-      (a) => a.kind === 'guardrail',
-    )
+    const refusals = (await db.query.activity.findMany()).filter((a) => a.kind === 'guardrail')
     expect(refusals.length).toBe(4)
     // Another runtime on the same database reads what was spent today from it (no key is opened:
     // the refusal comes before signing).
     const second = await createRuntime({
       chain: { rpcUrl: devnet.rpcUrl, manifest: devnet.manifest },
-      db: runtime.context.db,
+      db,
       masterKey: new Uint8Array(32).fill(1),
       relayerKeys: [devnet.manifest.accounts[16]!.privateKey],
       definitions: [upper, buyer],
@@ -254,22 +274,28 @@ describe.each(adapters)('runtime flows on $name', (adapter) => {
     'lifecycle: paused agents move no money; withdraw empties the Safe to the owner; retired is final',
     async () => {
       const client0 = await client.info()
-      await runtime.setStatus(client.id, 'paused')
-      await expect(client.pay({ to: providerId, amount: '0.1' })).rejects.toThrow(
-        /paused; only active agents can move money/,
-      )
-      await runtime.setStatus(client.id, 'active')
+      await runtime.setAgentStatus(client.id, { status: 'paused' })
+      const paused = client.pay({ to: providerId, amount: '0.1' })
+      await expect(paused).rejects.toThrow(/is paused and cannot pay; resume it first/)
+      await expect(paused).rejects.toMatchObject({ code: 'AGENT_PAUSED' })
+      await expect(paused).rejects.toThrow(ConflictError)
+      await runtime.setAgentStatus(client.id, { status: 'active' })
       const owner = devnet.manifest.accounts[1]!.address
       const [safeBefore, ownerBefore] = await Promise.all([chain().dUSD(clientSafe), chain().dUSD(owner)])
       const partial = await client.withdraw({ amount: '1.5' })
-      expect(partial).toMatchObject({ amount: '1.5', token: 'dUSD', to: getAddress(owner) })
+      expect(partial).toMatchObject({
+        amount: { value: '1500000', formatted: '1.5', symbol: 'dUSD' },
+        to: getAddress(owner),
+      })
       await expect(client.withdraw({ amount: '100000' })).rejects.toThrow(/less than 100000/)
       const rest = await client.withdraw()
-      expect(BigInt(Math.round(Number(rest.amount) * 1e6))).toBe(safeBefore - dusd('1.5'))
+      expect(BigInt(rest.amount.value)).toBe(safeBefore - dusd('1.5'))
       expect(await chain().dUSD(clientSafe)).toBe(0n)
       expect((await chain().dUSD(owner)) - ownerBefore).toBe(safeBefore)
-      await runtime.setStatus(provider.id, 'retired')
-      await expect(runtime.setStatus(provider.id, 'active')).rejects.toThrow(/retired; that is final/)
+      await runtime.setAgentStatus(provider.id, { status: 'retired' })
+      await expect(runtime.setAgentStatus(provider.id, { status: 'active' })).rejects.toThrow(
+        /retired; that is final/,
+      )
       expect(await runtime.searchMarket({ capability: 'text' })).toEqual([])
       expect(client0.status).toBe('active')
     },

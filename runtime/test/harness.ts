@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { type Devnet, devUSDAbi, startDevnet } from '@agora/contracts'
-import { createDb } from '@agora/db'
+import { createDb, type Db } from '@agora/db'
 import { createTemporaryDatabase } from '@agora/db/testing'
 import { type Address, createPublicClient, createWalletClient, erc20Abi, http, parseUnits } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
+import { createRuntime } from '../src/create-runtime.ts'
 import type { AgentDefinition } from '../src/define-agent.ts'
-import { createRuntime, type Runtime } from '../src/runtime.ts'
+import type { Runtime } from '../src/runtime.ts'
 
 export type Adapter = { name: 'pglite' | 'postgres'; skip?: string }
 
@@ -32,14 +33,17 @@ export async function openDatabase(adapter: Adapter) {
   }
 }
 
-/** A runtime on `devnet` with its own database and relayers (so runtimes in one file do not share nonces). */
+/**
+ * A runtime on `devnet` with its own database and relayers (so runtimes in one file do not share
+ * nonces); `db` is that database, for tests that read what the runtime stored.
+ */
 export async function openRuntime(
   devnet: Devnet,
   adapter: Adapter,
   definitions: AgentDefinition[],
   relayerIndexes: number[] = [12, 13, 14, 15],
   log: (line: string) => void = () => {},
-): Promise<{ runtime: Runtime; close(): Promise<void> }> {
+): Promise<{ runtime: Runtime; db: Db; close(): Promise<void> }> {
   const database = await openDatabase(adapter)
   const runtime = await createRuntime({
     chain: { rpcUrl: devnet.rpcUrl, manifest: devnet.manifest },
@@ -53,6 +57,7 @@ export async function openRuntime(
   await runtime.start()
   return {
     runtime,
+    db: database.db,
     async close() {
       await runtime.stop()
       await database.close()

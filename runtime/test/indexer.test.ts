@@ -3,9 +3,10 @@ import { createDb } from '@agora/db'
 import { keccak256, maxUint256, parseUnits, toHex, zeroAddress } from 'viem'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { z } from 'zod'
+import { createRuntime } from '../src/create-runtime.ts'
 import { defineAgent } from '../src/define-agent.ts'
-import { type ChainEvent, createIndexer } from '../src/indexer.ts'
-import { createIndexerStore } from '../src/indexer-store.ts'
+import { type ChainEvent, createIndexer } from '../src/projection/indexer.ts'
+import { createIndexerStore } from '../src/projection/indexer-store.ts'
 import { devnetClients, withDevnet } from './harness.ts'
 
 describe('createIndexer', () => {
@@ -92,7 +93,6 @@ describe('restart', () => {
     })
     const { publicClient, owner, dUSD } = devnetClients(devnet)
     const database = await createDb()
-    const { createRuntime } = await import('../src/runtime.ts')
     const options = {
       chain: { rpcUrl: devnet.rpcUrl, manifest: devnet.manifest },
       db: database.db,
@@ -141,9 +141,9 @@ describe('restart', () => {
     // waiting for the deadline).
     const second = await createRuntime(options)
     await second.start()
-    const job = await second.job(jobId.toString()).done(30_000)
+    const job = await second.job(jobId.toString()).done({ timeoutMs: 30_000 })
     expect(job.status).toBe('declined')
-    expect(job.providerAgentId).toBe(provider.id)
+    expect(job.provider.agentId).toBe(provider.id)
     expect(await dUSD(client.account.address)).toBe(before)
     await second.stop()
     await database.close()

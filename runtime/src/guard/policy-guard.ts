@@ -1,9 +1,8 @@
 import type { Agent, Db } from '@agora/db'
 import type { ActivityLog } from '../activity/activity-log.ts'
-import type { SpendingPolicy } from '../define-agent.ts'
-import { PolicyError } from '../errors.ts'
 import { createKeyedMutex } from '../outbox/mutex.ts'
-import type { Token, TokenRegistry } from '../wallet/tokens.ts'
+import type { TokenRegistry } from '../wallet/tokens.ts'
+import { checkSpend, type SpendRequest } from './check-spend.ts'
 import { type Ledger, spendsSince } from './spends-since.ts'
 
 /**
@@ -22,18 +21,6 @@ export type PolicyGuard = {
   release(agentId: string, key: string): void
 }
 
-const periodMs = { hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000, month: 30 * 86_400_000 } as const
-
-export type SpendRequest = {
-  amount: bigint
-  token: Token
-  /** The on-chain id of the agent paid or hired. */
-  counterparty: string
-  action: 'pay' | 'hire'
-  /** What the spend is recorded under (a payment's idempotency key, a job's id): counted once. */
-  key: string
-}
-
 const forget = (ledger: Ledger, key: string) => {
   const entry = ledger.entries.get(key)
   if (!entry) return
@@ -50,7 +37,11 @@ const forget = (ledger: Ledger, key: string) => {
  * memory (the runtime records every spend through here); `release` takes back a spend that failed
  * or was refunded.
  */
-export function createPolicyGuard(deps: { db: Db; tokens: TokenRegistry; activity: ActivityLog }): PolicyGuard {
+export function createPolicyGuard(deps: {
+  db: Db
+  tokens: TokenRegistry
+  activity: ActivityLog
+}): PolicyGuard {
   const { db, tokens, activity } = deps
   const locks = createKeyedMutex()
   const ledgers = new Map<string, Ledger>()
@@ -71,60 +62,6 @@ export function createPolicyGuard(deps: { db: Db; tokens: TokenRegistry; activit
       forget(ledger, key)
     }
     return ledger
-  }
-
-  async function check(agent: Agent, request: SpendRequest) {
-    const policy = ((agent.definition as { policy?: SpendingPolicy }).policy ?? {}) as SpendingPolicy
-    const refuse = async (reason: string, meta: Record<string, unknown> = {}) => {
-      await activity.record(agent.id, 'guardrail', {
-        refused: request.action,
-        reason,
-        amount: tokens.money(request.amount, request.token),
-        counterparty: request.counterparty,
-        ...meta,
-      })
-      throw new PolicyError(reason, { action: request.action, ...meta })
-    }
-    if (request.amount <= 0n) return refuse('The amount must be more than zero.')
-    if (policy.allowedCounterparties && !policy.allowedCounterparties.includes(request.counterparty)) {
-      return refuse(`Agent ${request.counterparty} is not among this agent's allowed counterparties.`)
-    }
-    if (!policy.perJobCap && !policy.budget) return
-    const policyToken = await tokens.resolve(policy.token ?? 'dUSD')
-    if (policyToken.address.toLowerCase() !== request.token.address.toLowerCase()) {
-      return refuse(
-        `This agent's limits are in ${policyToken.symbol}; it may not spend ${request.token.symbol}.`,
-      )
-    }
-    if (policy.perJobCap) {
-      const cap = tokens.parse(policy.perJobCap, policyToken)
-      if (request.amount > cap) {
-        return refuse(
-          `${tokens.format(request.amount, policyToken)} ${policyToken.symbol} is over the per-job cap of ${policy.perJobCap}.`,
-          { cap: policy.perJobCap },
-        )
-      }
-    }
-    if (policy.budget) {
-      const budget = tokens.parse(policy.budget.amount, policyToken)
-      const ledger = await ledgerOf(
-        agent.id,
-        policyToken.address.toLowerCase(),
-        periodMs[policy.budget.period],
-      )
-      // A retried spend is not counted against itself.
-      const spent = ledger.total - (ledger.entries.get(request.key)?.amount ?? 0n)
-      if (spent + request.amount > budget) {
-        return refuse(
-          `Spending ${tokens.format(request.amount, policyToken)} ${policyToken.symbol} would exceed the budget of ${policy.budget.amount} per ${policy.budget.period} (${tokens.format(spent, policyToken)} spent).`,
-          {
-            budget: policy.budget.amount,
-            period: policy.budget.period,
-            spent: tokens.format(spent, policyToken),
-          },
-        )
-      }
-    }
   }
 
   type Queued = {
@@ -155,7 +92,7 @@ export function createPolicyGuard(deps: { db: Db; tokens: TokenRegistry; activit
     const allowed: (Queued & { counted: boolean })[] = []
     for (const item of items) {
       try {
-        await check(item.agent, item.request)
+        await checkSpend({ tokens, activity, ledgerOf }, item.agent, item.request)
         allowed.push({ ...item, counted: count(agentId, item.request) })
       } catch (error) {
         item.reject(error)

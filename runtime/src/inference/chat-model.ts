@@ -76,7 +76,6 @@ export function wrapInferenceError(error: unknown, model: BaseChatModel): BaseEr
   if (isTimeout(error)) {
     const limit = config ? ` within ${config.timeoutMs} ms` : ' in time'
     return new InferenceError(`${who} did not answer${limit}${attempts}.`, {
-     
       cause: error,
       details: error.message,
       meta: { ...meta, reason: 'timeout', timeoutMs: config?.timeoutMs },
@@ -88,7 +87,6 @@ export function wrapInferenceError(error: unknown, model: BaseChatModel): BaseEr
     // may have been given up early (exhausted quota, long Retry-After), so no count is claimed.
     const retried = status >= 500
     return new InferenceError(`${who} answered with HTTP ${status}${retried ? attempts : ''}.`, {
-     
       cause: error,
       details: error.message,
       meta: { ...meta, reason: 'http', status },
@@ -99,7 +97,6 @@ export function wrapInferenceError(error: unknown, model: BaseChatModel): BaseEr
     /ECONNREFUSED|fetch failed|Connection error/i.test(error.message)
   ) {
     return new InferenceError(`${who} could not be reached${attempts}.`, {
-     
       cause: error,
       details: error.message,
       meta: { ...meta, reason: 'connection' },

@@ -77,10 +77,12 @@ export async function complete<const Tools extends readonly ToolDefinition[] = [
       ),
     )
   }
-  throw new InferenceError(`Model "${modelName(model)}" sent unusable tool calls twice: ${problems.join(' ')}`, {
-   
-    meta: { model: modelName(model), reason: 'invalid_tool_calls', problems },
-  })
+  throw new InferenceError(
+    `Model "${modelName(model)}" sent unusable tool calls twice: ${problems.join(' ')}`,
+    {
+      meta: { model: modelName(model), reason: 'invalid_tool_calls', problems },
+    },
+  )
 }
 
 /** Parses and validates every tool call of a reply; any problem makes the whole reply unusable. */

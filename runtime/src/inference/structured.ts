@@ -77,7 +77,6 @@ export async function generateStructured<Schema extends z.ZodType>(
   throw new InferenceError(
     `Model "${modelName(model)}" did not produce a valid "${tool.name}" twice: ${problems.join(' ')}`,
     {
-     
       meta: { model: modelName(model), reason: 'invalid_structured_output', problems },
     },
   )

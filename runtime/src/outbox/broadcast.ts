@@ -36,7 +36,9 @@ export async function signAndBroadcast(
     const txHash = keccak256(rawTx)
     // The signed bytes are in the outbox before they leave: a crash from here on rebroadcasts them.
     await Promise.all(
-      carried.map((intent, n) => outbox.markSent(intent.id, { nonce: n === 0 ? nonce : null, txHash, rawTx })),
+      carried.map((intent, n) =>
+        outbox.markSent(intent.id, { nonce: n === 0 ? nonce : null, txHash, rawTx }),
+      ),
     )
     outbox.nonces.set(relayer.address, nonce + 1)
     call.commit?.()

@@ -1,7 +1,11 @@
 import { isTransientChainError } from '../errors.ts'
 
 /** Runs `run`, retrying transient RPC errors (not refusals) up to five times with backoff. */
-export async function withRetries<T>(log: (line: string) => void, what: string, run: () => Promise<T>): Promise<T> {
+export async function withRetries<T>(
+  log: (line: string) => void,
+  what: string,
+  run: () => Promise<T>,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await run()

@@ -96,7 +96,9 @@ async function sendOne(client: RuntimeClient, handler: IntentHandler, lane: stri
   const call = await handler.build(client, intent)
   let gas: bigint
   try {
-    gas = await withRetries(outbox.log, intent.kind, () => gasLimit(outbox, intent.kind, relayer.address, call))
+    gas = await withRetries(outbox.log, intent.kind, () =>
+      gasLimit(outbox, intent.kind, relayer.address, call),
+    )
   } catch (error) {
     call.rollback?.()
     let wrapped = wrapChainError(error, intent.kind)

@@ -33,7 +33,11 @@ async function apply(client: RuntimeClient, jobId: string, event: DecodedJobEven
     case 'JobCreated':
       return created(client, jobId, event)
     case 'JobSubmitted': {
-      const patch = { status: 'submitted' as const, deliverableHash: event.args.deliverableHash as string, submitTx: tx }
+      const patch = {
+        status: 'submitted' as const,
+        deliverableHash: event.args.deliverableHash as string,
+        submitTx: tx,
+      }
       const job = await advanceJob(client.db, jobId, patch)
       if (job) await submitted(client, job)
       return
@@ -46,7 +50,11 @@ async function apply(client: RuntimeClient, jobId: string, event: DecodedJobEven
         payout: String(event.args.payout),
         settleTx: tx,
       })
-      if (job) await final(client, job, { rating: job.rating, payout: await client.tokens.moneyOf(job.payout!, job.token) })
+      if (job)
+        await final(client, job, {
+          rating: job.rating,
+          payout: await client.tokens.moneyOf(job.payout!, job.token),
+        })
       return
     }
     case 'JobRejected':
@@ -96,12 +104,16 @@ async function created(client: RuntimeClient, jobId: string, event: DecodedJobEv
 async function submitted(client: RuntimeClient, job: Job) {
   await Promise.all(
     [job.clientAgentId, job.providerAgentId].map(
-      (id) => id && client.activity.record(id, 'job', { jobId: job.jobId, event: 'submitted', txHash: job.submitTx }),
+      (id) =>
+        id &&
+        client.activity.record(id, 'job', { jobId: job.jobId, event: 'submitted', txHash: job.submitTx }),
     ),
   )
   jobMoved(client, job)
   if (job.clientAgentId)
-    void evaluateJob(client, job.jobId).catch((e: unknown) => client.log(`jobs: evaluating ${job.jobId}: ${String(e)}`))
+    void evaluateJob(client, job.jobId).catch((e: unknown) =>
+      client.log(`jobs: evaluating ${job.jobId}: ${String(e)}`),
+    )
 }
 
 async function final(client: RuntimeClient, job: Job, data: Record<string, unknown>) {
@@ -109,7 +121,12 @@ async function final(client: RuntimeClient, job: Job, data: Record<string, unkno
     [job.clientAgentId, job.providerAgentId].map(
       (id) =>
         id &&
-        client.activity.record(id, 'job', { jobId: job.jobId, event: job.status, txHash: job.settleTx, ...data }),
+        client.activity.record(id, 'job', {
+          jobId: job.jobId,
+          event: job.status,
+          txHash: job.settleTx,
+          ...data,
+        }),
     ),
   )
   jobMoved(client, job)

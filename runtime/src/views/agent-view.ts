@@ -35,7 +35,6 @@ export type StoredDefinition = {
   model?: { provider?: string; model?: string } | null
   policy?: z.infer<typeof spendingPolicySchema>
   offerings?: StoredOffering[]
-  registration?: unknown
   /** The JSON an agent defined over HTTP was built from (`agentFromJson`). */
   json?: Record<string, unknown>
 }

@@ -13,6 +13,9 @@ export const marketMatchViewSchema = z
     offering: offeringViewSchema,
     reputation: z.union([reputationViewSchema, z.null()]),
   })
-  .meta({ id: 'MarketMatch', description: "An offering for hire, with its provider and the provider's record." })
+  .meta({
+    id: 'MarketMatch',
+    description: "An offering for hire, with its provider and the provider's record.",
+  })
 
 export type MarketMatchView = z.infer<typeof marketMatchViewSchema>

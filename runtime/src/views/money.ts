@@ -16,7 +16,9 @@ export const moneySchema = z
       .string()
       .regex(/^0x[0-9a-fA-F]{40}$/)
       .describe('The token contract; the zero address for ETH.'),
-    symbol: z.string().describe('The token symbol (its address for tokens the runtime does not know by name).'),
+    symbol: z
+      .string()
+      .describe('The token symbol (its address for tokens the runtime does not know by name).'),
     formatted: z.string().describe('The amount in token units, e.g. "1.5".'),
   })
   .meta({
@@ -49,7 +51,7 @@ export function toMoney(
   return {
     value: amount.toString(),
     decimals: token.decimals,
-    token: token.address,
+    token: token.address.toLowerCase() as Address,
     symbol: token.symbol,
     formatted: formatUnits(amount, token.decimals),
   }

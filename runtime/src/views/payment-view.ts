@@ -25,7 +25,10 @@ export type PaymentView = z.infer<typeof paymentViewSchema>
  * @example
  * const view = await toPaymentView(client, payment)
  */
-export async function toPaymentView(client: Pick<RuntimeClient, 'tokens'>, payment: Payment): Promise<PaymentView> {
+export async function toPaymentView(
+  client: Pick<RuntimeClient, 'tokens'>,
+  payment: Payment,
+): Promise<PaymentView> {
   return {
     id: payment.id,
     status: payment.status,

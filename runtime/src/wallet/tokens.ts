@@ -34,7 +34,9 @@ export function createTokenRegistry(publicClient: PublicClient, known: Token[]) 
       const decimals = await publicClient
         .readContract({ address, abi: erc20Abi, functionName: 'decimals' })
         .catch((cause: unknown) => {
-          throw new ValidationError(`${address} does not look like an ERC-20 token (no decimals()).`, { cause })
+          throw new ValidationError(`${address} does not look like an ERC-20 token (no decimals()).`, {
+            cause,
+          })
         })
       const token = { symbol: address, address, decimals }
       byAddress.set(address.toLowerCase(), token)

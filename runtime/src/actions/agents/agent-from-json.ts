@@ -22,7 +22,9 @@ const offeringJsonSchema = z.strictObject({
   input: z
     .record(z.string(), z.unknown())
     .optional()
-    .describe('A JSON Schema of what clients send; published in the market (not enforced: the offering echoes).'),
+    .describe(
+      'A JSON Schema of what clients send; published in the market (not enforced: the offering echoes).',
+    ),
 })
 
 /** An agent as JSON: the serialisable part of a definition (offerings echo their input). */

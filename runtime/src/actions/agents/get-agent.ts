@@ -9,6 +9,9 @@ export type GetAgentReturnType = AgentView
  * @example
  * const agent = await getAgent(client, 'agt_…')
  */
-export async function getAgent(client: Pick<RuntimeClient, 'agents' | 'tokens'>, id: string): Promise<GetAgentReturnType> {
+export async function getAgent(
+  client: Pick<RuntimeClient, 'agents' | 'tokens'>,
+  id: string,
+): Promise<GetAgentReturnType> {
   return toAgentView(client, await client.agents.get(id))
 }

@@ -1,4 +1,11 @@
-import { type Agent, getAgent, insertAgent, type OfferingInput, transaction, upsertOfferings } from '@agora/db'
+import {
+  type Agent,
+  getAgent,
+  insertAgent,
+  type OfferingInput,
+  transaction,
+  upsertOfferings,
+} from '@agora/db'
 import { type Address, getAddress, isAddress, keccak256, toHex } from 'viem'
 import type { RuntimeClient } from '../../client.ts'
 import { type AgentDefinition, defineAgent } from '../../define-agent.ts'
@@ -44,7 +51,8 @@ export async function launchAgent(
   parameters: LaunchAgentParameters,
 ): Promise<LaunchAgentReturnType> {
   const checked = defineAgent(definition)
-  if (!isAddress(parameters.owner)) throw new ValidationError(`The owner "${parameters.owner}" is not an address.`)
+  if (!isAddress(parameters.owner))
+    throw new ValidationError(`The owner "${parameters.owner}" is not an address.`)
   const offerings = await Promise.all(
     checked.offerings.map(async (o) => {
       const token = await client.tokens.resolve(o.token)
@@ -65,7 +73,11 @@ export async function launchAgent(
   client.definitions.set(checked.name, checked)
   if (agent.status === 'launching') {
     await client.activity.record(agent.id, 'lifecycle', { event: 'launching', name: agent.name })
-    const { intent } = await recordIntent(client, client.db, launchIntent(agent.id, parameters, agent.signerAddress))
+    const { intent } = await recordIntent(
+      client,
+      client.db,
+      launchIntent(agent.id, parameters, agent.signerAddress),
+    )
     await sendIntent(client, intent)
   }
   return client.agents.get(agent.id)

@@ -18,6 +18,10 @@ export async function listActivity(
 ): Promise<ActivityEvent[]> {
   const agent = await client.agents.get(agentId)
   const limit = Math.min(Math.max(parameters.limit ?? 100, 1), 1_000)
-  const rows = await listActivityRows(client.db, { agentId: agent.id, afterId: parameters.afterId ?? 0, limit })
+  const rows = await listActivityRows(client.db, {
+    agentId: agent.id,
+    afterId: parameters.afterId ?? 0,
+    limit,
+  })
   return rows as ActivityEvent[]
 }

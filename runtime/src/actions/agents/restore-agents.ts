@@ -11,7 +11,9 @@ import { type AgentJson, agentFromJson } from './agent-from-json.ts'
  * @example
  * const restored = await restoreAgents(client)
  */
-export async function restoreAgents(client: Pick<RuntimeClient, 'db' | 'definitions' | 'log'>): Promise<number> {
+export async function restoreAgents(
+  client: Pick<RuntimeClient, 'db' | 'definitions' | 'log'>,
+): Promise<number> {
   let restored = 0
   for (const agent of await listAgents(client.db)) {
     const { json } = agent.definition as StoredDefinition

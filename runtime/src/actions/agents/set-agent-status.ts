@@ -24,7 +24,8 @@ export async function setAgentStatus(
   if (agent.status === 'retired' && status !== 'retired')
     throw new ConflictError(`Agent "${agent.name}" is retired; that is final.`, { code: 'AGENT_RETIRED' })
   const updated = await client.agents.update(agent.id, { status })
-  if (status === 'retired') await upsertOfferings(client.db, { agentId: agent.id, offerings: [], deactivateMissing: true })
+  if (status === 'retired')
+    await upsertOfferings(client.db, { agentId: agent.id, offerings: [], deactivateMissing: true })
   await client.activity.record(agent.id, 'lifecycle', { event: status === 'active' ? 'resumed' : status })
   return toAgentView(client, updated)
 }

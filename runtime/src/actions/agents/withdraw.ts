@@ -19,7 +19,10 @@ export type WithdrawParameters = {
 
 export const withdrawalViewSchema = z
   .object({ txHash: z.string(), amount: moneySchema, to: z.string() })
-  .meta({ id: 'Withdrawal', description: "Tokens sent from an agent's Safe to its owner (or another address)." })
+  .meta({
+    id: 'Withdrawal',
+    description: "Tokens sent from an agent's Safe to its owner (or another address).",
+  })
 export type WithdrawReturnType = { txHash: string; amount: Money; to: string }
 
 /**

@@ -33,7 +33,11 @@ export function evaluateJob(client: RuntimeClient, jobId: string): Promise<void>
     try {
       verdict = (await checkDeliverable(client, job)) ?? (await judge(client, hirer, job))
     } catch (error) {
-      await client.activity.record(hirer.id, 'job', { jobId, event: 'evaluator failed', error: String(error) })
+      await client.activity.record(hirer.id, 'job', {
+        jobId,
+        event: 'evaluator failed',
+        error: String(error),
+      })
       return
     }
     await client.activity.record(hirer.id, 'job', { jobId, event: 'evaluated', verdict })
@@ -45,9 +49,16 @@ export function evaluateJob(client: RuntimeClient, jobId: string): Promise<void>
         keccak256(toHex(verdict.feedback ?? '')),
       ])
     } else {
-      await sendJobStep(client, hirer, 'rejectJob', jobId, [BigInt(jobId), keccak256(toHex(verdict.reason))], {
-        reason: verdict.reason,
-      })
+      await sendJobStep(
+        client,
+        hirer,
+        'rejectJob',
+        jobId,
+        [BigInt(jobId), keccak256(toHex(verdict.reason))],
+        {
+          reason: verdict.reason,
+        },
+      )
     }
   })
 }
@@ -70,7 +81,12 @@ async function checkDeliverable(client: RuntimeClient, job: Job): Promise<Verdic
 /** The client's evaluator, else its model, else acceptance at 100. */
 async function judge(client: RuntimeClient, hirer: Agent, job: Job): Promise<Verdict> {
   const definition = client.definitions.get(hirer.name)
-  const submission = { jobId: job.jobId, offering: job.offering, input: job.input, deliverable: job.deliverable }
+  const submission = {
+    jobId: job.jobId,
+    offering: job.offering,
+    input: job.input,
+    deliverable: job.deliverable,
+  }
   if (definition?.evaluate) return definition.evaluate(submission)
   if (definition?.model) return judgeWithModel(client, hirer, definition.model, submission)
   return { accept: true, rating: 100 }

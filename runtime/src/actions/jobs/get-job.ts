@@ -11,7 +11,10 @@ export type GetJobReturnType = JobView
  * @example
  * const job = await getJob(client, jobId)
  */
-export async function getJob(client: Pick<RuntimeClient, 'db' | 'tokens'>, jobId: string): Promise<GetJobReturnType> {
+export async function getJob(
+  client: Pick<RuntimeClient, 'db' | 'tokens'>,
+  jobId: string,
+): Promise<GetJobReturnType> {
   const job = /^\d{1,78}$/.test(jobId) ? await getJobRow(client.db, jobId) : undefined
   if (!job) throw new NotFoundError(`No job ${jobId}.`)
   return toJobView(client, job)

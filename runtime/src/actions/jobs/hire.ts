@@ -1,8 +1,8 @@
 import { agentEconomyAbi, jobIdOf } from '@agora/contracts'
 import { getJob, type Job, listOfferings, type Offering, transaction, upsertJob } from '@agora/db'
 import { type Address, encodeFunctionData, type Hex, keccak256, toHex, zeroAddress } from 'viem'
-import type { RuntimeClient } from '../../client.ts'
 import { canonicalJson } from '../../canonical-json.ts'
+import type { RuntimeClient } from '../../client.ts'
 import {
   type ChainUnavailableError,
   type ConflictError,
@@ -50,7 +50,11 @@ export type HireErrorType =
  * @example
  * const job = await hire(client, clientId, { provider: '7', offering: 'summarize', input: { text } })
  */
-export async function hire(client: RuntimeClient, clientId: string, parameters: HireParameters): Promise<HireReturnType> {
+export async function hire(
+  client: RuntimeClient,
+  clientId: string,
+  parameters: HireParameters,
+): Promise<HireReturnType> {
   const hirer = await client.agents.get(clientId)
   requireActiveAgent(hirer, 'hire')
   const providerId = String(parameters.provider)
@@ -62,7 +66,8 @@ export async function hire(client: RuntimeClient, clientId: string, parameters: 
   const offering = (await listOfferings(client.db, provider.id, { activeOnly: true })).find(
     (o) => o.name === parameters.offering,
   )
-  if (!offering) throw new NotFoundError(`Agent ${providerId} has no active offering "${parameters.offering}".`)
+  if (!offering)
+    throw new NotFoundError(`Agent ${providerId} has no active offering "${parameters.offering}".`)
   const token = await client.tokens.resolve(offering.token)
   const price = BigInt(offering.price)
   if (parameters.maxPrice !== undefined && price > client.tokens.parse(parameters.maxPrice, token)) {
@@ -73,13 +78,24 @@ export async function hire(client: RuntimeClient, clientId: string, parameters: 
   checkInput(client, provider.name, offering.name, parameters.input)
   const key = parameters.idempotencyKey ?? crypto.randomUUID()
   const specHash = keccak256(
-    toHex(canonicalJson({ offering: offering.name, input: parameters.input, provider: providerId, nonce: key })),
+    toHex(
+      canonicalJson({ offering: offering.name, input: parameters.input, provider: providerId, nonce: key }),
+    ),
   )
   const jobId = jobIdOf(hirer.safeAddress as Address, BigInt(providerId), specHash).toString()
   const now = Number((await client.chain.publicClient.getBlock()).timestamp)
   const deadline = now + (parameters.deadlineSeconds ?? 3_600)
   await ensureAllowance(client, hirer, token, price)
-  const terms = { jobId, providerId, providerAgentId: provider.id, offering, token, price, deadline, specHash }
+  const terms = {
+    jobId,
+    providerId,
+    providerAgentId: provider.id,
+    offering,
+    token,
+    price,
+    deadline,
+    specHash,
+  }
   const { job, intent } = await client.guard.spend(
     hirer,
     { amount: price, token, counterparty: providerId, action: 'hire', key: jobId },
@@ -122,26 +138,31 @@ function recordJob(client: RuntimeClient, hirer: ActiveAgent, terms: Terms, para
     const job =
       (await getJob(tx, terms.jobId)) ??
       (await upsertJob(tx, {
-      jobId: terms.jobId,
-      clientAddress: hirer.safeAddress,
-      clientAgentId: hirer.id,
-      providerChainAgentId: terms.providerId,
-      providerAgentId: terms.providerAgentId,
-      offering: terms.offering.name,
-      input: parameters.input,
-      specHash: terms.specHash,
-      token: terms.token.address,
-      budget: terms.price.toString(),
-      deadline: new Date(terms.deadline * 1_000),
-      evaluator: parameters.evaluator ?? null,
-      status: 'pending',
-    }))
+        jobId: terms.jobId,
+        clientAddress: hirer.safeAddress,
+        clientAgentId: hirer.id,
+        providerChainAgentId: terms.providerId,
+        providerAgentId: terms.providerAgentId,
+        offering: terms.offering.name,
+        input: parameters.input,
+        specHash: terms.specHash,
+        token: terms.token.address,
+        budget: terms.price.toString(),
+        deadline: new Date(terms.deadline * 1_000),
+        evaluator: parameters.evaluator ?? null,
+        status: 'pending',
+      }))
     const { intent } = await recordIntent(client, tx, createJobIntent(client, hirer, terms, parameters))
     return { job, intent }
   })
 }
 
-function createJobIntent(client: RuntimeClient, hirer: ActiveAgent, terms: Terms, parameters: HireParameters) {
+function createJobIntent(
+  client: RuntimeClient,
+  hirer: ActiveAgent,
+  terms: Terms,
+  parameters: HireParameters,
+) {
   return {
     idempotencyKey: `createJob:${terms.jobId}`,
     kind: 'createJob' as const,

@@ -26,11 +26,13 @@ export function serveJob(client: RuntimeClient, jobId: string): Promise<void> {
     const definition = client.definitions.get(provider.name)
     if (!definition) return // served by another process that has the handlers
     const declineWith = (reason: string) => declineJob(client, provider, job, reason)
-    if (job.input === null || job.input === undefined) return declineWith('The job specification is unavailable.')
+    if (job.input === null || job.input === undefined)
+      return declineWith('The job specification is unavailable.')
     const offering = definition.offerings.find((o) => o.name === job.offering)
     if (!offering) return declineWith(`There is no offering "${job.offering}".`)
     const input = offering.input.safeParse(job.input)
-    if (!input.success) return declineWith(`Invalid input: ${input.error.issues.map((i) => i.message).join('; ')}`)
+    if (!input.success)
+      return declineWith(`Invalid input: ${input.error.issues.map((i) => i.message).join('; ')}`)
     await client.activity.record(provider.id, 'job', { jobId, event: 'working', offering: job.offering })
     let deliverable: unknown
     try {
@@ -59,7 +61,8 @@ function produce(
         jobId: job.jobId,
         client: job.clientAddress,
         agentId: provider.id,
-        log: (message, data) => client.activity.record(provider.id, 'job', { jobId: job.jobId, message, ...data }),
+        log: (message, data) =>
+          client.activity.record(provider.id, 'job', { jobId: job.jobId, message, ...data }),
       }),
     )
   }
@@ -97,7 +100,14 @@ async function serveWithModel(
 /** Declines a funded job on chain (the client is refunded in full), saying why. */
 export async function declineJob(client: RuntimeClient, provider: Agent, job: Job, reason: string) {
   await client.activity.record(provider.id, 'job', { jobId: job.jobId, event: 'declining', reason })
-  await sendJobStep(client, provider, 'declineJob', job.jobId, [BigInt(job.jobId), keccak256(toHex(reason))], {
-    reason,
-  })
+  await sendJobStep(
+    client,
+    provider,
+    'declineJob',
+    job.jobId,
+    [BigInt(job.jobId), keccak256(toHex(reason))],
+    {
+      reason,
+    },
+  )
 }

@@ -49,5 +49,7 @@ export async function searchMarket(
       }
     }),
   )
-  return views.filter((m) => query.minRating === undefined || (m.reputation?.averageRating ?? 0) >= query.minRating)
+  return views.filter(
+    (m) => query.minRating === undefined || (m.reputation?.averageRating ?? 0) >= query.minRating,
+  )
 }

@@ -29,7 +29,12 @@ export type PayParameters = {
   idempotencyKey?: string
 }
 export type PayReturnType = PaymentView
-export type PayErrorType = ValidationError | PolicyError | ConflictError | ContractRevertedError | ChainUnavailableError
+export type PayErrorType =
+  | ValidationError
+  | PolicyError
+  | ConflictError
+  | ContractRevertedError
+  | ChainUnavailableError
 
 /**
  * Pays another agent directly from this agent's Safe, through the economy contract. Checked against
@@ -39,7 +44,11 @@ export type PayErrorType = ValidationError | PolicyError | ConflictError | Contr
  * @example
  * const payment = await pay(client, agentId, { to: '7', amount: '2.5', memo: 'thanks' })
  */
-export async function pay(client: RuntimeClient, agentId: string, parameters: PayParameters): Promise<PayReturnType> {
+export async function pay(
+  client: RuntimeClient,
+  agentId: string,
+  parameters: PayParameters,
+): Promise<PayReturnType> {
   const agent = await client.agents.get(agentId)
   requireActiveAgent(agent, 'pay')
   const token = await client.tokens.resolve(parameters.token ?? 'dUSD')
@@ -68,7 +77,14 @@ export async function pay(client: RuntimeClient, agentId: string, parameters: Pa
           amount: amount.toString(),
           memo: parameters.memo ?? null,
         },
-        intent: payIntent(client, agent, { key, to, token: token.address, amount, memo: parameters.memo, paymentId }),
+        intent: payIntent(client, agent, {
+          key,
+          to,
+          token: token.address,
+          amount,
+          memo: parameters.memo,
+          paymentId,
+        }),
       }),
   )
   if (payment.status === 'confirmed') return toPaymentView(client, payment)

@@ -15,7 +15,10 @@ import { recordIntents } from '../../outbox/record-intent.ts'
 /** Payment writes shared by concurrent payments (group commit). */
 export type PaymentWriter = {
   /** Records a payment with its intent; payments recorded in the same tick share one transaction. */
-  record(item: { payment: InsertPaymentParameters; intent: IntentInput }): Promise<{ payment: Payment; intent: Intent }>
+  record(item: {
+    payment: InsertPaymentParameters
+    intent: IntentInput
+  }): Promise<{ payment: Payment; intent: Intent }>
   /** Marks a payment confirmed; payments settling in the same tick are confirmed in one statement. */
   confirm(item: { id: string; txHash: string }): Promise<Payment | undefined>
 }

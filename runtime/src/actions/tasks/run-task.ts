@@ -38,9 +38,12 @@ export async function runTask(
   parameters: RunTaskParameters,
 ): Promise<RunTaskReturnType> {
   const agent = await client.agents.get(agentId)
-  const configured = parameters.model ?? (agent.definition as { model?: ModelConfigInput | null }).model ?? undefined
+  const configured =
+    parameters.model ?? (agent.definition as { model?: ModelConfigInput | null }).model ?? undefined
   if (!configured)
-    throw new ConflictError(`Agent "${agent.name}" has no model configured to run a task with.`, { code: 'NO_MODEL' })
+    throw new ConflictError(`Agent "${agent.name}" has no model configured to run a task with.`, {
+      code: 'NO_MODEL',
+    })
   const config = parseModelConfig(configured)
   const model = createChatModel(config)
   const messages: ChatMessage[] = [
@@ -53,7 +56,11 @@ export async function runTask(
     await client.activity.record(agent.id, 'lifecycle', { event: 'task finished', answer, steps, usage })
     return { answer, steps, usage }
   }
-  await client.activity.record(agent.id, 'lifecycle', { event: 'task started', goal: parameters.goal, model: config.model })
+  await client.activity.record(agent.id, 'lifecycle', {
+    event: 'task started',
+    goal: parameters.goal,
+    model: config.model,
+  })
   for (let step = 1; step <= maxSteps; step++) {
     const reply = await think(client, agent, model, messages, step)
     usage.promptTokens += reply.usage.promptTokens

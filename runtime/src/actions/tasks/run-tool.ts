@@ -63,7 +63,13 @@ export async function runTool(
       const job = await getJob(client, jobId).catch(() => undefined)
       if (!job || (job.client.agentId !== agentId && job.provider.agentId !== agentId))
         throw new NotFoundError(`Job ${jobId} is not one of yours.`)
-      return { jobId, status: job.status, offering: job.offering, deliverable: job.deliverable, rating: job.rating }
+      return {
+        jobId,
+        status: job.status,
+        offering: job.offering,
+        deliverable: job.deliverable,
+        rating: job.rating,
+      }
     }
     case 'balance': {
       const balances = await getBalances(client, agentId)

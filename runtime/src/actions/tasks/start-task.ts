@@ -31,10 +31,19 @@ export async function startTask(
   // The stored model leaves out its API key; the definition hosted in this process has it.
   const model = client.definitions.get(agent.name)?.model as ModelConfigInput | undefined
   const taskId = `task_${randomUUID()}`
-  await client.activity.record(agent.id, 'lifecycle', { event: 'task accepted', taskId, goal: parameters.goal })
+  await client.activity.record(agent.id, 'lifecycle', {
+    event: 'task accepted',
+    taskId,
+    goal: parameters.goal,
+  })
   void runTask(client, agent.id, { ...parameters, ...(model ? { model } : {}) })
     .then(
-      (result) => client.activity.record(agent.id, 'lifecycle', { event: 'task succeeded', taskId, steps: result.steps }),
+      (result) =>
+        client.activity.record(agent.id, 'lifecycle', {
+          event: 'task succeeded',
+          taskId,
+          steps: result.steps,
+        }),
       (error: unknown) =>
         client.activity.record(agent.id, 'lifecycle', {
           event: 'task failed',

@@ -15,12 +15,24 @@ export const launchHandler: IntentHandler = {
       data: encodeFunctionData({
         abi: agentFactoryAbi,
         functionName: 'launch',
-        args: [{ owner: p.owner, agentURI: p.agentURI, safeOwners: [p.signer, p.owner], threshold: 1n, salt: p.salt }],
+        args: [
+          {
+            owner: p.owner,
+            agentURI: p.agentURI,
+            safeOwners: [p.signer, p.owner],
+            threshold: 1n,
+            salt: p.salt,
+          },
+        ],
       }),
     }
   },
   async onSettled(client, intent, receipt) {
-    const [launched] = parseEventLogs({ abi: agentFactoryAbi, eventName: 'AgentLaunched', logs: receipt.logs })
+    const [launched] = parseEventLogs({
+      abi: agentFactoryAbi,
+      eventName: 'AgentLaunched',
+      logs: receipt.logs,
+    })
     if (!launched) throw new InternalError('The launch transaction carries no AgentLaunched event.')
     const { agentId, safe, account } = launched.args
     await client.agents.update(intent.agentId!, {
@@ -40,6 +52,9 @@ export const launchHandler: IntentHandler = {
     return { chainAgentId: agentId.toString(), safe, account }
   },
   async onFailed(client, intent, error) {
-    await client.activity.record(intent.agentId, 'lifecycle', { event: 'launch failed', error: error.shortMessage })
+    await client.activity.record(intent.agentId, 'lifecycle', {
+      event: 'launch failed',
+      error: error.shortMessage,
+    })
   },
 }

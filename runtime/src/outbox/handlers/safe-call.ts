@@ -9,8 +9,8 @@ import {
   type Hex,
   size,
 } from 'viem'
-import { agentSigner } from '../../wallet/agent-signers.ts'
 import { ContractRevertedError } from '../../errors.ts'
+import { agentSigner } from '../../wallet/agent-signers.ts'
 import type { IntentHandler } from '../intent-handler.ts'
 
 /** The payload every Safe-executed intent carries: the call the agent's Safe makes. */
@@ -57,7 +57,12 @@ export function safeCallHandler({
     async explain(client, intent) {
       const p = intent.payload as SafeCallPayload
       try {
-        await client.chain.publicClient.call({ account: p.safe, to: p.to, data: p.data, value: BigInt(p.value) })
+        await client.chain.publicClient.call({
+          account: p.safe,
+          to: p.to,
+          data: p.data,
+          value: BigInt(p.value),
+        })
         return undefined
       } catch (error) {
         const data = (error as { walk?: (fn: (e: unknown) => boolean) => unknown }).walk?.(

@@ -1,4 +1,5 @@
 import type { Devnet } from '@agora/contracts'
+import type { Db } from '@agora/db'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { z } from 'zod'
 import { defineAgent, defineOffering } from '../src/define-agent.ts'
@@ -25,6 +26,7 @@ const upper = defineAgent({
 describe('runTask', () => {
   let devnet: Devnet
   let runtime: Runtime
+  let db: Db
   let close: () => Promise<void>
   let stub: OpenAIStub
   let provider: AgentHandle
@@ -37,7 +39,7 @@ describe('runTask', () => {
     devnet = await withDevnet()
     stub = await startOpenAIStub()
     const stranger = defineAgent({ name: 'stranger' })
-    ;({ runtime, close } = await openRuntime(devnet, { name: 'pglite' }, [upper, stranger]))
+    ;({ runtime, db, close } = await openRuntime(devnet, { name: 'pglite' }, [upper, stranger]))
     const owner = devnet.manifest.accounts[1]!.address
     provider = await runtime.launch(upper, { owner })
     providerId = (await provider.info()).chainAgentId!
@@ -58,7 +60,7 @@ describe('runTask', () => {
           : { accept: false, reason: 'wrong' },
     })
     planner = await runtime.launch(definition, { owner })
-    plannerSafe = (await planner.info()).safeAddress!
+    plannerSafe = (await planner.info()).safe!
     await devnetClients(devnet).fund(plannerSafe, '20')
   })
   afterAll(async () => {
@@ -101,13 +103,13 @@ describe('runTask', () => {
     const jobs = await planner.jobs()
     expect(jobs.map((j) => j.status)).toEqual(['completed'])
     expect(before - (await devnetClients(devnet).dUSD(plannerSafe))).toBe(1_250_000n)
-    expect(await runtime.reputation(providerId)).toMatchObject({ completed: 1, averageRating: 90 })
-    const kinds = (await runtime.context.db.query.activity.findMany())
+    expect(await runtime.getReputation(providerId)).toMatchObject({ completed: 1, averageRating: 90 })
+    const kinds = (await db.query.activity.findMany())
       .filter((a) => a.agentId === planner.id)
       .map((a) => a.kind)
     expect(kinds.filter((k) => k === 'model')).toHaveLength(4)
     expect(kinds.filter((k) => k === 'tool')).toHaveLength(3)
-    const usage = await runtime.context.db.query.usage.findMany()
+    const usage = await db.query.usage.findMany()
     expect(usage.filter((u) => u.agentId === planner.id)).toHaveLength(4)
   })
 
@@ -128,9 +130,7 @@ describe('runTask', () => {
     })
     expect(result.answer).toBe('I could not move the funds.')
     expect(await devnetClients(devnet).dUSD(plannerSafe)).toBe(before)
-    const activity = (await runtime.context.db.query.activity.findMany()).filter(
-      (a) => a.agentId === planner.id,
-    )
+    const activity = (await db.query.activity.findMany()).filter((a) => a.agentId === planner.id)
     const refusals = activity.filter((a) => a.kind === 'guardrail').map((a) => String(a.data.reason))
     expect(refusals).toEqual([
       expect.stringMatching(/over the per-job cap of 5/),

@@ -1,6 +1,6 @@
 import { devUSDAbi } from '@agora/contracts'
 import { modelConfigFromEnv, startEmbeddedRuntime } from '@agora/runtime'
-import { createWalletClient, http, parseUnits } from 'viem'
+import { createPublicClient, createWalletClient, http, parseUnits } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { evaluator } from './evaluator.ts'
 import { orchestrator, type PlanStep, planWithoutModel } from './orchestrator.ts'
@@ -37,19 +37,21 @@ export async function runDemoEconomy(parameters: DemoEconomyParameters = {}) {
       agents.push(await runtime.launch(definition, { owner: owner.address }))
     const boss = agents.at(-1)!
     const bossInfo = await boss.info()
+    const transport = http(devnet.rpcUrl)
+    const publicClient = createPublicClient({ chain: devnet.chain, transport })
     const wallet = createWalletClient({
       account: privateKeyToAccount(owner.privateKey),
       chain: devnet.chain,
-      transport: http(devnet.rpcUrl),
+      transport,
     })
     const funding = await wallet.writeContract({
       address: devnet.manifest.contracts.devUSD,
       abi: devUSDAbi,
       functionName: 'transfer',
-      args: [bossInfo.safeAddress as `0x${string}`, parseUnits('25', 6)],
+      args: [bossInfo.safe as `0x${string}`, parseUnits('25', 6)],
     })
-    await runtime.publicClient.waitForTransactionReceipt({ hash: funding })
-    say(`the owner funded the orchestrator's Safe ${bossInfo.safeAddress} with 25 dUSD`)
+    await publicClient.waitForTransactionReceipt({ hash: funding })
+    say(`the owner funded the orchestrator's Safe ${bossInfo.safe} with 25 dUSD`)
     let steps: PlanStep[]
     if (model) {
       say(`the orchestrator plans with ${String(model.model)}...`)
@@ -65,11 +67,12 @@ export async function runDemoEconomy(parameters: DemoEconomyParameters = {}) {
     const ledger = []
     for (const agent of agents) {
       const info = await agent.info()
-      const balances = await agent.balances()
-      const reputation = await runtime.reputation(info.chainAgentId!)
-      ledger.push({ name: info.name, dUSD: Number(balances.dUSD) / 1e6, ...reputation })
+      const [dUSD] = await agent.balances({ tokens: ['dUSD'] })
+      const held = Number(dUSD?.formatted ?? 0)
+      const reputation = await runtime.getReputation(info.chainAgentId!)
+      ledger.push({ name: info.name, dUSD: held, ...reputation })
       say(
-        `  ${info.name.padEnd(13)} #${info.chainAgentId}  dUSD ${(Number(balances.dUSD) / 1e6).toFixed(2).padStart(6)}  jobs done ${reputation.completed}  rating ${reputation.averageRating}`,
+        `  ${info.name.padEnd(13)} #${info.chainAgentId}  dUSD ${held.toFixed(2).padStart(6)}  jobs done ${reputation.completed}  rating ${reputation.averageRating}`,
       )
     }
     return { steps, ledger }

@@ -81,24 +81,26 @@ try {
     [summarizer, translator, writer].map((d) => runtime.launch(d, { owner })),
   )
   const info = await Promise.all([s!, t!, w!].map((a) => a.info()))
-  for (const a of info) say(`  ${a.name.padEnd(11)} agent #${a.chainAgentId}  Safe ${a.safeAddress}`)
+  for (const a of info) say(`  ${a.name.padEnd(11)} agent #${a.chainAgentId}  Safe ${a.safe}`)
 
   say('funding the writer with 50 dUSD from the owner...')
-  const { createWalletClient, http, parseUnits } = await import('viem')
+  const { createPublicClient, createWalletClient, http, parseUnits } = await import('viem')
   const { privateKeyToAccount } = await import('viem/accounts')
   const { devUSDAbi } = await import('@agora/contracts')
+  const transport = http(devnet.rpcUrl)
+  const publicClient = createPublicClient({ chain: devnet.chain, transport })
   const ownerWallet = createWalletClient({
     account: privateKeyToAccount(devnet.manifest.accounts[1]!.privateKey),
     chain: devnet.chain,
-    transport: http(devnet.rpcUrl),
+    transport,
   })
   const funding = await ownerWallet.writeContract({
     address: devnet.manifest.contracts.devUSD,
     abi: devUSDAbi,
     functionName: 'transfer',
-    args: [info[2]!.safeAddress as `0x${string}`, parseUnits('50', 6)],
+    args: [info[2]!.safe as `0x${string}`, parseUnits('50', 6)],
   })
-  await runtime.publicClient.waitForTransactionReceipt({ hash: funding })
+  await publicClient.waitForTransactionReceipt({ hash: funding })
 
   const market = await runtime.searchMarket({ capability: 'text' })
   say(`market: ${market.map((m) => `${m.offering.name} by #${m.agent.chainAgentId}`).join(', ')}`)
@@ -129,10 +131,12 @@ try {
 
   for (const a of [s!, t!, w!]) {
     const row = await a.info()
-    const balances = await a.balances()
-    const reputation = await runtime.reputation(row.chainAgentId!)
+    const [dUSD] = await a.balances({ tokens: ['dUSD'] })
+    const reputation = await runtime.getReputation(row.chainAgentId!)
     say(
-      `  ${row.name.padEnd(11)} dUSD ${(Number(balances.dUSD) / 1e6).toFixed(2).padStart(6)}  completed ${reputation.completed}  rating ${reputation.averageRating}`,
+      `  ${row.name.padEnd(11)} dUSD ${Number(dUSD?.formatted ?? 0)
+        .toFixed(2)
+        .padStart(6)}  completed ${reputation.completed}  rating ${reputation.averageRating}`,
     )
   }
   try {

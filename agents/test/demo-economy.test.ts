@@ -1,25 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { runDemoEconomy } from './demo-economy.ts'
-import { judge } from './evaluator.ts'
-import { leadSentences } from './summarizer.ts'
-import { translateWords } from './translator.ts'
-
-describe('ready-made agents without a model', () => {
-  test('default: deterministic work', () => {
-    expect(leadSentences('One. Two! Three? Four.')).toBe('One. Two!')
-    expect(translateWords('Agents pay each other.', 'fr')).toBe("agents paient chacun l'autre.")
-    expect(judge('task text here', '')).toEqual({
-      accept: false,
-      rating: 0,
-      reason: 'The deliverable is empty.',
-    })
-    expect(judge('abc', 'x'.repeat(20)).accept).toBe(false)
-    expect(judge('a task of some length', 'a task of some length')).toMatchObject({
-      accept: true,
-      rating: 100,
-    })
-  })
-})
+import { runDemoEconomy } from '../src/demo-economy.ts'
 
 describe('runDemoEconomy', () => {
   test('behavior: with no model the orchestrator hires all three for real, and the books balance', async () => {

@@ -2,9 +2,11 @@ import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 
+const example = join(import.meta.dirname, '..', 'src', 'examples', 'compose.ts')
+
 describe('compose example', () => {
   test('default: runs with one command, no keys, and the agents trade for real', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'compose.ts')], {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', example], {
       encoding: 'utf8',
       timeout: 180_000,
     })

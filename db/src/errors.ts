@@ -6,43 +6,25 @@
  * statuses) cannot compile while a code is missing from it.
  */
 export type ErrorCode =
-  // ValidationError: the caller sent something malformed.
-  | 'INVALID_ARGUMENT'
-  | 'INVALID_INPUT'
-  | 'INVALID_DEFINITION'
-  // NotFoundError
+  | ValidationErrorCode
   | 'NOT_FOUND'
-  // ConflictError: the request is well formed but the state refuses it.
-  | 'CONFLICT'
-  | 'IDEMPOTENCY_CONFLICT'
-  | 'INVALID_TRANSITION'
-  | 'NAME_TAKEN'
-  | 'AGENT_LAUNCHING'
-  | 'AGENT_PAUSED'
-  | 'AGENT_RETIRED'
-  | 'NO_MODEL'
-  // AuthError: sign-in nonces and permissions.
-  | 'NONCE_NOT_FOUND'
-  | 'NONCE_USED'
-  | 'NONCE_EXPIRED'
-  | 'FORBIDDEN'
-  // StorageError: the database could not be opened, reached or migrated.
-  | 'DB_INVALID_URL'
-  | 'DB_UNREACHABLE'
-  | 'DB_AUTH_FAILED'
-  | 'DB_NOT_FOUND'
-  | 'DB_CONNECT_FAILED'
-  | 'DB_OPEN_FAILED'
-  | 'DB_MIGRATION_FAILED'
-  | 'STORAGE_FAILED'
+  | ConflictErrorCode
+  | AuthErrorCode
+  | StorageErrorCode
+  | ConfigErrorCode
   // The runtime's own kinds (classes in @agora/runtime).
   | 'POLICY_REFUSED'
   | 'CONTRACT_REVERTED'
   | 'CHAIN_UNAVAILABLE'
   | 'TRANSACTION_FAILED'
   | 'INFERENCE_FAILED'
-  | 'INVALID_CONFIG'
   | 'INTERNAL'
+
+/** The caller sent something malformed. */
+export type ValidationErrorCode = 'INVALID_ARGUMENT' | 'INVALID_INPUT' | 'INVALID_DEFINITION'
+/** Sign-in nonces and permissions. */
+export type AuthErrorCode = 'NONCE_NOT_FOUND' | 'NONCE_USED' | 'NONCE_EXPIRED' | 'FORBIDDEN'
+type ConfigErrorCode = 'INVALID_CONFIG'
 
 export type BaseErrorParameters<code extends string = ErrorCode> = {
   code: code
@@ -97,12 +79,9 @@ function walk(error: unknown, fn?: (error: unknown) => boolean): unknown {
 type SubclassParameters<code extends ErrorCode> = Omit<BaseErrorParameters<code>, 'code'> & { code?: code }
 
 /** The caller sent something malformed: a bad amount, address, schema or definition. */
-export class ValidationError extends BaseError<'INVALID_ARGUMENT' | 'INVALID_INPUT' | 'INVALID_DEFINITION'> {
+export class ValidationError extends BaseError<ValidationErrorCode> {
   override name = 'ValidationError'
-  constructor(
-    shortMessage: string,
-    parameters: SubclassParameters<'INVALID_ARGUMENT' | 'INVALID_INPUT' | 'INVALID_DEFINITION'> = {},
-  ) {
+  constructor(shortMessage: string, parameters: SubclassParameters<ValidationErrorCode> = {}) {
     super(shortMessage, { ...parameters, code: parameters.code ?? 'INVALID_ARGUMENT' })
   }
 }
@@ -134,7 +113,7 @@ export class ConflictError extends BaseError<ConflictErrorCode> {
 }
 
 /** Sign-in nonces that are unknown, used or expired; an action only someone else may take. */
-export class AuthError extends BaseError<'NONCE_NOT_FOUND' | 'NONCE_USED' | 'NONCE_EXPIRED' | 'FORBIDDEN'> {
+export class AuthError extends BaseError<AuthErrorCode> {
   override name = 'AuthError'
 }
 
@@ -154,9 +133,9 @@ export class StorageError extends BaseError<StorageErrorCode> {
 }
 
 /** The configuration is wrong: an env variable, a manifest, a key. */
-export class ConfigError extends BaseError<'INVALID_CONFIG'> {
+export class ConfigError extends BaseError<ConfigErrorCode> {
   override name = 'ConfigError'
-  constructor(shortMessage: string, parameters: SubclassParameters<'INVALID_CONFIG'> = {}) {
+  constructor(shortMessage: string, parameters: SubclassParameters<ConfigErrorCode> = {}) {
     super(shortMessage, { ...parameters, code: 'INVALID_CONFIG' })
   }
 }

@@ -1,15 +1,4 @@
-import {
-  AuthError,
-  BaseError,
-  type BaseErrorParameters,
-  ConfigError,
-  ConflictError,
-  type ErrorCode,
-  InternalError,
-  NotFoundError,
-  StorageError,
-  ValidationError,
-} from '@agora/db'
+import { BaseError, type BaseErrorParameters, type ErrorCode, InternalError } from '@agora/db'
 import {
   ContractFunctionRevertedError,
   HttpRequestError,
@@ -19,6 +8,7 @@ import {
   BaseError as ViemBaseError,
 } from 'viem'
 
+// The root of the tree and its general kinds live in the lowest package; the runtime adds its own.
 export {
   AuthError,
   BaseError,
@@ -29,7 +19,7 @@ export {
   NotFoundError,
   StorageError,
   ValidationError,
-}
+} from '@agora/db'
 
 type Options = Omit<BaseErrorParameters, 'code'>
 

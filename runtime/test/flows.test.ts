@@ -142,7 +142,7 @@ describe.each(adapters)('runtime flows on $name', (adapter) => {
       offerings: [
         {
           name: 'upper',
-          price: { value: '1000000', formatted: '1', symbol: 'dUSD', token: contracts.devUSD },
+          price: { value: '1000000', formatted: '1', symbol: 'dUSD', token: contracts.devUSD.toLowerCase() },
         },
         {},
         {},

@@ -2,11 +2,11 @@ import { agentFromJson, agentJsonSchema, agentViewSchema } from '@agora/runtime'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { type Address, getAddress } from 'viem'
 import type { AppEnv } from '../env.ts'
-import { bearer, jsonRequest, jsonResponse } from '../openapi.ts'
+import { jsonRequest, jsonResponse } from '../openapi.ts'
 import { requireOwner } from '../owner.ts'
 import { problems } from '../problem.ts'
 import { agentParams, listAgentsQuery, taskBody, updateAgentBody } from '../schemas.ts'
-import { requireAuth } from './auth.ts'
+import { ownerOnly } from './auth.ts'
 
 const ownedAgentView = agentViewSchema
   .extend({ instructions: z.string().describe("The agent's system prompt (owner only).") })
@@ -18,8 +18,7 @@ const routes = {
     path: '/',
     summary: 'Launch an agent owned by the signed-in address (its offerings echo their input)',
     tags: ['agents'],
-    security: bearer,
-    middleware: [requireAuth] as const,
+    ...ownerOnly,
     request: { body: jsonRequest(agentJsonSchema) },
     responses: { 201: jsonResponse(agentViewSchema, 'Launched'), ...problems(400, 401, 409, 413, 415, 422) },
   }),
@@ -47,8 +46,7 @@ const routes = {
     path: '/{id}',
     summary: 'Change the description or instructions (owner only)',
     tags: ['agents'],
-    security: bearer,
-    middleware: [requireAuth] as const,
+    ...ownerOnly,
     request: { params: agentParams, body: jsonRequest(updateAgentBody) },
     responses: {
       200: jsonResponse(ownedAgentView, 'The agent, with its instructions'),
@@ -60,8 +58,7 @@ const routes = {
     path: '/{id}/tasks',
     summary: "Start a task for the agent's model, in the background; follow it on /events (owner only)",
     tags: ['agents'],
-    security: bearer,
-    middleware: [requireAuth] as const,
+    ...ownerOnly,
     request: { params: agentParams, body: jsonRequest(taskBody) },
     responses: {
       202: jsonResponse(z.object({ taskId: z.string() }), 'Accepted'),
@@ -104,8 +101,7 @@ export function agentsRouter() {
       path: `/{id}/${action}`,
       summary,
       tags: ['agents'],
-      security: bearer,
-      middleware: [requireAuth] as const,
+      ...ownerOnly,
       request: { params: agentParams },
       responses: { 200: jsonResponse(agentViewSchema, 'The agent'), ...problems(400, 401, 403, 404, 409) },
     })

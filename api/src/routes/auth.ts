@@ -197,3 +197,6 @@ export const requireAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.set('session', session)
   await next()
 }
+
+/** What an owner-only route adds to its definition: the bearer requirement, documented and enforced. */
+export const ownerOnly = { security: bearer, middleware: requireAuth }

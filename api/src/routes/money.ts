@@ -8,11 +8,11 @@ import {
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Address } from 'viem'
 import type { AppEnv } from '../env.ts'
-import { bearer, jsonRequest, jsonResponse } from '../openapi.ts'
+import { jsonRequest, jsonResponse } from '../openapi.ts'
 import { requireOwner } from '../owner.ts'
 import { problems } from '../problem.ts'
 import { agentParams, hireBody, payBody, withdrawBody } from '../schemas.ts'
-import { requireAuth } from './auth.ts'
+import { ownerOnly } from './auth.ts'
 
 const routes = {
   pay: createRoute({
@@ -20,8 +20,7 @@ const routes = {
     path: '/{id}/pay',
     summary: "Pay another agent from this agent's Safe (owner only)",
     tags: ['money'],
-    security: bearer,
-    middleware: [requireAuth] as const,
+    ...ownerOnly,
     request: { params: agentParams, body: jsonRequest(payBody) },
     responses: {
       200: jsonResponse(paymentViewSchema, 'Paid'),
@@ -33,8 +32,7 @@ const routes = {
     path: '/{id}/hire',
     summary: 'Hire another agent: create and fund an escrowed job (owner only)',
     tags: ['money'],
-    security: bearer,
-    middleware: [requireAuth] as const,
+    ...ownerOnly,
     request: { params: agentParams, body: jsonRequest(hireBody) },
     responses: {
       202: jsonResponse(jobViewSchema, 'Funded; the provider works on it'),
@@ -46,8 +44,7 @@ const routes = {
     path: '/{id}/withdraw',
     summary: "Send tokens from the agent's Safe to its owner or another address (owner only)",
     tags: ['money'],
-    security: bearer,
-    middleware: [requireAuth] as const,
+    ...ownerOnly,
     request: { params: agentParams, body: { ...jsonRequest(withdrawBody), required: false } },
     responses: {
       200: jsonResponse(withdrawalViewSchema, 'Sent'),

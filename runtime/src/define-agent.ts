@@ -1,5 +1,5 @@
+import { BaseError, ValidationError } from '@agora/db'
 import { z } from 'zod'
-import { BaseError, ValidationError } from './errors.ts'
 import { parseModelConfig } from './inference/model-config.ts'
 
 /** What a provider's handler receives besides the validated input. */

@@ -8,19 +8,6 @@ import {
   BaseError as ViemBaseError,
 } from 'viem'
 
-// The root of the tree and its general kinds live in the lowest package; the runtime adds its own.
-export {
-  AuthError,
-  BaseError,
-  ConfigError,
-  ConflictError,
-  type ErrorCode,
-  InternalError,
-  NotFoundError,
-  StorageError,
-  ValidationError,
-} from '@agora/db'
-
 type Options = Omit<BaseErrorParameters, 'code'>
 
 /** A spending policy refused a money-moving action before anything was signed. */

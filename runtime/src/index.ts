@@ -7,6 +7,18 @@
  * views (`AgentView`, `PaymentView`, …) and their zod schemas describe everything it answers with.
  */
 
+// The root of the error tree and its general kinds live in the lowest package; the runtime adds its own.
+export {
+  AuthError,
+  BaseError,
+  ConfigError,
+  ConflictError,
+  type ErrorCode,
+  InternalError,
+  NotFoundError,
+  StorageError,
+  ValidationError,
+} from '@agora/db'
 export { type AgentJson, agentFromJson, agentJsonSchema } from './actions/agents/agent-from-json.ts'
 export type { GetBalancesParameters } from './actions/agents/get-balances.ts'
 export type { LaunchAgentParameters } from './actions/agents/launch-agent.ts'
@@ -47,22 +59,13 @@ export {
   startEmbeddedRuntime,
 } from './embedded.ts'
 export {
-  AuthError,
-  BaseError,
   ChainUnavailableError,
-  ConfigError,
-  ConflictError,
   type ContractErrorData,
   ContractRevertedError,
-  type ErrorCode,
   errorCodeOf,
   InferenceError,
-  InternalError,
-  NotFoundError,
   PolicyError,
-  StorageError,
   TransactionFailedError,
-  ValidationError,
   wrapChainError,
 } from './errors.ts'
 export { createChatModel, wrapInferenceError } from './inference/chat-model.ts'

@@ -1,7 +1,8 @@
 import type { Devnet } from '@agora/contracts'
+import { BaseError } from '@agora/db'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { defineAgent } from '../src/define-agent.ts'
-import { BaseError, ContractRevertedError } from '../src/errors.ts'
+import { ContractRevertedError } from '../src/errors.ts'
 import type { AgentHandle, Runtime } from '../src/runtime.ts'
 import { devnetClients, openRuntime, withDevnet } from './harness.ts'
 

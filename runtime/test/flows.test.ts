@@ -1,11 +1,12 @@
 import { agentIdentityRegistryAbi, type Devnet, erc6551RegistryAbi, safeAbi } from '@agora/contracts'
 import type { Db } from '@agora/db'
+import { ConflictError } from '@agora/db'
 import { getAddress, parseUnits, zeroHash } from 'viem'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { z } from 'zod'
 import { createRuntime } from '../src/create-runtime.ts'
 import { defineAgent } from '../src/define-agent.ts'
-import { ConflictError, PolicyError } from '../src/errors.ts'
+import { PolicyError } from '../src/errors.ts'
 import type { AgentHandle, Runtime } from '../src/runtime.ts'
 import { adapters, devnetClients, openRuntime, withDevnet } from './harness.ts'
 

@@ -1,6 +1,7 @@
+import { BaseError } from '@agora/db'
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models'
 import { ChatOpenAI } from '@langchain/openai'
-import { BaseError, InferenceError } from '../errors.ts'
+import { InferenceError } from '../errors.ts'
 import { type ModelConfig, type ModelConfigInput, parseModelConfig } from './model-config.ts'
 
 /** Local servers ignore the key, but the OpenAI client refuses to start without one. */

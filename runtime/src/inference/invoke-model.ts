@@ -1,3 +1,4 @@
+import { ValidationError } from '@agora/db'
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models'
 import {
   AIMessage,
@@ -7,7 +8,6 @@ import {
   ToolMessage,
 } from '@langchain/core/messages'
 import { z } from 'zod'
-import { ValidationError } from '../errors.ts'
 import { modelName, wrapInferenceError } from './chat-model.ts'
 
 /** A conversation turn in the runtime's own terms, independent of LangChain's message classes. */

@@ -1,6 +1,6 @@
+import { BaseError } from '@agora/db'
 import { ChatOpenAI } from '@langchain/openai'
 import { describe, expect, test } from 'vitest'
-import { BaseError } from '../../src/errors.ts'
 import { createChatModel } from '../../src/inference/chat-model.ts'
 import { modelConfigFromEnv, parseModelConfig } from '../../src/inference/model-config.ts'
 

@@ -1,5 +1,5 @@
+import { ConfigError } from '@agora/db'
 import { z } from 'zod'
-import { ConfigError } from '../errors.ts'
 
 /** Every backend speaks the OpenAI chat-completions protocol; they differ in defaults and credentials. */
 export const modelProviders = ['openai', 'openai-compatible', 'ollama', 'llamacpp', 'vllm'] as const

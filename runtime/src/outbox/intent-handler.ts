@@ -1,7 +1,6 @@
-import type { Intent, IntentKind } from '@agora/db'
+import type { BaseError, Intent, IntentKind } from '@agora/db'
 import type { Address, Hex, TransactionReceipt } from 'viem'
 import type { RuntimeClient } from '../client.ts'
-import type { BaseError } from '../errors.ts'
 
 /** A call to send: built from an intent's payload when it is (re)sent. */
 export type Call = {

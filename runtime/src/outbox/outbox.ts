@@ -1,4 +1,5 @@
 import {
+  ConfigError,
   type Db,
   type Intent,
   markIntentFailed,
@@ -7,7 +8,6 @@ import {
   markIntentsSent,
 } from '@agora/db'
 import type { Address, Hex, LocalAccount, PublicClient, TransactionReceipt } from 'viem'
-import { ConfigError } from '../errors.ts'
 import { createBatcher } from './batcher.ts'
 import type { Call, SentIntent } from './intent-handler.ts'
 import { createKeyedMutex, createMutex, type KeyedMutex, type Mutex } from './mutex.ts'

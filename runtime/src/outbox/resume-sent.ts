@@ -1,6 +1,6 @@
 import type { Intent } from '@agora/db'
+import { BaseError } from '@agora/db'
 import type { Address, Hex, TransactionReceipt } from 'viem'
-import { BaseError } from '../errors.ts'
 import { broadcast } from './broadcast.ts'
 import type { Outbox } from './outbox.ts'
 import { waitForReceipt } from './receipts.ts'

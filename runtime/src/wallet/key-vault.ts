@@ -1,9 +1,9 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { ConfigError, InternalError } from '@agora/db'
 import type { Hex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { ConfigError, InternalError } from '../errors.ts'
 
 /**
  * Agent keys are encrypted at rest with AES-256-GCM under a 32-byte master key. A sealed key reads

@@ -1,3 +1,4 @@
+import { ValidationError } from '@agora/db'
 import {
   type Address,
   erc20Abi,
@@ -8,7 +9,6 @@ import {
   parseUnits,
   zeroAddress,
 } from 'viem'
-import { ValidationError } from '../errors.ts'
 import { type Money, toMoney } from '../views/money.ts'
 
 export type Token = { symbol: string; address: Address; decimals: number }

@@ -1,6 +1,6 @@
+import { BaseError } from '@agora/db'
 import { describe, expect, expectTypeOf, onTestFinished, test } from 'vitest'
 import { z } from 'zod'
-import { BaseError } from '../../src/errors.ts'
 import { createChatModel } from '../../src/inference/chat-model.ts'
 import { complete } from '../../src/inference/complete.ts'
 import type { InferenceUsage } from '../../src/inference/invoke-model.ts'

@@ -4,10 +4,10 @@ import {
   getAgent,
   getAgentByChainId,
   getAgentBySafe,
+  NotFoundError,
   type UpdateAgentParameters,
   updateAgent,
 } from '@agora/db'
-import { NotFoundError } from '../../errors.ts'
 
 /**
  * The runtime's agents, read once and then kept: the runtime is the only writer of its agents'

@@ -1,5 +1,5 @@
+import { NotFoundError } from '@agora/db'
 import type { RuntimeClient } from '../../client.ts'
-import { NotFoundError } from '../../errors.ts'
 import { type RegistrationFile, registrationFile } from '../../views/registration-file.ts'
 
 export type GetRegistrationFileReturnType = RegistrationFile

@@ -1,20 +1,17 @@
 import {
   type Agent,
+  type ConflictError,
   getAgent,
   insertAgent,
   type OfferingInput,
   transaction,
   upsertOfferings,
+  ValidationError,
 } from '@agora/db'
 import { type Address, getAddress, isAddress, keccak256, toHex } from 'viem'
 import type { RuntimeClient } from '../../client.ts'
 import { type AgentDefinition, defineAgent } from '../../define-agent.ts'
-import {
-  type ChainUnavailableError,
-  type ConflictError,
-  type ContractRevertedError,
-  ValidationError,
-} from '../../errors.ts'
+import type { ChainUnavailableError, ContractRevertedError } from '../../errors.ts'
 import { recordIntent } from '../../outbox/record-intent.ts'
 import { sendIntent } from '../../outbox/send-intent.ts'
 import { describeDefinition, jsonSchemaOf } from './describe-definition.ts'

@@ -1,5 +1,5 @@
 import type { Agent } from '@agora/db'
-import { ConflictError } from '../../errors.ts'
+import { ConflictError } from '@agora/db'
 
 /** An agent that may move money: launched (it has an identity and a Safe) and active. */
 export type ActiveAgent = Agent & { safeAddress: string; chainAgentId: string; status: 'active' }

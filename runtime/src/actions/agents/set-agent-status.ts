@@ -1,6 +1,5 @@
-import { upsertOfferings } from '@agora/db'
+import { ConflictError, upsertOfferings } from '@agora/db'
 import type { RuntimeClient } from '../../client.ts'
-import { ConflictError } from '../../errors.ts'
 import { type AgentView, toAgentView } from '../../views/agent-view.ts'
 
 export type SetAgentStatusParameters = { status: 'active' | 'paused' | 'retired' }

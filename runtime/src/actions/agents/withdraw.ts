@@ -1,7 +1,7 @@
+import { ConflictError } from '@agora/db'
 import { type Address, encodeFunctionData, erc20Abi, getAddress, zeroAddress } from 'viem'
 import { z } from 'zod'
 import type { RuntimeClient } from '../../client.ts'
-import { ConflictError } from '../../errors.ts'
 import { recordIntent } from '../../outbox/record-intent.ts'
 import { sendIntent } from '../../outbox/send-intent.ts'
 import { type Money, moneySchema } from '../../views/money.ts'

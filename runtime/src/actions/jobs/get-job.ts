@@ -1,6 +1,5 @@
-import { getJob as getJobRow } from '@agora/db'
+import { getJob as getJobRow, NotFoundError } from '@agora/db'
 import type { RuntimeClient } from '../../client.ts'
-import { NotFoundError } from '../../errors.ts'
 import { type JobView, toJobView } from '../../views/job-view.ts'
 
 export type GetJobReturnType = JobView

@@ -1,16 +1,19 @@
 import { agentEconomyAbi, jobIdOf } from '@agora/contracts'
-import { getJob, type Job, listOfferings, type Offering, transaction, upsertJob } from '@agora/db'
+import {
+  type ConflictError,
+  getJob,
+  type Job,
+  listOfferings,
+  NotFoundError,
+  type Offering,
+  transaction,
+  upsertJob,
+  ValidationError,
+} from '@agora/db'
 import { type Address, encodeFunctionData, type Hex, keccak256, toHex, zeroAddress } from 'viem'
 import { canonicalJson } from '../../canonical-json.ts'
 import type { RuntimeClient } from '../../client.ts'
-import {
-  type ChainUnavailableError,
-  type ConflictError,
-  type ContractRevertedError,
-  NotFoundError,
-  PolicyError,
-  ValidationError,
-} from '../../errors.ts'
+import { type ChainUnavailableError, type ContractRevertedError, PolicyError } from '../../errors.ts'
 import { recordIntent } from '../../outbox/record-intent.ts'
 import { sendIntent } from '../../outbox/send-intent.ts'
 import type { Token } from '../../wallet/tokens.ts'

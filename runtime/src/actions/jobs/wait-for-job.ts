@@ -1,6 +1,5 @@
-import { getJob, type Job } from '@agora/db'
+import { ConflictError, getJob, type Job } from '@agora/db'
 import type { RuntimeClient } from '../../client.ts'
-import { ConflictError } from '../../errors.ts'
 import { finalJobStatuses } from '../../projection/job-watch.ts'
 import { type JobView, toJobView } from '../../views/job-view.ts'
 

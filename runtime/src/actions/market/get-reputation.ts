@@ -1,6 +1,7 @@
 import { agentEconomyAbi } from '@agora/contracts'
+import { ConflictError } from '@agora/db'
 import type { RuntimeClient } from '../../client.ts'
-import { ConflictError, wrapChainError } from '../../errors.ts'
+import { wrapChainError } from '../../errors.ts'
 import type { ReputationView } from '../../views/reputation-view.ts'
 
 export type GetReputationReturnType = ReputationView

@@ -1,13 +1,11 @@
 import { agentEconomyAbi, agentIdentityRegistryAbi } from '@agora/contracts'
-import { createId } from '@agora/db'
+import { type ConflictError, createId, ValidationError } from '@agora/db'
 import { encodeFunctionData, keccak256, toHex, zeroAddress } from 'viem'
 import type { RuntimeClient } from '../../client.ts'
 import {
   type ChainUnavailableError,
-  type ConflictError,
   type ContractRevertedError,
   type PolicyError,
-  ValidationError,
   wrapChainError,
 } from '../../errors.ts'
 import type { IntentInput } from '../../outbox/intent-handler.ts'

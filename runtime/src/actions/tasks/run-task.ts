@@ -1,7 +1,6 @@
-import { type Agent, recordUsage } from '@agora/db'
+import { type Agent, BaseError, ConflictError, recordUsage } from '@agora/db'
 import type { RuntimeClient } from '../../client.ts'
 import type { SpendingPolicy } from '../../define-agent.ts'
-import { BaseError, ConflictError } from '../../errors.ts'
 import { createChatModel } from '../../inference/chat-model.ts'
 import { type CompleteReturnType, complete } from '../../inference/complete.ts'
 import type { ChatMessage } from '../../inference/invoke-model.ts'

@@ -1,5 +1,5 @@
+import { NotFoundError, ValidationError } from '@agora/db'
 import type { RuntimeClient } from '../../client.ts'
-import { NotFoundError, ValidationError } from '../../errors.ts'
 import { getBalances } from '../agents/get-balances.ts'
 import { getJob } from '../jobs/get-job.ts'
 import { hire } from '../jobs/hire.ts'

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
+import { BaseError, ConflictError } from '@agora/db'
 import type { RuntimeClient } from '../../client.ts'
-import { BaseError, ConflictError } from '../../errors.ts'
 import type { ModelConfigInput } from '../../inference/model-config.ts'
 import { requireActiveAgent } from '../agents/require-active-agent.ts'
 import { runTask } from './run-task.ts'

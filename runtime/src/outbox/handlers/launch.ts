@@ -1,6 +1,6 @@
 import { agentFactoryAbi } from '@agora/contracts'
+import { InternalError } from '@agora/db'
 import { type Address, encodeFunctionData, type Hex, parseEventLogs } from 'viem'
-import { InternalError } from '../../errors.ts'
 import type { IntentHandler } from '../intent-handler.ts'
 
 type LaunchPayload = { owner: Address; signer: Address; agentURI: string; salt: Hex }

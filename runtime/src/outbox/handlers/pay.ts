@@ -1,5 +1,4 @@
-import { updatePayment } from '@agora/db'
-import { InternalError } from '../../errors.ts'
+import { InternalError, updatePayment } from '@agora/db'
 import { safeCallHandler } from './safe-call.ts'
 
 /**

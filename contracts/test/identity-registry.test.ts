@@ -695,6 +695,14 @@ async function delegatedAgent(): Promise<bigint> {
   return agentId
 }
 
+/** A delegated agent and the wallet's consent to be bound to it, valid for an hour. */
+async function consentedAgent() {
+  const agentId = await delegatedAgent()
+  const deadline = await deadlineIn(3600)
+  const signature = await signConsent(wallet, agentId, alice.address, deadline)
+  return { agentId, deadline, signature }
+}
+
 type Party = 'registryOwner' | 'alice' | 'bob' | 'operator' | 'stranger' | 'wallet'
 /** A write to the registry, made as the given account. */
 type Write = (account: PrivateKeyAccount) => Promise<Hex>
@@ -737,9 +745,7 @@ const access: AccessRule<Party, Write>[] = [
     refused: ['wallet', 'stranger'],
     error: 'IdentityNotAuthorized',
     arrange: async (caller) => {
-      const agentId = await delegatedAgent()
-      const deadline = await deadlineIn(3600)
-      const signature = await signConsent(wallet, agentId, alice.address, deadline)
+      const { agentId, deadline, signature } = await consentedAgent()
       return {
         call: (as) => registry(as).write.setAgentWallet([agentId, wallet.address, deadline, signature]),
         errorArgs: [agentId, caller],
@@ -752,9 +758,7 @@ const access: AccessRule<Party, Write>[] = [
     refused: ['stranger', 'wallet'],
     error: 'IdentityNotAuthorized',
     arrange: async (caller) => {
-      const agentId = await delegatedAgent()
-      const deadline = await deadlineIn(3600)
-      const signature = await signConsent(wallet, agentId, alice.address, deadline)
+      const { agentId, deadline, signature } = await consentedAgent()
       await mined(registry(alice).write.setAgentWallet([agentId, wallet.address, deadline, signature]))
       return { call: (as) => registry(as).write.unsetAgentWallet([agentId]), errorArgs: [agentId, caller] }
     },

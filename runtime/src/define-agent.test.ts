@@ -24,4 +24,24 @@ describe('defineAgent', () => {
       }),
     ).toThrow(/needs an output schema and the agent a model/)
   })
+
+  test('behavior: an agent with a model and no limits gets the default ones; its own limits stand', () => {
+    const model = { provider: 'ollama', model: 'llama3.1' }
+    expect(defineAgent({ name: 'a', model }).policy).toEqual({
+      perJobCap: '5',
+      budget: { amount: '20', period: 'day' },
+    })
+    expect(defineAgent({ name: 'b', model, policy: { allowedCounterparties: ['7'] } }).policy).toEqual({
+      allowedCounterparties: ['7'],
+      perJobCap: '5',
+      budget: { amount: '20', period: 'day' },
+    })
+    expect(defineAgent({ name: 'c', model, policy: { perJobCap: '500' } }).policy).toEqual({
+      perJobCap: '500',
+    })
+    expect(defineAgent({ name: 'd' }).policy).toEqual({})
+    expect(() => defineAgent({ name: 'e', model, policy: { token: 'ETH' } })).toThrow(
+      /has a model and no spending limits in ETH/,
+    )
+  })
 })

@@ -134,6 +134,25 @@ const definitionShape = z.strictObject({
   json: z.record(z.string(), z.unknown()).optional(),
 })
 
+/**
+ * The limits an agent with a model gets when its definition sets none (in dUSD): a model can be
+ * talked into spending (prompt injection in a listing, an input, a deliverable), so it starts
+ * small. An owner widens them by setting `perJobCap` or `budget` in the policy.
+ */
+export const defaultModelPolicy = { perJobCap: '5', budget: { amount: '20', period: 'day' } } as const
+
+/** A policy with limits: the agent's own, or the defaults when it sets none. */
+function withModelLimits(name: string, policy: SpendingPolicy): SpendingPolicy {
+  if (policy.perJobCap || policy.budget) return policy
+  if (policy.token && !/^dusd$/i.test(policy.token)) {
+    throw new ValidationError(
+      `Agent definition "${name}" has a model and no spending limits in ${policy.token}: set perJobCap or budget.`,
+      { code: 'INVALID_DEFINITION' },
+    )
+  }
+  return { ...policy, ...defaultModelPolicy }
+}
+
 export type DefineAgentParameters = {
   name: string
   description?: string
@@ -179,6 +198,7 @@ export function defineAgent(parameters: DefineAgentParameters): AgentDefinition 
         { code: 'INVALID_DEFINITION', cause: error },
       )
     }
+    parsed.data.policy = withModelLimits(parsed.data.name, parsed.data.policy)
   }
   const names = new Set<string>()
   for (const offering of parsed.data.offerings) {

@@ -43,6 +43,7 @@ export { type CreateRuntimeParameters, createRuntime } from './create-runtime.ts
 export {
   type AgentDefinition,
   type DefineAgentParameters,
+  defaultModelPolicy,
   defineAgent,
   defineOffering,
   type Evaluator,

@@ -7,6 +7,7 @@ import type { Verdict } from '../../define-agent.ts'
 import { createChatModel } from '../../inference/chat-model.ts'
 import type { ModelConfigInput } from '../../inference/model-config.ts'
 import { generateStructured } from '../../inference/structured.ts'
+import { untrusted, untrustedDataRule } from '../../inference/untrusted.ts'
 import { sendJobStep } from './send-job-step.ts'
 
 const verdictSchema = z.object({
@@ -102,13 +103,19 @@ async function judgeWithModel(
   const verdict = await generateStructured({
     model: createChatModel(model as ModelConfigInput),
     name: 'verdict',
-    prompt: [
-      `You hired an agent for "${submission.offering}" with this input:`,
-      JSON.stringify(submission.input),
-      'It delivered:',
-      JSON.stringify(submission.deliverable),
-      'Accept it with a rating from 0 to 100, or reject it with a reason.',
-    ].join('\n'),
+    messages: [
+      { role: 'system', content: [hirer.instructions, untrustedDataRule].filter(Boolean).join('\n') },
+      {
+        role: 'user',
+        content: [
+          `You hired an agent for "${submission.offering}" with this input:`,
+          untrusted('your input', submission.input),
+          'It delivered:',
+          untrusted('the provider', submission.deliverable),
+          'Judge it on its merits only. Accept it with a rating from 0 to 100, or reject it with a reason.',
+        ].join('\n'),
+      },
+    ],
     schema: verdictSchema,
     usage: {
       record: async (u) => {

@@ -7,6 +7,7 @@ import type { Offering } from '../../define-agent.ts'
 import { createChatModel } from '../../inference/chat-model.ts'
 import type { ModelConfigInput } from '../../inference/model-config.ts'
 import { generateStructured } from '../../inference/structured.ts'
+import { untrusted, untrustedDataRule } from '../../inference/untrusted.ts'
 import { sendJobStep } from './send-job-step.ts'
 
 /**
@@ -69,7 +70,11 @@ function produce(
   return serveWithModel(client, provider, model!, offering.prompt!, offering.output!, input, job.jobId)
 }
 
-/** A prompt-served offering: the template filled from the input, the answer held to the output schema. */
+/**
+ * A prompt-served offering: the template filled from the client's input (each value marked as
+ * untrusted data), the agent's instructions as the system prompt, the answer held to the output
+ * schema.
+ */
 async function serveWithModel(
   client: RuntimeClient,
   provider: Agent,
@@ -80,13 +85,15 @@ async function serveWithModel(
   jobId: string,
 ) {
   const fields = (input ?? {}) as Record<string, unknown>
-  const filled = prompt.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
-    const value = fields[key]
-    return typeof value === 'string' ? value : JSON.stringify(value ?? null)
-  })
+  const filled = prompt.replace(/\{\{(\w+)\}\}/g, (_, key: string) =>
+    untrusted(`client input ${key}`, fields[key] ?? null),
+  )
   return generateStructured({
     model: createChatModel(model as ModelConfigInput),
-    prompt: filled,
+    messages: [
+      { role: 'system', content: [provider.instructions, untrustedDataRule].filter(Boolean).join('\n') },
+      { role: 'user', content: filled },
+    ],
     schema: output,
     usage: {
       record: async (u) => {

@@ -5,6 +5,7 @@ import { createChatModel } from '../../inference/chat-model.ts'
 import { type CompleteReturnType, complete } from '../../inference/complete.ts'
 import type { ChatMessage } from '../../inference/invoke-model.ts'
 import { type ModelConfigInput, parseModelConfig } from '../../inference/model-config.ts'
+import { untrusted, untrustedDataRule } from '../../inference/untrusted.ts'
 import { agentTools } from './agent-tools.ts'
 import { runTool } from './run-tool.ts'
 
@@ -43,6 +44,11 @@ export async function runTask(
     throw new ConflictError(`Agent "${agent.name}" has no model configured to run a task with.`, {
       code: 'NO_MODEL',
     })
+  const policy = ((agent.definition as { policy?: SpendingPolicy }).policy ?? {}) as SpendingPolicy
+  if (!policy.perJobCap && !policy.budget)
+    throw new ConflictError(
+      `Agent "${agent.name}" has no spending limits; a model may only work within them: set perJobCap or budget in its policy.`,
+    )
   const config = parseModelConfig(configured)
   const model = createChatModel(config)
   const messages: ChatMessage[] = [
@@ -81,6 +87,7 @@ function systemPrompt(agent: Agent): string {
     agent.instructions,
     `Spending limits enforced by your wallet: ${JSON.stringify(policy)}.`,
     'Work with the tools; call finish with your answer when done.',
+    untrustedDataRule,
   ]
     .filter(Boolean)
     .join('\n')
@@ -134,12 +141,11 @@ async function act(
     }),
   )
   await client.activity.record(agent.id, 'tool', { step, name: call.name, args: call.args, ...result })
+  // What a tool returns may carry other agents' text (listings, deliverables): it goes back as data.
   const content = result.ok
-    ? result.value
-    : { error: result.refused ? `refused by your spending policy: ${result.reason}` : result.reason }
-  return {
-    role: 'tool',
-    toolCallId: call.id,
-    content: JSON.stringify(content, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)),
-  }
+    ? untrusted(`tool:${call.name}`, result.value)
+    : JSON.stringify({
+        error: result.refused ? `refused by your spending policy: ${result.reason}` : result.reason,
+      })
+  return { role: 'tool', toolCallId: call.id, content }
 }

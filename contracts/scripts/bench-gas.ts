@@ -20,6 +20,7 @@ import { agentEconomyAbi } from '../src/generated/AgentEconomy.ts'
 import { agentFactoryAbi } from '../src/generated/AgentFactory.ts'
 import { agentIdentityRegistryAbi } from '../src/generated/AgentIdentityRegistry.ts'
 import { devUSDAbi } from '../src/generated/DevUSD.ts'
+import { gasGrieferAbi, gasGrieferBytecode } from '../src/generated/GasGriefer.ts'
 
 /** The ERC-8183 reference escrow's gas for one ERC-20 job with a hash-only description (REFERENCE.md). */
 const REFERENCE_ERC8183_JOB = 503_000
@@ -194,6 +195,45 @@ try {
     value: parseEther('0.001'),
   } as never)
 
+  // A hostile client whose receive() burns all gas it gets (GasGriefer): declining its job costs at
+  // most the ETH stipend more, however much gas the provider offers.
+  const grieferDeploy = await client.deployContract({
+    abi: gasGrieferAbi,
+    bytecode: gasGrieferBytecode,
+    args: [economy],
+    value: parseEther('0.1'),
+  } as never)
+  const griefer = (await publicClient.waitForTransactionReceipt({ hash: grieferDeploy })).contractAddress!
+  const grieferSpec = keccak256(toHex('griefer'))
+  await write(client, {
+    address: griefer,
+    abi: gasGrieferAbi,
+    functionName: 'hire',
+    args: [
+      providerId,
+      parseEther('0.01'),
+      BigInt((await publicClient.getBlock()).timestamp) + 3600n,
+      grieferSpec,
+    ],
+  } as never)
+  const declineGriefed = await gasOf(
+    await provider.writeContract({
+      address: economy,
+      abi: agentEconomyAbi,
+      functionName: 'declineJob',
+      args: [
+        await publicClient.readContract({
+          address: economy,
+          abi: agentEconomyAbi,
+          functionName: 'jobIdOf',
+          args: [griefer, providerId, grieferSpec],
+        }),
+        keccak256(toHex('no')),
+      ],
+      gas: 5_000_000n,
+    } as never),
+  )
+
   // Launch: identity, token-bound account and a Safe owned by the agent's key and its owner.
   const agentKey = privateKeyToAccount(keccak256(toHex('bench agent key')))
   const launchOnce = async (n: number, agentURI = '') =>
@@ -226,6 +266,7 @@ try {
     jobLifecycleEth: ethJob.create + ethJob.submit + ethJob.complete,
     rejectJob: reject,
     declineJob: decline,
+    declineGriefed,
     refundExpired,
     payErc20,
     payEth,
@@ -241,7 +282,7 @@ try {
     console.log(`${'operation (steady state, EOA txs)'.padEnd(34)} ${'gas'.padStart(10)}`)
     row('createJob (ERC-20, create+fund)', erc20Job.create)
     row('submitJob', erc20Job.submit)
-    row('completeJob (fee + rating)', erc20Job.complete)
+    row('completeJob (fee, rating, records)', erc20Job.complete)
     row(
       'job lifecycle, ERC-20',
       jobLifecycle,
@@ -250,6 +291,7 @@ try {
     row('job lifecycle, ETH', result.jobLifecycleEth)
     row('rejectJob (refund)', reject)
     row('declineJob (refund)', decline)
+    row('declineJob, GasGriefer client', declineGriefed, 'refund owed; 5,000,000 gas offered')
     row('refundExpired', refundExpired)
     row('pay (ERC-20)', payErc20)
     row('pay (ETH)', payEth)

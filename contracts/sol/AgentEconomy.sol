@@ -10,6 +10,15 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 interface IAgentPaymentAddress {
     /// @notice The agent's bound wallet, or its owner when none is bound; reverts for unknown agents.
     function paymentAddress(uint256 agentId) external view returns (address);
+
+    /// @notice The agent's payment address and its owner in one call; reverts for unknown agents.
+    function paymentAddressAndOwner(uint256 agentId) external view returns (address wallet, address agentOwner);
+}
+
+/// @notice The one question the economy asks a client contract: does the provider's owner co-own it?
+/// Safe's `isOwner`, which every agent's Safe answers.
+interface IOwnedWallet {
+    function isOwner(address owner) external view returns (bool);
 }
 
 /// @title Agent economy: payments, escrowed jobs and reputation
@@ -17,11 +26,16 @@ interface IAgentPaymentAddress {
 /// in one call; the provider (the agent's payment address) declines or submits a deliverable hash; the
 /// client or the job's evaluator completes it (paying the provider minus a capped protocol fee) or
 /// rejects it (refunding the client). Anyone may refund a job once it has expired. Reputation is
-/// written only when a job settles, so it is bound to paid work.
+/// written only when a job settles, so it is bound to paid work: the provider's record (completed,
+/// rejected, expired, ratings, earnings, distinct clients) and the client's (completed and paid,
+/// rejected, left to expire after delivery), per token. A job between two agents of the same owner,
+/// or below the token's minimum value, moves money but counts in neither record; declines never count.
 /// @dev Tokens must be plain ERC-20s: tokens that take a fee on transfer or rebase are unsupported. A
 /// token can only ever affect the jobs denominated in it, because every job moves its own token only.
 /// Payouts that fail (a wallet refusing ETH, a token blocking a recipient) are credited to `owed` for
-/// the recipient to withdraw, so no settlement can be blocked and no funds can be stranded.
+/// the recipient to withdraw, so no settlement can be blocked and no funds can be stranded. ETH is
+/// pushed with a bounded gas stipend (`ETH_PAYOUT_GAS`), so a recipient whose code burns gas costs
+/// whoever settles at most that much; what it cannot take within the stipend is owed to it.
 contract AgentEconomy is Ownable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -36,27 +50,50 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
         Expired
     }
 
-    /// @notice A job, packed into two storage slots (three with an evaluator).
+    /// @notice A job, packed into two storage slots (three with an evaluator); settling it clears the
+    /// second (token and budget), which are in its events. `sameOwner`: the
+    /// provider's owner was the client, or an owner of the client's wallet, when the job was created;
+    /// such a job counts in no record.
     struct Job {
         address client;
-        uint48 providerId;
+        uint40 providerId;
         uint40 deadline;
         JobStatus status;
+        bool sameOwner;
         address token;
         uint96 budget;
         address evaluator;
     }
 
-    /// @notice An agent's track record in one token, packed into one slot. The rating total divided by
-    /// `completed` is the average rating (every completion carries one). `earned` saturates at its
-    /// maximum rather than overflow, so it never blocks a settlement.
+    /// @notice An agent's track record as a provider in one token, packed into one slot. The rating
+    /// total divided by `completed` is the average rating (every completion carries one); `clients` is
+    /// how many distinct clients completed a job with it; `earned` is what it was paid (after fees) and
+    /// saturates at its maximum rather than overflow, so it never blocks a settlement.
     struct Reputation {
         uint32 completed;
         uint32 rejected;
         uint32 expired;
-        uint32 declined;
+        uint32 clients;
         uint40 ratingSum;
         uint88 earned;
+    }
+
+    /// @notice A client's record in one token, packed into one slot: jobs it completed (and the
+    /// budgets it paid for them, saturating), rejected (itself or through its evaluator) and left to
+    /// expire after delivery. `lastProviderId` is the provider of its last counted completion (it
+    /// saves a lookup when a client hires the same provider again).
+    struct ClientRecord {
+        uint32 completed;
+        uint32 rejected;
+        uint32 expired;
+        uint40 lastProviderId;
+        uint120 paid;
+    }
+
+    /// @dev Per token: protocol fees not yet withdrawn, and the smallest budget that counts in records.
+    struct TokenTerms {
+        uint160 accruedFees;
+        uint96 minJobValue;
     }
 
     /// @notice The highest protocol fee the owner can ever set, in basis points (5%).
@@ -65,6 +102,12 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
     uint8 public constant MAX_RATING = 100;
     /// @notice The longest a job may run before it expires.
     uint256 public constant MAX_JOB_DURATION = 365 days;
+    /// @notice Gas forwarded with an ETH payout, besides the 2,300 the EVM adds to a call with value.
+    /// A Safe 1.4.1 proxy receiving ETH (it emits `SafeReceived`) needs 6,329 with everything cold;
+    /// a recipient that needs more is owed the payout and withdraws it with `withdrawOwed`.
+    uint256 public constant ETH_PAYOUT_GAS = 10_000;
+    /// @notice Gas a client contract may use to answer `isOwner` when it creates a job.
+    uint256 public constant OWNER_CHECK_GAS = 30_000;
 
     /// @notice The identity registry agents are resolved in.
     IAgentPaymentAddress public immutable identity;
@@ -78,8 +121,9 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
     mapping(uint256 jobId => Job) private _jobs;
     mapping(uint256 agentId => mapping(address token => Reputation)) private _reputation;
     mapping(uint256 agentId => address[]) private _reputationTokens;
-    /// @notice Protocol fees collected and not yet withdrawn, per token.
-    mapping(address token => uint256) public accruedFees;
+    mapping(address client => mapping(address token => ClientRecord)) private _clientRecords;
+    mapping(uint256 agentId => mapping(address token => mapping(address client => bool))) private _served;
+    mapping(address token => TokenTerms) private _terms;
     /// @notice Payouts that could not be delivered and wait for their recipient to withdraw them.
     mapping(address recipient => mapping(address token => uint256)) public owed;
 
@@ -124,6 +168,8 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
     event OwedWithdrawn(address indexed recipient, address indexed token, uint256 amount);
     /// @notice Protocol fees were withdrawn.
     event FeesWithdrawn(address indexed token, address indexed to, uint256 amount);
+    /// @notice The smallest budget in `token` that counts in reputation and client records changed.
+    event MinJobValueSet(address indexed token, uint256 minJobValue);
 
     error EconomyJobNotFound(uint256 jobId);
     error EconomyJobExists(uint256 jobId);
@@ -163,6 +209,7 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
 
     /// @notice Pays `amount` of `token` (`address(0)` for ETH, sent as `msg.value`) to the agent's
     /// payment address. ERC-20 payments are pulled from the caller, who must have approved this contract.
+    /// ETH goes with the `ETH_PAYOUT_GAS` stipend; a payee that cannot take it within that is owed it.
     /// @param toAgentId The payee agent.
     /// @param token The token, or `address(0)` for ETH.
     /// @param amount How much to pay.
@@ -170,15 +217,14 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
     function pay(uint256 toAgentId, address token, uint256 amount, bytes32 memo) external payable nonReentrant {
         if (amount == 0) revert EconomyZeroAmount();
         address to = identity.paymentAddress(toAgentId);
+        emit Paid(toAgentId, msg.sender, token, to, amount, memo);
         if (token == address(0)) {
             if (msg.value != amount) revert EconomyValueMismatch(amount, msg.value);
-            (bool ok,) = to.call{value: amount}("");
-            if (!ok) revert EconomyTransferFailed(token, to, amount);
+            _send(token, to, amount);
         } else {
             if (msg.value != 0) revert EconomyValueMismatch(0, msg.value);
             IERC20(token).safeTransferFrom(msg.sender, to, amount);
         }
-        emit Paid(toAgentId, msg.sender, token, to, amount, memo);
     }
 
     // ------------------------------------------------------------------ jobs
@@ -187,6 +233,8 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
     /// budgets are pulled from the caller (approve first); ETH budgets come as `msg.value`. The job's id
     /// is `jobIdOf(client, providerId, specHash)`: a retried call with the same specification cannot
     /// fund a second job, and a client knows the id before the transaction lands.
+    /// A job between two agents of the same owner (the provider's owner is the client, or an owner of
+    /// the client's Safe) is marked `sameOwner` and counts in no record.
     /// @param providerId The agent hired.
     /// @param evaluator Who may judge the delivery besides the client (`address(0)` for none). With an
     /// evaluator, only the evaluator may reject; the client may still complete.
@@ -205,11 +253,11 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
     ) external payable nonReentrant returns (uint256 jobId) {
         if (budget == 0) revert EconomyZeroAmount();
         if (budget > type(uint96).max) revert EconomyAmountTooLarge(budget);
-        if (providerId > type(uint48).max) revert EconomyAgentIdTooLarge(providerId);
+        if (providerId > type(uint40).max) revert EconomyAgentIdTooLarge(providerId);
         if (deadline <= block.timestamp || deadline > block.timestamp + MAX_JOB_DURATION) {
             revert EconomyInvalidDeadline(deadline);
         }
-        address provider = identity.paymentAddress(providerId);
+        (address provider, address providerOwner) = identity.paymentAddressAndOwner(providerId);
         if (provider == msg.sender) revert EconomySelfDealing(providerId, msg.sender);
         if (evaluator == provider) revert EconomyInvalidEvaluator(evaluator);
 
@@ -217,9 +265,10 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
         Job storage job = _jobs[jobId];
         if (job.status != JobStatus.None) revert EconomyJobExists(jobId);
         job.client = msg.sender;
-        job.providerId = uint48(providerId);
+        job.providerId = uint40(providerId);
         job.deadline = uint40(deadline);
         job.status = JobStatus.Funded;
+        if (msg.sender == providerOwner || _coOwnedBy(msg.sender, providerOwner)) job.sameOwner = true;
         job.token = token;
         job.budget = uint96(budget);
         if (evaluator != address(0)) job.evaluator = evaluator;
@@ -244,23 +293,25 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
         emit JobSubmitted(jobId, job.providerId, deliverableHash);
     }
 
-    /// @notice The provider turns the job down; the client is refunded at once.
+    /// @notice The provider turns the job down; the client is refunded at once. A decline counts in
+    /// no record: the provider never accepted the job (anyone can fund a job for any agent).
     function declineJob(uint256 jobId, bytes32 reasonHash) external nonReentrant {
         Job storage job = _job(jobId);
         if (job.status != JobStatus.Funded) revert EconomyInvalidStatus(jobId, job.status);
         uint256 providerId = job.providerId;
         _onlyProvider(jobId, providerId);
         job.status = JobStatus.Declined;
-        Reputation storage rep = _reputationFor(providerId, job.token);
-        unchecked {
-            rep.declined += 1;
-        }
+        address token = job.token;
+        uint256 budget = job.budget;
+        _clearAmount(job);
         emit JobDeclined(jobId, providerId, reasonHash);
-        _send(job.token, job.client, job.budget);
+        _send(token, job.client, budget);
     }
 
     /// @notice The client (or the evaluator) accepts the delivery: the provider's payment address
-    /// receives the budget minus the protocol fee, and the provider's reputation records the rating.
+    /// receives the budget minus the protocol fee. When the job counts, the provider's reputation
+    /// records the rating, the payout and (the first time) the client, and the client's record the
+    /// completion and the budget paid.
     /// @param rating 0 to 100.
     /// @param feedbackHash Hash of written feedback kept off-chain (may be zero).
     function completeJob(uint256 jobId, uint8 rating, bytes32 feedbackHash) external nonReentrant {
@@ -274,6 +325,8 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
         uint256 providerId = job.providerId;
         address token = job.token;
         uint256 budget = job.budget;
+        bool counts = !job.sameOwner;
+        _clearAmount(job);
         uint256 fee;
         uint256 payout;
         unchecked {
@@ -281,15 +334,12 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
             fee = budget * feeBps / 10_000;
             payout = budget - fee;
         }
-        if (fee != 0) accruedFees[token] += fee;
+        TokenTerms storage terms = _terms[token];
+        // 2^160 is far above any token's supply: fees cannot overflow.
+        if (fee != 0) terms.accruedFees += uint160(fee);
 
-        Reputation storage rep = _reputationFor(providerId, token);
-        unchecked {
-            // 2^32 jobs per agent and token, each rated at most 100, fit the counters.
-            rep.completed += 1;
-            rep.ratingSum += rating;
-            uint256 earnedNow = rep.earned + payout;
-            rep.earned = earnedNow > type(uint88).max ? type(uint88).max : uint88(earnedNow);
+        if (counts && budget >= terms.minJobValue) {
+            _recordCompletion(providerId, token, client, rating, payout, budget);
         }
 
         address payee = identity.paymentAddress(providerId);
@@ -298,7 +348,8 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
     }
 
     /// @notice Rejects the delivery and refunds the client. Only the evaluator may reject when the job
-    /// has one; otherwise the client.
+    /// has one; otherwise the client. When the job counts, it is a rejection on both records: the
+    /// provider's and the client's (whose evaluator it chose).
     function rejectJob(uint256 jobId, bytes32 reasonHash) external nonReentrant {
         Job storage job = _job(jobId);
         if (job.status != JobStatus.Submitted) revert EconomyInvalidStatus(jobId, job.status);
@@ -310,34 +361,53 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
         }
         job.status = JobStatus.Rejected;
         uint256 providerId = job.providerId;
-        unchecked {
-            _reputationFor(providerId, job.token).rejected += 1;
+        address client = job.client;
+        address token = job.token;
+        uint256 budget = job.budget;
+        _clearAmount(job);
+        if (_counts(job, token, budget)) {
+            unchecked {
+                _reputationFor(providerId, token).rejected += 1;
+                _clientRecords[client][token].rejected += 1;
+            }
         }
         emit JobRejected(jobId, providerId, msg.sender, reasonHash);
-        _send(job.token, job.client, job.budget);
+        _send(token, client, budget);
     }
 
     /// @notice Refunds an expired job to its client; anyone may call it. A funded job expires at its
-    /// deadline and counts against the provider; a submitted job expires `submissionGrace` later
-    /// (the client never evaluated) and does not count against the provider.
+    /// deadline and counts against the provider (it never delivered); a submitted job expires
+    /// `submissionGrace` later and counts against the client (it took the delivery and never
+    /// evaluated it). Neither counts when the job does not.
     function refundExpired(uint256 jobId) external nonReentrant {
         Job storage job = _job(jobId);
         JobStatus status = job.status;
         uint256 providerId = job.providerId;
+        address client = job.client;
+        address token = job.token;
+        uint256 budget = job.budget;
         if (status == JobStatus.Funded) {
             if (block.timestamp <= job.deadline) revert EconomyNotExpired(jobId, job.deadline);
-            unchecked {
-                _reputationFor(providerId, job.token).expired += 1;
+            if (_counts(job, token, budget)) {
+                unchecked {
+                    _reputationFor(providerId, token).expired += 1;
+                }
             }
         } else if (status == JobStatus.Submitted) {
             uint256 graceEnd = uint256(job.deadline) + submissionGrace;
             if (block.timestamp <= graceEnd) revert EconomyNotExpired(jobId, graceEnd);
+            if (_counts(job, token, budget)) {
+                unchecked {
+                    _clientRecords[client][token].expired += 1;
+                }
+            }
         } else {
             revert EconomyInvalidStatus(jobId, status);
         }
         job.status = JobStatus.Expired;
+        _clearAmount(job);
         emit JobExpired(jobId, providerId, msg.sender, status == JobStatus.Submitted);
-        _send(job.token, job.client, job.budget);
+        _send(token, client, budget);
     }
 
     // ------------------------------------------------------------------ withdrawals and fees
@@ -353,16 +423,29 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
 
     /// @notice Withdraws the protocol fees collected in `token`. Owner only.
     function withdrawFees(address token, address to) external onlyOwner nonReentrant {
-        uint256 amount = accruedFees[token];
+        TokenTerms storage terms = _terms[token];
+        uint256 amount = terms.accruedFees;
         if (amount == 0) revert EconomyNothingOwed(to, token);
-        delete accruedFees[token];
+        terms.accruedFees = 0;
         emit FeesWithdrawn(token, to, amount);
         _transferOut(token, to, amount);
     }
 
+    /// @notice Sets the smallest budget in `token` that counts in reputation and client records
+    /// (zero: every job counts). Jobs below it still move money; they only leave no record, so farming
+    /// a record takes fees on at least this much per job. Owner only; applies to jobs settled from now.
+    /// @param token The token, or `address(0)` for ETH.
+    /// @param minJobValue_ The minimum budget, in the token's smallest unit.
+    function setMinJobValue(address token, uint256 minJobValue_) external onlyOwner {
+        if (minJobValue_ > type(uint96).max) revert EconomyAmountTooLarge(minJobValue_);
+        _terms[token].minJobValue = uint96(minJobValue_);
+        emit MinJobValueSet(token, minJobValue_);
+    }
+
     // ------------------------------------------------------------------ views
 
-    /// @notice A job; `status` is `None` for an unknown id.
+    /// @notice A job; `status` is `None` for an unknown id. Once settled (completed, rejected,
+    /// declined or expired) its `token` and `budget` read as zero: they are in its events.
     function getJob(uint256 jobId) external view returns (Job memory) {
         return _jobs[jobId];
     }
@@ -372,9 +455,25 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
         return uint256(keccak256(abi.encode(client, providerId, specHash)));
     }
 
-    /// @notice An agent's reputation in one token (`address(0)` is ETH).
+    /// @notice An agent's reputation as a provider in one token (`address(0)` is ETH).
     function reputationIn(uint256 agentId, address token) external view returns (Reputation memory) {
         return _reputation[agentId][token];
+    }
+
+    /// @notice A client's record in one token (`address(0)` is ETH): jobs it completed and what it
+    /// paid for them, rejected, and left to expire after delivery.
+    function clientRecordIn(address client, address token) external view returns (ClientRecord memory) {
+        return _clientRecords[client][token];
+    }
+
+    /// @notice Protocol fees collected in `token` and not yet withdrawn.
+    function accruedFees(address token) external view returns (uint256) {
+        return _terms[token].accruedFees;
+    }
+
+    /// @notice The smallest budget in `token` that counts in records (zero: every job counts).
+    function minJobValue(address token) external view returns (uint256) {
+        return _terms[token].minJobValue;
     }
 
     /// @notice The tokens an agent has settled jobs in.
@@ -382,12 +481,13 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
         return _reputationTokens[agentId];
     }
 
-    /// @notice An agent's reputation over every token: settled job counts and the average rating
-    /// scaled by 100 (8750 means 87.5; zero before the first completed job).
+    /// @notice An agent's reputation over every token: settled job counts, distinct clients (a client
+    /// that paid in two tokens counts in each) and the average rating scaled by 100 (8750 means 87.5;
+    /// zero before the first completed job).
     function reputationOf(uint256 agentId)
         external
         view
-        returns (uint256 completed, uint256 rejected, uint256 expired, uint256 declined, uint256 averageRatingTimes100)
+        returns (uint256 completed, uint256 rejected, uint256 expired, uint256 clients, uint256 averageRatingTimes100)
     {
         address[] storage tokens = _reputationTokens[agentId];
         uint256 ratingSum;
@@ -396,7 +496,7 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
             completed += rep.completed;
             rejected += rep.rejected;
             expired += rep.expired;
-            declined += rep.declined;
+            clients += rep.clients;
             ratingSum += rep.ratingSum;
         }
         averageRatingTimes100 = completed == 0 ? 0 : ratingSum * 100 / completed;
@@ -425,8 +525,73 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
     /// @dev The provider's record in `token`, listing the token the first time the agent settles in it.
     function _reputationFor(uint256 agentId, address token) private returns (Reputation storage rep) {
         rep = _reputation[agentId][token];
-        if (rep.completed == 0 && rep.rejected == 0 && rep.expired == 0 && rep.declined == 0) {
+        if (rep.completed == 0 && rep.rejected == 0 && rep.expired == 0) {
             _reputationTokens[agentId].push(token);
+        }
+    }
+
+    /// @dev A counted completion on both records: the provider's (rating, payout, and the client if it
+    /// is new to the provider in this token) and the client's (the completion and the budget paid).
+    function _recordCompletion(
+        uint256 providerId,
+        address token,
+        address client,
+        uint256 rating,
+        uint256 payout,
+        uint256 budget
+    ) private {
+        Reputation storage rep = _reputationFor(providerId, token);
+        ClientRecord storage record = _clientRecords[client][token];
+        unchecked {
+            // 2^32 jobs per agent and token, each rated at most 100, fit the counters; sums saturate.
+            rep.completed += 1;
+            rep.ratingSum += uint40(rating);
+            uint256 earnedNow = rep.earned + payout;
+            rep.earned = earnedNow > type(uint88).max ? type(uint88).max : uint88(earnedNow);
+            record.completed += 1;
+            uint256 paidNow = record.paid + budget;
+            record.paid = paidNow > type(uint120).max ? type(uint120).max : uint120(paidNow);
+        }
+        // A client's last counted provider has served it before: no lookup. Otherwise the pair is
+        // looked up (and written once, the first time).
+        if (record.lastProviderId != providerId) {
+            record.lastProviderId = uint40(providerId);
+            mapping(address client => bool) storage served = _served[providerId][token];
+            if (!served[client]) {
+                served[client] = true;
+                unchecked {
+                    rep.clients += 1;
+                }
+            }
+        }
+    }
+
+    /// @dev A settled job keeps its parties, deadline and outcome; its token and budget (in its events)
+    /// are cleared, which refunds part of the settlement's gas.
+    function _clearAmount(Job storage job) private {
+        job.token = address(0);
+        job.budget = 0;
+    }
+
+    /// @dev Whether a settling job counts in records: not between agents of one owner, and at least the
+    /// token's minimum value.
+    function _counts(Job storage job, address token, uint256 budget) private view returns (bool) {
+        return !job.sameOwner && budget >= _terms[token].minJobValue;
+    }
+
+    /// @dev Whether `wallet` is a contract that names `owner` among its owners (Safe's `isOwner`). The
+    /// wallet is the caller, paying for its own answer; a capped, returndata-free static call, and
+    /// anything but an exact `true` is a no.
+    function _coOwnedBy(address wallet, address owner_) private view returns (bool yes) {
+        if (wallet.code.length == 0) return false;
+        bytes4 selector = IOwnedWallet.isOwner.selector;
+        uint256 gasCap = OWNER_CHECK_GAS;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, selector)
+            mstore(add(ptr, 0x04), owner_)
+            let ok := staticcall(gasCap, wallet, ptr, 0x24, 0x00, 0x20)
+            yes := and(ok, and(eq(returndatasize(), 0x20), eq(mload(0x00), 1)))
         }
     }
 
@@ -435,11 +600,16 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
     }
 
     /// @dev Settlement payout: never reverts, so a hostile recipient cannot block a settlement; what
-    /// cannot be delivered is credited to `owed`.
+    /// cannot be delivered is credited to `owed`. ETH goes with a bounded stipend and its return data
+    /// is never copied, so the recipient's code costs the sender at most `ETH_PAYOUT_GAS` (plus the
+    /// EVM's own 2,300).
     function _send(address token, address to, uint256 amount) private {
         bool ok;
         if (token == address(0)) {
-            (ok,) = to.call{value: amount}("");
+            uint256 stipend = ETH_PAYOUT_GAS;
+            assembly ("memory-safe") {
+                ok := call(stipend, to, amount, 0, 0, 0, 0)
+            }
         } else {
             ok = IERC20(token).trySafeTransfer(to, amount);
         }
@@ -449,9 +619,15 @@ contract AgentEconomy is Ownable, ReentrancyGuardTransient {
         }
     }
 
+    /// @dev Withdrawal: the caller takes its own debt (or the owner its fees to an address it chose),
+    /// so all gas goes along; what failed under the stipend must be able to arrive here. Reverts on
+    /// failure, keeping the debt. Return data is not copied.
     function _transferOut(address token, address to, uint256 amount) private {
         if (token == address(0)) {
-            (bool ok,) = to.call{value: amount}("");
+            bool ok;
+            assembly ("memory-safe") {
+                ok := call(gas(), to, amount, 0, 0, 0, 0)
+            }
             if (!ok) revert EconomyTransferFailed(token, to, amount);
         } else {
             IERC20(token).safeTransfer(to, amount);

@@ -40,6 +40,12 @@ interface ITokenBoundAccountRegistry {
 /// @notice Launches an agent in one transaction: deploys its Safe (through the real Safe proxy
 /// factory, with the owners and threshold given), mints its identity token to the owner with the Safe
 /// bound as its payment wallet, and creates its ERC-6551 token-bound account.
+/// @dev A launch cannot be front-run. The Safe's address is public before the launch lands (the caller,
+/// the salt and the setup fix it), and Safe's proxy factory deploys for anyone, so a copy of the
+/// deployment with a higher tip used to take the address and make the launch revert. Each Safe's
+/// setup therefore delegatecalls `checkLaunching`, which asks this factory whether it is launching
+/// right now (a transient flag, set only around its own `createProxyWithNonce`): anyone else's
+/// deployment of that Safe reverts, and the address stays free for the launch.
 contract AgentFactory {
     /// @notice Parameters of a launch.
     /// @param owner Who receives the identity token.
@@ -70,6 +76,14 @@ contract AgentFactory {
 
     error FactoryNoSafeOwners();
     error FactoryInvalidThreshold(uint256 threshold, uint256 owners);
+    /// @notice A Safe with this factory's setup was being deployed by someone other than this factory.
+    error FactoryNotLaunching();
+
+    /// @dev This factory's own address, for code running in a new Safe's context (delegatecall).
+    address private immutable _self = address(this);
+
+    /// @dev Set only while `launch` has Safe's proxy factory deploy the agent's Safe.
+    bool private transient _launching;
 
     constructor(
         IAgentLauncherRegistry identity_,
@@ -87,7 +101,8 @@ contract AgentFactory {
         accountImplementation = accountImplementation_;
     }
 
-    /// @notice Launches an agent. The Safe's `setup` validates the owners and threshold.
+    /// @notice Launches an agent. The Safe's `setup` validates the owners and threshold, and checks
+    /// (`checkLaunching`) that this launch is the one deploying it.
     /// @return agentId The identity token id.
     /// @return safe The agent's Safe, bound as its payment wallet.
     /// @return account The identity token's ERC-6551 account.
@@ -96,9 +111,11 @@ contract AgentFactory {
         if (owners == 0) revert FactoryNoSafeOwners();
         // Safe's proxy factory drops the reason when setup reverts: refuse a bad threshold here, clearly.
         if (params.threshold == 0 || params.threshold > owners) revert FactoryInvalidThreshold(params.threshold, owners);
+        _launching = true;
         safe = safeProxyFactory.createProxyWithNonce(
             safeSingleton, _safeInitializer(params), uint256(_saltNonce(msg.sender, params.salt))
         );
+        _launching = false;
         agentId = identity.registerWithWallet(params.owner, params.agentURI, safe);
         account = accountRegistry.createAccount(accountImplementation, bytes32(0), block.chainid, address(identity), agentId);
         emit AgentLaunched(agentId, params.owner, safe, account, params.salt);
@@ -109,6 +126,17 @@ contract AgentFactory {
         return _safeInitializer(params);
     }
 
+    /// @notice Run by every Safe this factory sets up, from inside its `setup` (a delegatecall, so in the
+    /// Safe's context): reverts unless this factory is launching it right now. Changes nothing.
+    function checkLaunching() external view {
+        if (!AgentFactory(_self).launching()) revert FactoryNotLaunching();
+    }
+
+    /// @notice Whether a launch is deploying its Safe at this moment (only ever true inside `launch`).
+    function launching() external view returns (bool) {
+        return _launching;
+    }
+
     /// @notice The Safe proxy factory salt nonce `launch` uses for this caller and salt.
     function saltNonce(address caller, bytes32 salt) external pure returns (uint256) {
         return uint256(_saltNonce(caller, salt));
@@ -117,7 +145,16 @@ contract AgentFactory {
     function _safeInitializer(LaunchParams calldata params) private view returns (bytes memory) {
         return abi.encodeCall(
             ISafeSetup.setup,
-            (params.safeOwners, params.threshold, address(0), "", safeFallbackHandler, address(0), 0, payable(address(0)))
+            (
+                params.safeOwners,
+                params.threshold,
+                address(this),
+                abi.encodeCall(AgentFactory.checkLaunching, ()),
+                safeFallbackHandler,
+                address(0),
+                0,
+                payable(address(0))
+            )
         );
     }
 

@@ -30,10 +30,12 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { expect } from 'vitest'
 import { type Devnet, type StartDevnetParameters, startDevnet } from '../src/devnet.ts'
 import { agentEconomyAbi } from '../src/generated/AgentEconomy.ts'
+import { agentFactoryAbi } from '../src/generated/AgentFactory.ts'
 import { agentIdentityRegistryAbi } from '../src/generated/AgentIdentityRegistry.ts'
 import { devUSDAbi } from '../src/generated/DevUSD.ts'
 import { maliciousTokenAbi } from '../src/generated/MaliciousToken.ts'
 import { reentrantReceiverAbi, reentrantReceiverBytecode } from '../src/generated/ReentrantReceiver.ts'
+import { safeAbi } from '../src/generated/Safe.ts'
 import { jobStatuses } from '../src/index.ts'
 import { jobIdOf } from '../src/job-id.ts'
 
@@ -50,6 +52,7 @@ export const Status = Object.fromEntries(jobStatuses.map((name, i) => [name, i])
 export const uint96Max = 2n ** 96n - 1n
 export const uint88Max = 2n ** 88n - 1n
 export const uint48Max = 2n ** 48n - 1n
+export const uint40Max = 2n ** 40n - 1n
 export const maxJobDuration = 365n * 86_400n
 
 /** Generous fixed gas for transactions that are expected to revert (estimation would refuse them). */
@@ -89,11 +92,15 @@ export type EconomyFixture = {
   grace: bigint
 }
 
-/** Starts a devnet and connects to its economy. Stop it with `fx.devnet.stop()`. */
+/**
+ * Starts a devnet and connects to its economy. Stop it with `fx.devnet.stop()`. No minimum job
+ * values unless given: the suites settle tiny budgets and expect them counted (the minimum has tests
+ * of its own).
+ */
 export async function startEconomyFixture(
-  parameters: Pick<StartDevnetParameters, 'feeBps' | 'submissionGraceSeconds'> = {},
+  parameters: Pick<StartDevnetParameters, 'feeBps' | 'submissionGraceSeconds' | 'minJobValue'> = {},
 ): Promise<EconomyFixture> {
-  const devnet = await startDevnet({ log: () => {}, ...parameters })
+  const devnet = await startDevnet({ log: () => {}, minJobValue: { devUSD: 0n, eth: 0n }, ...parameters })
   const { manifest } = devnet
   // Batching lets the many reads of an invariant check travel in a few requests.
   const transport = http(devnet.rpcUrl, { batch: { wait: 0 } })
@@ -480,4 +487,62 @@ export async function setReceiverMode(
       account,
       contractCall(receiver, reentrantReceiverAbi, 'setReentry', [reentry.target, reentry.data]),
     )
+}
+
+// ------------------------------------------------------------------ agents with Safes
+
+/**
+ * Launches an agent through the factory as the devnet's runtime would: identity to `owner`, a
+ * 1-of-n Safe owned by `safeOwners` bound as its wallet. Returns its id and Safe.
+ */
+export async function launchAgent(
+  fx: EconomyFixture,
+  owner: LocalAccount,
+  safeOwners: Address[] = [owner.address],
+  salt: string = `agent ${owner.address} ${safeOwners.join(',')}`,
+): Promise<{ agentId: bigint; safe: Address }> {
+  const receipt = await send(
+    fx,
+    owner,
+    contractCall(fx.devnet.manifest.contracts.factory, agentFactoryAbi, 'launch', [
+      { owner: owner.address, agentURI: '', safeOwners, threshold: 1n, salt: hashOf(salt) },
+    ]),
+  )
+  const [launched] = parseEventLogs({ abi: agentFactoryAbi, eventName: 'AgentLaunched', logs: receipt.logs })
+  return { agentId: launched!.args.agentId, safe: launched!.args.safe }
+}
+
+/**
+ * Makes `call` from a 1-of-n Safe, signed by `signer` (one of its owners) and sent by `signer`:
+ * `execTransaction` with the owner's ECDSA signature of the Safe transaction hash.
+ */
+export async function sendFromSafe(
+  fx: EconomyFixture,
+  safe: Address,
+  signer: LocalAccount,
+  call: Call,
+): Promise<TransactionReceipt> {
+  const data = encodeFunctionData({
+    abi: call.abi,
+    functionName: call.functionName,
+    args: call.args,
+  } as never)
+  const value = call.value ?? 0n
+  const nonce = await fx.publicClient.readContract({ address: safe, abi: safeAbi, functionName: 'nonce' })
+  const txArgs = [call.address, value, data, 0, 0n, 0n, 0n, zeroAddress, zeroAddress] as const
+  const hash = await fx.publicClient.readContract({
+    address: safe,
+    abi: safeAbi,
+    functionName: 'getTransactionHash',
+    args: [...txArgs, nonce],
+  })
+  const signature = await signer.sign!({ hash })
+  const receipt = await send(
+    fx,
+    signer,
+    contractCall(safe, safeAbi, 'execTransaction', [...txArgs, signature]),
+  )
+  const failed = parseEventLogs({ abi: safeAbi, eventName: 'ExecutionFailure', logs: receipt.logs })
+  expect(failed, `the Safe's ${call.functionName} failed`).toEqual([])
+  return receipt
 }

@@ -375,7 +375,8 @@ describe('token failing transfers', () => {
       args: { recipient: client.address, token, amount: 13n },
     })
     expect(await readEconomy(fx, 'owed', [client.address, token])).toBe(41n)
-    expect(await readEconomy(fx, 'reputationOf', [providerId])).toEqual([0n, 1n, 1n, 1n, 0n])
+    // The rejection and the lapse count against the provider; the decline does not.
+    expect(await readEconomy(fx, 'reputationOf', [providerId])).toEqual([0n, 1n, 1n, 0n, 0n])
     await behave(Behavior.Normal, Behavior.Normal)
     const clientBefore = await balanceOf(fx, token, client.address)
     await send(fx, client, economyCall(fx, 'withdrawOwed', [token]))
@@ -415,8 +416,16 @@ describe('reentrant ETH receiver', () => {
       data: economyCalldata('refundExpired', [jobId]),
     })
     await fx.testClient.setNextBlockTimestamp({ timestamp: deadline + 1n })
+    // The refund carries only the ETH stipend: too little to re-enter and keep books, so it is owed.
     const receipt = await send(fx, evaluator, economyCall(fx, 'refundExpired', [jobId]))
-    expect(reentries(receipt, receiver)).toEqual(blocked)
+    expect(reentries(receipt, receiver)).toEqual([])
+    expect(economyEvents(fx, receipt).at(-1)).toEqual({
+      eventName: 'PaymentDeferred',
+      args: { recipient: receiver, token: ETH, amount: 10n ** 17n },
+    })
+    // Withdrawing carries all the gas: the re-entry is made, and the guard stops it.
+    const withdrawn = await send(fx, stranger, viaReceiver(receiver, economyCall(fx, 'withdrawOwed', [ETH])))
+    expect(reentries(withdrawn, receiver)).toEqual(blocked)
     expect(await receiverRead(receiver, 'receivedCount')).toBe(1n)
     expect(await balanceOf(fx, ETH, receiver)).toBe(10n ** 17n)
     expect(await balanceOf(fx, ETH, fx.economy)).toBe(0n)
@@ -478,30 +487,34 @@ describe('reentrant ETH receiver', () => {
       data: economyCalldata('refundExpired', [other.jobId]),
     })
     const receipt = await send(fx, evaluator, economyCall(fx, 'completeJob', [created.jobId, 99, zeroHash]))
-    expect(reentries(receipt, receiver)).toEqual(blocked)
+    // Within the stipend it cannot re-enter: the payout is owed; withdrawing it, the guard stops it.
+    expect(reentries(receipt, receiver)).toEqual([])
+    expect(await readEconomy(fx, 'owed', [receiver, ETH])).toBe(99n * 10n ** 16n)
+    const withdrawn = await send(fx, stranger, viaReceiver(receiver, economyCall(fx, 'withdrawOwed', [ETH])))
+    expect(reentries(withdrawn, receiver)).toEqual(blocked)
     expect(await balanceOf(fx, ETH, receiver)).toBe(99n * 10n ** 16n)
     expect(await receiverRead(receiver, 'receivedCount')).toBe(1n)
     expect(await balanceOf(fx, ETH, fx.economy)).toBe(10n ** 16n + 10n ** 18n)
     expect((await job(other.jobId)).status).toBe(Status.Funded)
   })
 
-  test('behavior: a payee re-entering pay fails the payment as a whole', async () => {
+  test('behavior: a payee re-entering pay is owed the payment, and re-enters in vain when withdrawing', async () => {
     const { receiver, agentId } = await receiverAgent(fx, stranger)
     await setReceiverMode(fx, stranger, receiver, ReceiverMode.ReenterStrict, {
       target: fx.economy,
       data: economyCalldata('pay', [agentId, ETH, 0n, zeroHash]),
     })
-    await expectRevert(
-      fx,
-      client,
-      economyCall(fx, 'pay', [agentId, ETH, 5n, zeroHash], 5n),
-      'EconomyTransferFailed',
-      [ETH, receiver, 5n],
-    )
+    const paid = await send(fx, client, economyCall(fx, 'pay', [agentId, ETH, 5n, zeroHash], 5n))
+    expect(reentries(paid, receiver)).toEqual([])
+    expect(economyEvents(fx, paid).map((event) => event.eventName)).toEqual(['Paid', 'PaymentDeferred'])
+    const withdraw = viaReceiver(receiver, economyCall(fx, 'withdrawOwed', [ETH]))
+    // Strict: the blocked re-entry fails the receipt, so the withdrawal fails and the debt stays.
+    await expectRevert(fx, stranger, withdraw, 'EconomyTransferFailed', [ETH, receiver, 5n])
     await setReceiverMode(fx, stranger, receiver, ReceiverMode.Reenter)
-    const receipt = await send(fx, client, economyCall(fx, 'pay', [agentId, ETH, 5n, zeroHash], 5n))
+    const receipt = await send(fx, stranger, withdraw)
     expect(reentries(receipt, receiver)).toEqual(blocked)
     expect(await balanceOf(fx, ETH, receiver)).toBe(5n)
+    expect(await readEconomy(fx, 'owed', [receiver, ETH])).toBe(0n)
   })
 
   test('behavior: a provider wallet refusing ETH is owed its payout and withdraws it later', async () => {

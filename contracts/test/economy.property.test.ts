@@ -1,9 +1,11 @@
 /**
  * Property-based test of the economy: random sequences of job actions by random (often the wrong)
- * parties, with time jumps and a payee that sometimes refuses ETH, run against a model. After every
+ * parties, with time jumps, a payee contract that sometimes refuses ETH (and always needs more gas to
+ * take it than the payout stipend) and changing minimum job values, run against a model. After every
  * step the chain must match the model exactly: every party's balance in ETH (net of gas) and dUSD,
- * every job, fees, debts and reputation; and per token the economy holds exactly the open budgets
- * plus fees plus debts. A failing call must fail with the error the model predicts and change nothing
+ * every job, fees, debts, providers' reputation and clients' records (what counts and what does not:
+ * declines, jobs between agents of one owner, jobs below the minimum); and per token the economy
+ * holds exactly the open budgets plus fees plus debts. A failing call must fail with the error the model predicts and change nothing
  * but its sender's gas. Each run starts from the same chain snapshot and ends by refunding, withdrawing
  * and collecting everything, after which the economy must hold nothing.
  */
@@ -45,7 +47,8 @@ const runs = 40
 
 /** Someone who calls the economy: an account, or the receiver contract driven by its controller. */
 type Party = { name: string; address: Address; sender: LocalAccount; viaReceiver: boolean }
-type Provider = { id: bigint; payee: Party }
+/** A provider agent: its id, where it is paid and who owns it (jobs its owner funds count nowhere). */
+type Provider = { id: bigint; payee: Party; owner: Address }
 
 let fx: EconomyFixture
 let parties: Party[]
@@ -88,8 +91,9 @@ beforeAll(async () => {
     receiver,
   ]
   providers = [
-    { id: p1, payee: parties[4]! },
-    { id: r.agentId, payee: receiver },
+    { id: p1, payee: parties[4]!, owner: o1.address },
+    // The receiver registered its agent itself: it owns it and is paid as its owner.
+    { id: r.agentId, payee: receiver, owner: r.receiver },
   ]
   tokens = [ETH, fx.usd]
   tracked = [...parties.map((party) => party.address), ctl.address, fx.economy]
@@ -212,6 +216,18 @@ const actionArb = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.record({
+      kind: fc.constant('setMinJobValue' as const),
+      caller: callerArb,
+      token: tokenArb,
+      value: fc.oneof(
+        { weight: 2, arbitrary: fc.constant(0n) },
+        { weight: 3, arbitrary: fc.bigInt({ min: 1n, max: 10n ** 6n }) },
+      ),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
       kind: fc.constant('withdrawFees' as const),
       caller: callerArb,
       token: withdrawalTokenArb,
@@ -233,15 +249,24 @@ type ModelJob = {
   budget: bigint
   deadline: bigint
   status: number
+  sameOwner: boolean
 }
 
 type Reputation = {
   completed: number
   rejected: number
   expired: number
-  declined: number
+  clients: number
   ratingSum: number
   earned: bigint
+}
+
+type ClientRecord = {
+  completed: number
+  rejected: number
+  expired: number
+  lastProviderId: number
+  paid: bigint
 }
 
 type Model = {
@@ -253,6 +278,10 @@ type Model = {
   owed: Map<string, bigint>
   reputation: Map<string, Reputation>
   reputationTokens: Map<bigint, Address[]>
+  clientRecords: Map<string, ClientRecord>
+  /** `provider:token:client` of every pair with a counted completion. */
+  served: Set<string>
+  minJobValue: Map<Address, bigint>
   receiverRefuses: boolean
 }
 
@@ -280,24 +309,42 @@ function repOf(model: Model, agentId: bigint, token: Address): Reputation {
   const k = key(agentId, token)
   let rep = model.reputation.get(k)
   if (!rep) {
-    rep = { completed: 0, rejected: 0, expired: 0, declined: 0, ratingSum: 0, earned: 0n }
+    rep = { completed: 0, rejected: 0, expired: 0, clients: 0, ratingSum: 0, earned: 0n }
     model.reputation.set(k, rep)
   }
   return rep
 }
 
-/** The record a settlement writes to, listing the token at the agent's first settlement in it. */
+function recordOf(model: Model, client: Address, token: Address): ClientRecord {
+  const k = key(client, token)
+  let record = model.clientRecords.get(k)
+  if (!record) {
+    record = { completed: 0, rejected: 0, expired: 0, lastProviderId: 0, paid: 0n }
+    model.clientRecords.set(k, record)
+  }
+  return record
+}
+
+/** The record a counted settlement writes to, listing the token at the agent's first one in it. */
 function settleRep(model: Model, agentId: bigint, token: Address): Reputation {
   const rep = repOf(model, agentId, token)
-  if (rep.completed + rep.rejected + rep.expired + rep.declined === 0) {
+  if (rep.completed + rep.rejected + rep.expired === 0) {
     model.reputationTokens.set(agentId, [...(model.reputationTokens.get(agentId) ?? []), token])
   }
   return rep
 }
 
-/** Pays out of the economy: delivered, or owed when the receiver refuses ETH. */
+/** Whether a settling job counts in records: not between one owner's agents, not below the minimum. */
+function counts(model: Model, job: ModelJob): boolean {
+  return !job.sameOwner && job.budget >= get(model.minJobValue, job.token)
+}
+
+/**
+ * Pays out of the economy: delivered, or owed. The receiver contract keeps books when it takes ETH,
+ * which needs more gas than the payout stipend, so its ETH payouts are always owed.
+ */
 function payOut(model: Model, to: Address, token: Address, amount: bigint): ExpectedEvent[] {
-  if (token === ETH && to === receiver.address && model.receiverRefuses) {
+  if (token === ETH && to === receiver.address) {
     model.owed.set(key(to, token), get(model.owed, key(to, token)) + amount)
     return [{ eventName: 'PaymentDeferred', args: { recipient: to, token, amount } }]
   }
@@ -373,6 +420,8 @@ function plan(model: Model, action: Exclude<Action, { kind: 'warp' | 'receiverMo
             budget,
             deadline,
             status: Status.Funded,
+            // Nobody here is a contract answering Safe's `isOwner`: only the owner itself is the same owner.
+            sameOwner: party.address === provider.owner,
           })
           // ETH comes from whoever sends the transaction; tokens from the caller.
           move(model, token === ETH ? party.sender.address : party.address, token, -budget)
@@ -431,7 +480,6 @@ function plan(model: Model, action: Exclude<Action, { kind: 'warp' | 'receiverMo
         call,
         commit: () => {
           job.status = Status.Declined
-          settleRep(model, job.provider.id, job.token).declined += 1
           return [
             {
               eventName: 'JobDeclined',
@@ -466,13 +514,24 @@ function plan(model: Model, action: Exclude<Action, { kind: 'warp' | 'receiverMo
           const fee = (job.budget * model.feeBps) / 10_000n
           const payout = job.budget - fee
           model.fees.set(job.token, get(model.fees, job.token) + fee)
-          const rep = settleRep(model, job.provider.id, job.token)
-          rep.completed += 1
-          rep.ratingSum += action.rating
-          // `earned` saturates rather than overflow.
-          const earned = rep.earned + payout
-          // biome-ignore lint/complexity/useMathMinMax: bigints, which Math.min does not take
-          rep.earned = earned > uint88Max ? uint88Max : earned
+          if (counts(model, job)) {
+            const rep = settleRep(model, job.provider.id, job.token)
+            rep.completed += 1
+            rep.ratingSum += action.rating
+            // `earned` saturates rather than overflow.
+            const earned = rep.earned + payout
+            // biome-ignore lint/complexity/useMathMinMax: bigints, which Math.min does not take
+            rep.earned = earned > uint88Max ? uint88Max : earned
+            const record = recordOf(model, job.client, job.token)
+            record.completed += 1
+            record.paid += job.budget
+            record.lastProviderId = Number(job.provider.id)
+            const pair = key(job.provider.id, job.token, job.client)
+            if (!model.served.has(pair)) {
+              model.served.add(pair)
+              rep.clients += 1
+            }
+          }
           const payee = job.provider.payee.address
           return [
             {
@@ -512,7 +571,10 @@ function plan(model: Model, action: Exclude<Action, { kind: 'warp' | 'receiverMo
         call,
         commit: () => {
           job.status = Status.Rejected
-          settleRep(model, job.provider.id, job.token).rejected += 1
+          if (counts(model, job)) {
+            settleRep(model, job.provider.id, job.token).rejected += 1
+            recordOf(model, job.client, job.token).rejected += 1
+          }
           return [
             {
               eventName: 'JobRejected',
@@ -539,7 +601,11 @@ function plan(model: Model, action: Exclude<Action, { kind: 'warp' | 'receiverMo
         call,
         commit: () => {
           job.status = Status.Expired
-          if (!submitted) settleRep(model, job.provider.id, job.token).expired += 1
+          // Undelivered: on the provider's record; delivered and never evaluated: on the client's.
+          if (counts(model, job)) {
+            if (submitted) recordOf(model, job.client, job.token).expired += 1
+            else settleRep(model, job.provider.id, job.token).expired += 1
+          }
           return [
             {
               eventName: 'JobExpired',
@@ -567,6 +633,20 @@ function plan(model: Model, action: Exclude<Action, { kind: 'warp' | 'receiverMo
           move(model, fx.economy, token, -amount)
           move(model, party.address, token, amount)
           return [{ eventName: 'OwedWithdrawn', args: { recipient: party.address, token, amount } }]
+        },
+      }
+    }
+    case 'setMinJobValue': {
+      const party = pick(action.caller, parties[0]!)
+      const token = tokens[action.token]!
+      const call = economyCall(fx, 'setMinJobValue', [token, action.value])
+      if (party !== parties[0]) return { party, call, error: ['OwnableUnauthorizedAccount', [party.address]] }
+      return {
+        party,
+        call,
+        commit: () => {
+          model.minJobValue.set(token, action.value)
+          return [{ eventName: 'MinJobValueSet', args: { token, minJobValue: action.value } }]
         },
       }
     }
@@ -708,13 +788,16 @@ async function snapshotModel(): Promise<Model> {
     owed: new Map(),
     reputation: new Map(),
     reputationTokens: new Map(),
+    clientRecords: new Map(),
+    served: new Set(),
+    minJobValue: new Map(),
     receiverRefuses: receiverMode === ReceiverMode.Refuse,
   }
 }
 
 /** Checks the chain against the model, and the economy's solvency in every token. */
 async function checkInvariants(model: Model): Promise<void> {
-  const [balances, fees, owed, jobs, reputations, listed, aggregates] = await Promise.all([
+  const [balances, fees, owed, jobs, reputations, listed, aggregates, records, minimums] = await Promise.all([
     Promise.all(tracked.flatMap((who) => tokens.map((token) => balanceOf(fx, token, who)))),
     Promise.all(tokens.map((token) => readEconomy(fx, 'accruedFees', [token]))),
     Promise.all(parties.flatMap((p) => tokens.map((token) => readEconomy(fx, 'owed', [p.address, token])))),
@@ -729,6 +812,10 @@ async function checkInvariants(model: Model): Promise<void> {
     ),
     Promise.all(providers.map((p) => readEconomy(fx, 'reputationTokens', [p.id]))),
     Promise.all(providers.map((p) => readEconomy(fx, 'reputationOf', [p.id]))),
+    Promise.all(
+      parties.flatMap((p) => tokens.map((token) => readEconomy(fx, 'clientRecordIn', [p.address, token]))),
+    ),
+    Promise.all(tokens.map((token) => readEconomy(fx, 'minJobValue', [token]))),
   ])
 
   expect(balances).toEqual(
@@ -736,14 +823,17 @@ async function checkInvariants(model: Model): Promise<void> {
   )
   expect(fees).toEqual(tokens.map((token) => get(model.fees, token)))
   expect(owed).toEqual(parties.flatMap((p) => tokens.map((token) => get(model.owed, key(p.address, token)))))
+  const isOpen = (job: ModelJob) => job.status === Status.Funded || job.status === Status.Submitted
   expect(jobs).toEqual(
     model.jobs.map((job) => ({
       client: job.client,
       providerId: Number(job.provider.id),
       deadline: Number(job.deadline),
       status: job.status,
-      token: job.token,
-      budget: job.budget,
+      sameOwner: job.sameOwner,
+      // A settled job's amount is cleared (it is in the events).
+      token: isOpen(job) ? job.token : ETH,
+      budget: isOpen(job) ? job.budget : 0n,
       evaluator: job.evaluator,
       refundableAfter:
         job.status === Status.Funded
@@ -760,18 +850,23 @@ async function checkInvariants(model: Model): Promise<void> {
   expect(aggregates).toEqual(
     providers.map((p) => {
       const reps = tokens.map((token) => repOf(model, p.id, token))
-      const sum = (field: 'completed' | 'rejected' | 'expired' | 'declined' | 'ratingSum') =>
+      const sum = (field: 'completed' | 'rejected' | 'expired' | 'clients' | 'ratingSum') =>
         BigInt(reps.reduce((total, rep) => total + rep[field], 0))
       const completed = sum('completed')
       return [
         completed,
         sum('rejected'),
         sum('expired'),
-        sum('declined'),
+        sum('clients'),
         completed === 0n ? 0n : (sum('ratingSum') * 100n) / completed,
       ]
     }),
   )
+
+  expect(records).toEqual(
+    parties.flatMap((p) => tokens.map((token) => ({ ...recordOf(model, p.address, token) }))),
+  )
+  expect(minimums).toEqual(tokens.map((token) => get(model.minJobValue, token)))
 
   // Solvency: the economy holds exactly the open budgets, the fees and the debts, token by token.
   for (const [i, token] of tokens.entries()) {
@@ -837,6 +932,7 @@ test('property: random job histories keep the economy solvent and match the mode
     'declineJob: ok',
     'refundExpired: ok',
     'rejectJob: ok',
+    'setMinJobValue: ok',
     'submitJob: ok',
     'withdrawFees: ok',
     'withdrawOwed: ok',

@@ -45,6 +45,7 @@ import {
   setNextTimestamp,
   setReceiverMode,
   startEconomyFixture,
+  uint40Max,
   uint48Max,
   uint88Max,
   uint96Max,
@@ -102,7 +103,9 @@ afterEach(async () => {
 
 const job = (jobId: bigint) => readEconomy(fx, 'getJob', [jobId])
 const reputation = (agentId: bigint, token: Address) => readEconomy(fx, 'reputationIn', [agentId, token])
-const noReputation = { completed: 0, rejected: 0, expired: 0, declined: 0, ratingSum: 0, earned: 0n }
+const noReputation = { completed: 0, rejected: 0, expired: 0, clients: 0, ratingSum: 0, earned: 0n }
+const clientRecord = (who: Address, token: Address) => readEconomy(fx, 'clientRecordIn', [who, token])
+const noRecord = { completed: 0, rejected: 0, expired: 0, lastProviderId: 0, paid: 0n }
 
 /** Creates a job from `client` for the bound-wallet provider, with `options` over the defaults. */
 function hire(options: Partial<CreateJobOptions> = {}, from: LocalAccount = client): Promise<CreatedJob> {
@@ -287,15 +290,18 @@ describe('pay', () => {
     )
   })
 
-  test('behavior: a wallet refusing ETH fails the payment', async () => {
+  test('behavior: a wallet refusing ETH is paid all the same: the payment is owed to it', async () => {
     const { agentId, wallet } = await agentWithEthRefusingWallet()
-    await expectRevert(
-      fx,
-      client,
-      economyCall(fx, 'pay', [agentId, ETH, 3n, memo], 3n),
-      'EconomyTransferFailed',
-      [ETH, wallet, 3n],
-    )
+    const receipt = await send(fx, client, economyCall(fx, 'pay', [agentId, ETH, 3n, memo], 3n))
+    expect(economyEvents(fx, receipt)).toEqual([
+      {
+        eventName: 'Paid',
+        args: { toAgentId: agentId, from: client.address, token: ETH, to: wallet, amount: 3n, memo },
+      },
+      { eventName: 'PaymentDeferred', args: { recipient: wallet, token: ETH, amount: 3n } },
+    ])
+    expect(await readEconomy(fx, 'owed', [wallet, ETH])).toBe(3n)
+    expect(await balanceOf(fx, ETH, fx.economy)).toBe(3n)
     // The same wallet takes tokens.
     await send(fx, client, economyCall(fx, 'pay', [agentId, fx.usd, 3n, memo]))
     expect(await balanceOf(fx, fx.usd, wallet)).toBe(3n)
@@ -347,6 +353,7 @@ describe('createJob', () => {
       providerId: Number(providerId),
       deadline: Number(deadline),
       status: Status.Funded,
+      sameOwner: false,
       token: ETH,
       budget: 10n ** 15n,
       evaluator: zeroAddress,
@@ -389,9 +396,9 @@ describe('createJob', () => {
     expect((await job(created.jobId)).budget).toBe(uint96Max)
   })
 
-  test('behavior: provider id above uint48 refused', async () => {
-    const { call } = await createJobCall(fx, { providerId: uint48Max + 1n })
-    await expectRevert(fx, client, call, 'EconomyAgentIdTooLarge', [uint48Max + 1n])
+  test('behavior: provider id above uint40 refused', async () => {
+    const { call } = await createJobCall(fx, { providerId: uint40Max + 1n })
+    await expectRevert(fx, client, call, 'EconomyAgentIdTooLarge', [uint40Max + 1n])
   })
 
   test('behavior: deadline must be in the future and within MAX_JOB_DURATION', async () => {
@@ -538,7 +545,7 @@ describe('submitJob', () => {
 })
 
 describe('declineJob', () => {
-  test('default: the client is refunded and the provider records a decline', async () => {
+  test('default: the client is refunded; the decline counts in no record', async () => {
     const created = await hire({ budget: 10n ** 16n })
     const clientBefore = await balanceOf(fx, ETH, client.address)
     const receipt = await send(fx, providerWallet, economyCall(fx, 'declineJob', [created.jobId, reason]))
@@ -548,8 +555,9 @@ describe('declineJob', () => {
     expect((await job(created.jobId)).status).toBe(Status.Declined)
     expect(await balanceOf(fx, ETH, client.address)).toBe(clientBefore + 10n ** 16n)
     expect(await balanceOf(fx, ETH, fx.economy)).toBe(0n)
-    expect(await reputation(providerId, ETH)).toEqual({ ...noReputation, declined: 1 })
-    expect(await readEconomy(fx, 'reputationTokens', [providerId])).toEqual([ETH])
+    expect(await reputation(providerId, ETH)).toEqual(noReputation)
+    expect(await clientRecord(client.address, ETH)).toEqual(noRecord)
+    expect(await readEconomy(fx, 'reputationTokens', [providerId])).toEqual([])
     expect(await readEconomy(fx, 'refundableAfter', [created.jobId])).toBe(0n)
   })
 
@@ -559,7 +567,7 @@ describe('declineJob', () => {
     await fx.testClient.increaseTime({ seconds: 2 * 86_400 })
     await send(fx, providerWallet, economyCall(fx, 'declineJob', [created.jobId, reason]))
     expect(await balanceOf(fx, fx.usd, client.address)).toBe(before + 777n)
-    expect(await reputation(providerId, fx.usd)).toEqual({ ...noReputation, declined: 1 })
+    expect(await reputation(providerId, fx.usd)).toEqual(noReputation)
   })
 
   test('behavior: only a funded job can be declined', async () => {
@@ -599,18 +607,35 @@ describe('completeJob', () => {
       },
     ])
     expect(fee).toBe(10n ** 16n)
-    expect((await job(created.jobId)).status).toBe(Status.Completed)
+    // Settled: parties, deadline and outcome stay; the amount (in the events) is cleared.
+    expect(await job(created.jobId)).toEqual({
+      client: client.address,
+      providerId: Number(providerId),
+      deadline: Number(created.deadline),
+      status: Status.Completed,
+      sameOwner: false,
+      token: zeroAddress,
+      budget: 0n,
+      evaluator: zeroAddress,
+    })
     expect(await balanceOf(fx, ETH, providerWallet.address)).toBe(payeeBefore + budget - fee)
     expect(await balanceOf(fx, ETH, fx.economy)).toBe(fee)
     expect(await readEconomy(fx, 'accruedFees', [ETH])).toBe(fee)
     expect(await reputation(providerId, ETH)).toEqual({
       ...noReputation,
       completed: 1,
+      clients: 1,
       ratingSum: 87,
       earned: budget - fee,
     })
+    expect(await clientRecord(client.address, ETH)).toEqual({
+      ...noRecord,
+      completed: 1,
+      lastProviderId: Number(providerId),
+      paid: budget,
+    })
     expect(await readEconomy(fx, 'earned', [providerId, ETH])).toBe(budget - fee)
-    expect(await readEconomy(fx, 'reputationOf', [providerId])).toEqual([1n, 0n, 0n, 0n, 8700n])
+    expect(await readEconomy(fx, 'reputationOf', [providerId])).toEqual([1n, 0n, 0n, 1n, 8700n])
     expect(await readEconomy(fx, 'refundableAfter', [created.jobId])).toBe(0n)
   })
 
@@ -635,9 +660,13 @@ describe('completeJob', () => {
     expect(await reputation(providerId, fx.usd)).toEqual({
       ...noReputation,
       completed: 2,
+      clients: 1,
       ratingSum: 100,
       earned: 1_980_000n,
     })
+    // Completed by its evaluator or by itself, the job is on the client's record.
+    expect(await clientRecord(client.address, fx.usd)).toMatchObject({ completed: 2, paid: 2_000_000n })
+    expect(await clientRecord(evaluator.address, fx.usd)).toEqual(noRecord)
   })
 
   test('behavior: rating above 100 refused', async () => {
@@ -745,9 +774,9 @@ describe('completeJob', () => {
     await send(fx, client, economyCall(fx, 'rejectJob', [rejected.jobId, reason]))
     await send(fx, providerWallet, economyCall(fx, 'declineJob', [declined.jobId, reason]))
     expect(await readEconomy(fx, 'reputationTokens', [providerId])).toEqual([ETH, fx.usd])
-    // (80 + 95) / 2 = 87.5
-    expect(await readEconomy(fx, 'reputationOf', [providerId])).toEqual([2n, 1n, 0n, 1n, 8750n])
-    expect(await reputation(providerId, ETH)).toMatchObject({ completed: 1, declined: 1, ratingSum: 80 })
+    // (80 + 95) / 2 = 87.5; the one client counts once per token.
+    expect(await readEconomy(fx, 'reputationOf', [providerId])).toEqual([2n, 1n, 0n, 2n, 8750n])
+    expect(await reputation(providerId, ETH)).toMatchObject({ completed: 1, clients: 1, ratingSum: 80 })
     expect(await reputation(providerId, fx.usd)).toMatchObject({ completed: 1, rejected: 1, ratingSum: 95 })
   })
 })
@@ -767,6 +796,7 @@ describe('rejectJob', () => {
     expect(await balanceOf(fx, fx.usd, client.address)).toBe(before + 4_000n)
     expect(await balanceOf(fx, fx.usd, fx.economy)).toBe(0n)
     expect(await reputation(providerId, fx.usd)).toEqual({ ...noReputation, rejected: 1 })
+    expect(await clientRecord(client.address, fx.usd)).toEqual({ ...noRecord, rejected: 1 })
     expect(await readEconomy(fx, 'accruedFees', [fx.usd])).toBe(0n)
   })
 
@@ -819,10 +849,11 @@ describe('refundExpired', () => {
     expect(await balanceOf(fx, ETH, client.address)).toBe(before + 31n)
     expect((await job(created.jobId)).status).toBe(Status.Expired)
     expect(await reputation(providerId, ETH)).toEqual({ ...noReputation, expired: 1 })
+    expect(await clientRecord(client.address, ETH)).toEqual(noRecord)
     expect(await readEconomy(fx, 'reputationOf', [providerId])).toEqual([0n, 0n, 1n, 0n, 0n])
   })
 
-  test('behavior: a submitted job refunds only after the grace period, without counting', async () => {
+  test('behavior: a submitted job refunds only after the grace period, against the client, not the provider', async () => {
     const t = (await latestTimestamp(fx)) + 10n
     const created = await hire({ deadline: t + 1_000n, token: fx.usd, budget: 8_888n })
     await send(fx, providerWallet, economyCall(fx, 'submitJob', [created.jobId, deliverable]))
@@ -845,6 +876,7 @@ describe('refundExpired', () => {
     expect(await balanceOf(fx, fx.usd, client.address)).toBe(before + 8_888n)
     expect(await reputation(providerId, fx.usd)).toEqual(noReputation)
     expect(await readEconomy(fx, 'reputationTokens', [providerId])).toEqual([])
+    expect(await clientRecord(client.address, fx.usd)).toEqual({ ...noRecord, expired: 1 })
   })
 
   test('behavior: the client may still complete a submitted job during the grace period', async () => {
@@ -1069,6 +1101,7 @@ describe('views', () => {
       providerId: 0,
       deadline: 0,
       status: Status.None,
+      sameOwner: false,
       token: zeroAddress,
       budget: 0n,
       evaluator: zeroAddress,
@@ -1092,21 +1125,28 @@ describe('views', () => {
     expect(await readEconomy(fx, 'reputationOf', [providerId])).toEqual([0n, 0n, 0n, 0n, 0n])
     expect(await readEconomy(fx, 'earned', [providerId, fx.usd])).toBe(0n)
     expect(await readEconomy(fx, 'reputationOf', [unknownAgent])).toEqual([0n, 0n, 0n, 0n, 0n])
+    expect(await clientRecord(client.address, ETH)).toEqual(noRecord)
   })
 
-  test('behavior: creating and submitting write no reputation', async () => {
+  test('behavior: creating and submitting write no record', async () => {
     await submitted({ token: fx.usd })
     expect(await reputation(providerId, fx.usd)).toEqual(noReputation)
+    expect(await clientRecord(client.address, fx.usd)).toEqual(noRecord)
     expect(await readEconomy(fx, 'reputationTokens', [providerId])).toEqual([])
   })
 
-  test('behavior: a token is listed once, at the agent’s first settlement in it', async () => {
+  test('behavior: a token is listed once, at the agent’s first counted settlement in it', async () => {
     for (const spec of ['one', 'two', 'three']) {
       const created = await hire({ spec, token: fx.usd })
       await send(fx, providerWallet, economyCall(fx, 'declineJob', [created.jobId, reason]))
     }
+    expect(await readEconomy(fx, 'reputationTokens', [providerId])).toEqual([])
+    for (const spec of ['four', 'five']) {
+      const created = await submitted({ spec, token: fx.usd })
+      await send(fx, client, economyCall(fx, 'rejectJob', [created.jobId, reason]))
+    }
     expect(await readEconomy(fx, 'reputationTokens', [providerId])).toEqual([fx.usd])
-    expect(await reputation(providerId, fx.usd)).toEqual({ ...noReputation, declined: 3 })
+    expect(await reputation(providerId, fx.usd)).toEqual({ ...noReputation, rejected: 2 })
   })
 })
 

@@ -232,7 +232,7 @@ function recipient(label: string): Address {
 }
 
 describe('safeInitializer and saltNonce', () => {
-  test('default: Safe setup with the owners, threshold and fallback handler; salt bound to the caller', async () => {
+  test('default: Safe setup with the owners, threshold, fallback handler and launch check; salt bound to the caller', async () => {
     const params = launchParams({ safeOwners: [agentKey.address, agentOwner.address], threshold: 2n })
     expect(
       await publicClient.readContract({
@@ -248,8 +248,8 @@ describe('safeInitializer and saltNonce', () => {
         args: [
           params.safeOwners,
           2n,
-          zeroAddress,
-          '0x',
+          contracts.factory,
+          encodeFunctionData({ abi: agentFactoryAbi, functionName: 'checkLaunching' }),
           safeAddresses.fallbackHandler,
           zeroAddress,
           0n,
@@ -294,7 +294,7 @@ describe('launch', () => {
     expect(agentId).toBe(nextId)
     expect(safe).toBe(predictedSafe)
     expect(account).toBe(predictedAccount)
-    expect(receipt.gasUsed).toMatchInlineSnapshot(`493448n`)
+    expect(receipt.gasUsed).toMatchInlineSnapshot(`495881n`)
     console.info(
       `AgentFactory.launch (1-of-1 Safe, ${params.agentURI.length}-char URI): ${receipt.gasUsed} gas`,
     )
@@ -371,7 +371,7 @@ describe('launch', () => {
     const { safe, receipt } = await launch(launcher, launchParams({ safeOwners: owners, threshold: 2n }))
     expect(await readSafe(safe, 'getOwners')).toEqual(owners)
     expect(await readSafe(safe, 'getThreshold')).toBe(2n)
-    expect(receipt.gasUsed).toMatchInlineSnapshot(`540665n`)
+    expect(receipt.gasUsed).toMatchInlineSnapshot(`543143n`)
   })
 
   test('behavior: the owner may be someone other than the caller and need not own the Safe', async () => {
@@ -427,8 +427,9 @@ describe('launch', () => {
     expect(retry.agentId).toBe(first.agentId + 1n)
   })
 
-  test('behavior: a Safe deployed first at the predicted address blocks the launch', async () => {
-    // Anyone can call the proxy factory with the public initializer and salt nonce of a pending launch.
+  test('behavior: a launch cannot be front-run: deploying its Safe first fails, the launch goes through', async () => {
+    // Anyone can copy a pending launch's initializer and salt nonce into the proxy factory, with a
+    // higher tip. The Safe's setup asks the factory whether it is launching it, so that copy reverts.
     const params = launchParams()
     const predicted = await predictSafe(launcher.address, params)
     const [initializer, saltNonce] = await Promise.all([
@@ -445,25 +446,50 @@ describe('launch', () => {
         args: [launcher.address, params.salt],
       }),
     ])
-    await mined(
-      walletClient.writeContract({
+    const frontRun = await publicClient.waitForTransactionReceipt({
+      hash: await walletClient.writeContract({
         address: safeAddresses.safeProxyFactory,
         abi: safeProxyFactoryAbi,
         functionName: 'createProxyWithNonce',
         args: [safeAddresses.safeSingleton, initializer, saltNonce],
         account: stranger,
         chain: devnet.chain,
+        gas: 1_000_000n,
       }),
-    )
-    expect(await publicClient.getCode({ address: predicted })).not.toBeUndefined()
-    // The squatted Safe has the launcher's intended owners, so nothing is taken, but this launch
-    // can only be retried with another salt.
-    expect(await readSafe(predicted, 'getOwners')).toEqual(params.safeOwners)
-    expect(await revertOf(simulateLaunch(launcher, params))).toEqual({
-      name: 'Error',
-      args: ['Create2 call failed'],
     })
-    await launch(launcher, { ...params, salt: pad('0x03') })
+    expect(frontRun.status).toBe('reverted')
+    expect(await publicClient.getCode({ address: predicted })).toBeUndefined()
+
+    const { safe, agentId } = await launch(launcher, params)
+    expect(safe).toBe(predicted)
+    expect(await readSafe(safe, 'getOwners')).toEqual(params.safeOwners)
+    expect(
+      await publicClient.readContract({
+        address: contracts.identityRegistry,
+        abi: agentIdentityRegistryAbi,
+        functionName: 'paymentAddress',
+        args: [agentId],
+      }),
+    ).toBe(safe)
+  })
+
+  test('behavior: the Safe setup check refuses a call outside a launch', async () => {
+    expect(
+      await revertOf(
+        publicClient.readContract({
+          address: contracts.factory,
+          abi: agentFactoryAbi,
+          functionName: 'checkLaunching',
+        }),
+      ),
+    ).toEqual({ name: 'FactoryNotLaunching', args: undefined })
+    expect(
+      await publicClient.readContract({
+        address: contracts.factory,
+        abi: agentFactoryAbi,
+        functionName: 'launching',
+      }),
+    ).toBe(false)
   })
 
   test('error: FactoryNoSafeOwners', async () => {

@@ -22,6 +22,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { type Devnet, safeContractNetworks, startDevnet } from '../src/devnet.ts'
 import { agentFactoryAbi } from '../src/generated/AgentFactory.ts'
 import { agentIdentityRegistryAbi } from '../src/generated/AgentIdentityRegistry.ts'
+import { erc6551RegistryAbi } from '../src/generated/ERC6551Registry.ts'
 import { type AccessRule, testAccessControl } from './access-control.ts'
 import { revertOf } from './revert.ts'
 
@@ -128,20 +129,25 @@ function walletDigest(agentId: bigint, newWallet: Address, owner: Address, deadl
   return registry().read.agentWalletDigest([agentId, newWallet, owner, deadline])
 }
 
-/** An EOA wallet's EIP-712 consent to be bound to `agentId` while `owner` holds it. */
-function signConsent(signer: PrivateKeyAccount, agentId: bigint, owner: Address, deadline: bigint) {
+/** EIP-712 types of the wallet consent. */
+const consentTypes = {
+  AgentWalletSet: [
+    { name: 'agentId', type: 'uint256' },
+    { name: 'newWallet', type: 'address' },
+    { name: 'owner', type: 'address' },
+    { name: 'nonce', type: 'uint256' },
+    { name: 'deadline', type: 'uint256' },
+  ],
+} as const
+
+/** An EOA wallet's EIP-712 consent to be bound to `agentId` while `owner` holds it, at the agent's current nonce. */
+async function signConsent(signer: PrivateKeyAccount, agentId: bigint, owner: Address, deadline: bigint) {
+  const nonce = await registry().read.walletNonce([agentId])
   return signer.signTypedData({
     domain: { name: 'AgentIdentityRegistry', version: '1', chainId, verifyingContract: registryAddress },
-    types: {
-      AgentWalletSet: [
-        { name: 'agentId', type: 'uint256' },
-        { name: 'newWallet', type: 'address' },
-        { name: 'owner', type: 'address' },
-        { name: 'deadline', type: 'uint256' },
-      ],
-    },
+    types: consentTypes,
     primaryType: 'AgentWalletSet',
-    message: { agentId, newWallet: signer.address, owner, deadline },
+    message: { agentId, newWallet: signer.address, owner, nonce, deadline },
   })
 }
 
@@ -188,7 +194,7 @@ describe('register', () => {
         args: { agentId: 1n, agentURI: 'ipfs://alice-agent', owner: alice.address },
       },
     ])
-    expect(receipt.gasUsed).toMatchInlineSnapshot(`99261n`)
+    expect(receipt.gasUsed).toMatchInlineSnapshot(`99358n`)
 
     expect(await register(bob)).toBe(2n)
     expect(await register(alice, 'https://alice.example/agent.json')).toBe(3n)
@@ -322,27 +328,30 @@ describe('setMetadata and getMetadata', () => {
 })
 
 describe('agentWalletDigest', () => {
-  test('default: EIP-712 AgentWalletSet in the AgentIdentityRegistry v1 domain', async () => {
+  test('default: EIP-712 AgentWalletSet in the AgentIdentityRegistry v1 domain, at the agent’s nonce', async () => {
     const deadline = 1_900_000_000n
-    const expected = hashTypedData({
-      domain: { name: 'AgentIdentityRegistry', version: '1', chainId, verifyingContract: registryAddress },
-      types: {
-        AgentWalletSet: [
-          { name: 'agentId', type: 'uint256' },
-          { name: 'newWallet', type: 'address' },
-          { name: 'owner', type: 'address' },
-          { name: 'deadline', type: 'uint256' },
-        ],
-      },
-      primaryType: 'AgentWalletSet',
-      message: { agentId: 3n, newWallet: wallet.address, owner: alice.address, deadline },
-    })
-    expect(await walletDigest(3n, wallet.address, alice.address, deadline)).toBe(expected)
+    const expected = (agentId: bigint, nonce: bigint) =>
+      hashTypedData({
+        domain: { name: 'AgentIdentityRegistry', version: '1', chainId, verifyingContract: registryAddress },
+        types: consentTypes,
+        primaryType: 'AgentWalletSet',
+        message: { agentId, newWallet: wallet.address, owner: alice.address, nonce, deadline },
+      })
+    expect(await walletDigest(3n, wallet.address, alice.address, deadline)).toBe(expected(3n, 0n))
     expect(await registry().read.AGENT_WALLET_TYPEHASH()).toBe(
       keccak256(
-        stringToHex('AgentWalletSet(uint256 agentId,address newWallet,address owner,uint256 deadline)'),
+        stringToHex(
+          'AgentWalletSet(uint256 agentId,address newWallet,address owner,uint256 nonce,uint256 deadline)',
+        ),
       ),
     )
+    // Each binding by consent moves the nonce on; unbinding does not move it back.
+    const agentId = await register(alice)
+    const consent = await signConsent(wallet, agentId, alice.address, deadline)
+    await mined(registry(alice).write.setAgentWallet([agentId, wallet.address, deadline, consent]))
+    await mined(registry(alice).write.unsetAgentWallet([agentId]))
+    expect(await registry().read.walletNonce([agentId])).toBe(1n)
+    expect(await walletDigest(agentId, wallet.address, alice.address, deadline)).toBe(expected(agentId, 1n))
     const [, name, version, domainChainId, verifyingContract] = await registry().read.eip712Domain()
     expect({ name, version, domainChainId, verifyingContract }).toEqual({
       name: 'AgentIdentityRegistry',
@@ -367,7 +376,7 @@ describe('setAgentWallet', () => {
     expect(events(receipt)).toEqual([
       { eventName: 'AgentWalletSet', args: { agentId, wallet: wallet.address, setBy: alice.address } },
     ])
-    expect(receipt.gasUsed).toMatchInlineSnapshot(`57327n`)
+    expect(receipt.gasUsed).toMatchInlineSnapshot(`57741n`)
     expect(await registry().read.getAgentWallet([agentId])).toBe(wallet.address)
     expect(await registry().read.paymentAddress([agentId])).toBe(wallet.address)
   })
@@ -421,7 +430,7 @@ describe('setAgentWallet', () => {
 
     const receipt = await mined(registry(alice).write.setAgentWallet([agentId, safe, deadline, signature]))
     expect(events(receipt)[0]!.args).toEqual({ agentId, wallet: safe, setBy: alice.address })
-    expect(receipt.gasUsed).toMatchInlineSnapshot(`81002n`)
+    expect(receipt.gasUsed).toMatchInlineSnapshot(`81392n`)
     expect(await registry().read.paymentAddress([agentId])).toBe(safe)
   })
 
@@ -516,6 +525,28 @@ describe('setAgentWallet', () => {
     expect(
       await revertOf(registry(alice).write.setAgentWallet([agentId, wallet.address, deadline, signature])),
     ).toEqual({ name: 'IdentityNotAuthorized', args: [agentId, alice.address] })
+  })
+
+  test('error: a consent cannot be replayed after the wallet was unbound', async () => {
+    const agentId = await register(alice)
+    const deadline = await deadlineIn(3600)
+    const signature = await signConsent(wallet, agentId, alice.address, deadline)
+    await mined(registry(alice).write.setAgentWallet([agentId, wallet.address, deadline, signature]))
+    await mined(registry(alice).write.unsetAgentWallet([agentId]))
+    expect(
+      await revertOf(registry(alice).write.setAgentWallet([agentId, wallet.address, deadline, signature])),
+    ).toEqual({ name: 'IdentityInvalidWalletSignature', args: [agentId, wallet.address] })
+    expect(await registry().read.paymentAddress([agentId])).toBe(alice.address)
+    // A fresh consent (the next nonce) binds it again.
+    await mined(
+      registry(alice).write.setAgentWallet([
+        agentId,
+        wallet.address,
+        deadline,
+        await signConsent(wallet, agentId, alice.address, deadline),
+      ]),
+    )
+    expect(await registry().read.paymentAddress([agentId])).toBe(wallet.address)
   })
 
   test('error: IdentityZeroAddress, IdentityUnknownAgent', async () => {
@@ -626,6 +657,59 @@ describe('transfers', () => {
       ]),
     )
     expect(await registry().read.paymentAddress([agentId])).toBe(cosigner.address)
+  })
+})
+
+describe('transfers into token-bound accounts', () => {
+  /** Creates the ERC-6551 account of `agentId` (the devnet's AgentAccount, salt zero) and returns it. */
+  async function accountOf(agentId: bigint): Promise<Address> {
+    const args = [
+      devnet.manifest.contracts.agentAccount,
+      pad('0x0'),
+      BigInt(chainId),
+      registryAddress,
+      agentId,
+    ] as const
+    const registry6551 = {
+      address: devnet.manifest.contracts.erc6551Registry,
+      abi: erc6551RegistryAbi,
+    } as const
+    await mined(
+      createWalletClient({
+        account: stranger,
+        chain: devnet.chain,
+        transport: http(devnet.rpcUrl),
+      }).writeContract({ ...registry6551, functionName: 'createAccount', args }),
+    )
+    return publicClient.readContract({ ...registry6551, functionName: 'account', args })
+  }
+
+  test('error: an agent moved into its own account with a plain transferFrom is refused', async () => {
+    const agentId = await register(alice)
+    const account = await accountOf(agentId)
+    expect(await revertOf(registry(alice).write.transferFrom([alice.address, account, agentId]))).toEqual({
+      name: 'IdentityTransferIntoOwnAccount',
+      args: [agentId, account],
+    })
+    expect(await registry().read.ownerOf([agentId])).toBe(alice.address)
+  })
+
+  test('behavior: a cycle through another agent’s account is refused; a chain without one is not', async () => {
+    const first = await register(alice)
+    const second = await register(alice)
+    const firstAccount = await accountOf(first)
+    const secondAccount = await accountOf(second)
+    // The second agent into the first one's account: a chain, not a cycle.
+    await mined(registry(alice).write.transferFrom([alice.address, firstAccount, second]))
+    expect(await registry().read.ownerOf([second])).toBe(firstAccount)
+    // The first agent into the second one's account would close the loop: refused.
+    expect(await revertOf(registry(alice).write.transferFrom([alice.address, secondAccount, first]))).toEqual(
+      {
+        name: 'IdentityTransferIntoOwnAccount',
+        args: [first, secondAccount],
+      },
+    )
+    expect(await registry().read.ownerOf([first])).toBe(alice.address)
   })
 })
 

@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { type AddressInfo, createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { type Chain, defineChain, type Hex } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
+import { anvilStateFiles, recoverAnvilState, writeAnvilState } from './anvil-state.ts'
 
 /** The mnemonic anvil derives its funded development accounts from. Public: devnet only. */
 export const devMnemonic = 'test test test test test test test test test test test junk'
@@ -12,12 +13,17 @@ export const devMnemonic = 'test test test test test test test test test test te
 export type StartAnvilParameters = {
   /** TCP port; a free one is chosen when omitted. */
   port?: number
-  /** File anvil loads its state from at start and writes back when stopped. */
+  /**
+   * File anvil loads its state from at start and that holds it between runs: saved when anvil stops,
+   * and while it runs once `saveState` is called (see `anvil-state.ts` for how it survives a kill).
+   */
   statePath?: string
   /** Funded development accounts to create (default 20). */
   accounts?: number
   /** Chain id (default 31337). */
   chainId?: number
+  /** Where an unexpected exit of anvil and its restart are reported (default: standard error). */
+  log?: (line: string) => void
 }
 
 export type Anvil = {
@@ -26,6 +32,14 @@ export type Anvil = {
   chain: Chain
   /** Private keys of the funded development accounts, in anvil's order. */
   privateKeys: readonly Hex[]
+  /** The anvil process now serving (a new one after anvil died and was restarted). */
+  readonly pid: number | undefined
+  /**
+   * With `statePath`: saves the chain's state every `everyMs` while it changes (less often when a
+   * save takes longer than a tenth of that), atomically, so a `kill -9` of anvil (or of everything)
+   * loses at most that much of the chain.
+   */
+  saveState(everyMs: number): void
   /** Stops anvil, waiting until it has written its state file. */
   stop(): Promise<void>
 }
@@ -46,6 +60,9 @@ function anvilBinary(): string {
 
 /**
  * Starts anvil (from the `@foundry-rs/anvil` npm package) and resolves once it accepts requests.
+ * With `statePath`, an anvil a killed process left running on that state is stopped first (it saves
+ * its state as it goes), the newest complete state is loaded, and an anvil that dies is restarted
+ * from its saved state on the same port.
  *
  * @example
  * const anvil = await startAnvil()
@@ -54,29 +71,42 @@ function anvilBinary(): string {
  */
 export async function startAnvil(parameters: StartAnvilParameters = {}): Promise<Anvil> {
   const { statePath, accounts = 20, chainId = 31337 } = parameters
+  const log = parameters.log ?? ((line: string) => process.stderr.write(`${line}\n`))
   const port = parameters.port || (await freePort())
-  const binary = anvilBinary()
-  // Quiet: anvil would otherwise log every request, costing both processes time under load.
-  const args = [
-    '--quiet',
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--accounts',
-    String(accounts),
-    '--chain-id',
-    String(chainId),
-    '--mnemonic',
-    devMnemonic,
-  ]
-  if (statePath) args.push('--state', statePath)
-  const command = binary.endsWith('.mjs') ? process.execPath : binary
-  const child = spawn(command, binary.endsWith('.mjs') ? [binary, ...args] : args, {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
+  const files = statePath ? anvilStateFiles(statePath) : undefined
+  if (statePath && files) {
+    await stopLeftover(files.pid, statePath, log)
+    recoverAnvilState(statePath, log)
+  }
   const rpcUrl = `http://127.0.0.1:${port}`
-  await waitUntilServing(child, rpcUrl)
+  let child = await spawnAnvil({ port, accounts, chainId, statePath })
+  let stopping = false
+  let saver: ReturnType<typeof setInterval> | undefined
+  let saving: Promise<void> | undefined
+  let restarting: Promise<void> | undefined
+  const supervise = (process: ChildProcess) =>
+    process.once('exit', (code, signal) => {
+      if (stopping || !statePath) return
+      log(`devnet: anvil exited (${signal ?? `code ${code}`}); restarting it from its saved state`)
+      restarting = restart().finally(() => {
+        restarting = undefined
+      })
+    })
+  const restart = async () => {
+    for (let attempt = 1; !stopping; attempt++) {
+      try {
+        recoverAnvilState(statePath!, log)
+        child = await spawnAnvil({ port, accounts, chainId, statePath })
+        // Stopped while it started: `stop()` waits for this and stops the new one.
+        if (!stopping) supervise(child)
+        return
+      } catch (error) {
+        log(`devnet: restarting anvil failed (${(error as Error).message.split('\n')[0]}); trying again`)
+        await new Promise((r) => setTimeout(r, Math.min(200 * attempt, 2_000)))
+      }
+    }
+  }
+  supervise(child)
   const chain = defineChain({
     id: chainId,
     name: 'Agora devnet',
@@ -94,14 +124,145 @@ export async function startAnvil(parameters: StartAnvilParameters = {}): Promise
     port,
     chain,
     privateKeys,
+    get pid() {
+      return child.pid
+    },
+    saveState(everyMs) {
+      if (!statePath || saver) return
+      let savedAt: string | undefined
+      // A long history makes each save slower: rounds are skipped so saving takes a tenth of the time at most.
+      let resumeAt = 0
+      saver = setInterval(() => {
+        if (saving || stopping || Date.now() < resumeAt) return
+        const started = Date.now()
+        saving = saveStateOnce(rpcUrl, statePath, savedAt)
+          .then((block) => {
+            savedAt = block ?? savedAt
+            resumeAt = Date.now() + 9 * (Date.now() - started)
+          })
+          .catch(() => {}) // anvil is down or busy: the next round saves it
+          .finally(() => {
+            saving = undefined
+          })
+      }, everyMs)
+      saver.unref?.()
+    },
     stop() {
-      stopped ??= new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve()
-        child.once('exit', () => resolve())
-        child.kill('SIGTERM')
-      })
+      stopped ??= (async () => {
+        stopping = true
+        if (saver) clearInterval(saver)
+        await saving
+        await restarting
+        await new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve()
+          child.once('exit', () => resolve())
+          child.kill('SIGTERM')
+        })
+        if (statePath && files) {
+          recoverAnvilState(statePath) // what anvil saved on its way out becomes the state
+          rmSync(files.pid, { force: true })
+        }
+      })()
       return stopped
     },
+  }
+}
+
+/** Spawns anvil and resolves once it serves; with a state path it loads it and records its pid. */
+async function spawnAnvil(options: {
+  port: number
+  accounts: number
+  chainId: number
+  statePath: string | undefined
+}): Promise<ChildProcess> {
+  const { port, accounts, chainId, statePath } = options
+  // Quiet: anvil would otherwise log every request, costing both processes time under load.
+  const args = [
+    '--quiet',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--accounts',
+    String(accounts),
+    '--chain-id',
+    String(chainId),
+    '--mnemonic',
+    devMnemonic,
+  ]
+  if (statePath) {
+    const files = anvilStateFiles(statePath)
+    if (existsSync(files.state)) args.push('--load-state', files.state)
+    args.push('--dump-state', files.exit)
+  }
+  const binary = anvilBinary()
+  const command = binary.endsWith('.mjs') ? process.execPath : binary
+  const child = spawn(command, binary.endsWith('.mjs') ? [binary, ...args] : args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  await waitUntilServing(child, `http://127.0.0.1:${port}`)
+  if (statePath) writeFileSync(anvilStateFiles(statePath).pid, String(child.pid))
+  return child
+}
+
+/** Saves anvil's state if its chain moved since `savedAt` (a block hash); resolves with the head saved. */
+async function saveStateOnce(rpcUrl: string, statePath: string, savedAt: string | undefined) {
+  const head = await rpc<{ hash: string }>(rpcUrl, 'eth_getBlockByNumber', ['latest', false])
+  if (head.hash === savedAt) return undefined
+  await writeAnvilState(statePath, await rpc<`0x${string}`>(rpcUrl, 'anvil_dumpState', []))
+  return head.hash
+}
+
+async function rpc<T>(rpcUrl: string, method: string, params: unknown[]): Promise<T> {
+  const response = await fetch(rpcUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  })
+  const body = (await response.json()) as { result?: T; error?: { message: string } }
+  if (body.error || body.result === undefined)
+    throw new Error(`${method}: ${body.error?.message ?? 'no result'}`)
+  return body.result
+}
+
+/**
+ * An anvil left running on this state by a process that was killed: stopped cleanly (it saves its
+ * state on the way out, which the next start takes over), so two never serve one state.
+ */
+async function stopLeftover(pidFile: string, statePath: string, log: (line: string) => void) {
+  if (!existsSync(pidFile)) return
+  const pid = Number(readFileSync(pidFile, 'utf8'))
+  rmSync(pidFile, { force: true })
+  if (!Number.isSafeInteger(pid) || pid <= 0 || !isAnvilOf(pid, statePath)) return
+  log(`devnet: stopping anvil ${pid}, left running on ${statePath} by an earlier process`)
+  process.kill(pid, 'SIGTERM')
+  const deadline = Date.now() + 15_000
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) {
+      process.kill(pid, 'SIGKILL')
+      break
+    }
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Whether `pid` is an anvil serving `statePath` (checked in /proc where there is one). */
+function isAnvilOf(pid: number, statePath: string): boolean {
+  if (!isAlive(pid)) return false
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+    return cmdline.includes('anvil') && cmdline.includes(statePath)
+  } catch {
+    return process.platform !== 'linux'
   }
 }
 

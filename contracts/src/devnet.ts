@@ -13,10 +13,12 @@ import {
   http,
   type PublicClient,
   parseUnits,
+  zeroAddress,
   zeroHash,
 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { type Anvil, startAnvil } from './anvil.ts'
+import { recoverAnvilState } from './anvil-state.ts'
 import { agentAccountAbi, agentAccountBytecode } from './generated/AgentAccount.ts'
 import { agentEconomyAbi, agentEconomyBytecode } from './generated/AgentEconomy.ts'
 import { agentFactoryAbi, agentFactoryBytecode } from './generated/AgentFactory.ts'
@@ -76,8 +78,17 @@ export type DevnetManifest = {
 export type StartDevnetParameters = {
   /** RPC port; a free one when omitted. */
   port?: number
-  /** Chain state file: a later start with the same path resumes the chain without redeploying. */
+  /**
+   * Chain state file: a later start with the same path resumes the chain without redeploying. It is
+   * saved while the chain runs (see `stateIntervalMs`) and when it stops, and always replaced whole,
+   * so a `kill -9` at any moment leaves a state anvil can start from.
+   */
   statePath?: string
+  /**
+   * With `statePath`: how often the state is saved while the chain changes, in milliseconds (default
+   * 1000; 0 saves it only on a clean stop). A `kill -9` loses at most this much of the chain.
+   */
+  stateIntervalMs?: number
   /** Where progress lines go (default: standard error). Pass `() => {}` for silence. */
   log?: (line: string) => void
   /** Funded development accounts (default 20). */
@@ -86,6 +97,11 @@ export type StartDevnetParameters = {
   feeBps?: number
   /** Seconds a submitted job stays open past its deadline (default one day). */
   submissionGraceSeconds?: number
+  /**
+   * The smallest budgets that count in reputation and client records, in each token's smallest unit
+   * (default 0.01 dUSD and 0.00001 ETH; zero for none). The economy's owner can change them later.
+   */
+  minJobValue?: { devUSD?: bigint; eth?: bigint }
   /** dUSD minted to each development account (default 1,000,000). */
   devUSDPerAccount?: bigint
 }
@@ -111,7 +127,9 @@ export type Devnet = {
 export async function startDevnet(parameters: StartDevnetParameters = {}): Promise<Devnet> {
   const { statePath, log = (line: string) => process.stderr.write(`${line}\n`) } = parameters
   const manifestPath = statePath ? `${statePath}.manifest.json` : undefined
-  if (statePath) mkdirSync(dirname(statePath), { recursive: true })
+  if (statePath) mkdirSync(dirname(statePath), { recursive: true, mode: 0o700 })
+  // anvil's own save on exit, when it is complete and newer, becomes the state to resume from.
+  if (statePath) recoverAnvilState(statePath, log)
   const resumable = statePath !== undefined && existsSync(statePath) && existsSync(manifestPath!)
   if (statePath && !resumable && existsSync(statePath)) {
     // A chain without its manifest cannot be used (nobody knows its addresses): start it afresh.
@@ -125,7 +143,9 @@ export async function startDevnet(parameters: StartDevnetParameters = {}): Promi
     port: parameters.port,
     statePath,
     accounts: parameters.accounts,
+    log,
   })
+  const saveEvery = parameters.stateIntervalMs ?? 1_000
   try {
     const publicClient = createPublicClient({ chain: anvil.chain, transport: http(anvil.rpcUrl) })
     if (resumable) {
@@ -134,6 +154,7 @@ export async function startDevnet(parameters: StartDevnetParameters = {}): Promi
       if (code && code !== '0x') {
         const manifest = { ...saved, rpcUrl: anvil.rpcUrl }
         log(`devnet: resumed chain ${manifest.chainId} at ${anvil.rpcUrl} (${ms(started)})`)
+        if (saveEvery > 0) anvil.saveState(saveEvery)
         return devnet(anvil, manifest, true)
       }
       log('devnet: the saved state has no contracts; deploying afresh')
@@ -141,6 +162,7 @@ export async function startDevnet(parameters: StartDevnetParameters = {}): Promi
     const manifest = await deployAll(anvil, publicClient, parameters, log)
     if (manifestPath) writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`)
     log(`devnet: ready on ${anvil.rpcUrl}, chain ${manifest.chainId} (${ms(started)})`)
+    if (saveEvery > 0) anvil.saveState(saveEvery)
     return devnet(anvil, manifest, false)
   } catch (error) {
     await anvil.stop()
@@ -179,6 +201,8 @@ async function deployAll(
   log: (line: string) => void,
 ): Promise<DevnetManifest> {
   const { feeBps = 100, submissionGraceSeconds = 86_400, devUSDPerAccount = 1_000_000n } = parameters
+  const { devUSD: minJobValueDevUSD = 10_000n, eth: minJobValueEth = 10n ** 13n } =
+    parameters.minJobValue ?? {}
   const deployerKey = anvil.privateKeys[0]!
   const deployer = privateKeyToAccount(deployerKey)
   const wallet = createWalletClient({ account: deployer, chain: anvil.chain, transport: http(anvil.rpcUrl) })
@@ -274,6 +298,23 @@ async function deployAll(
     agentAccount,
   ])
   const devUSD = await deploy('DevUSD', devUSDAbi, devUSDBytecode)
+  for (const [token, minJobValue] of [
+    [devUSD, minJobValueDevUSD],
+    [zeroAddress, minJobValueEth],
+  ] as const) {
+    if (minJobValue === 0n) continue
+    await step('setting the minimum job values', async () =>
+      confirm(
+        await wallet.writeContract({
+          address: economy,
+          abi: agentEconomyAbi,
+          functionName: 'setMinJobValue',
+          args: [token, minJobValue],
+        }),
+        'setMinJobValue',
+      ),
+    )
+  }
   await step('trusting the factory as launcher', async () =>
     confirm(
       await wallet.writeContract({

@@ -49,5 +49,13 @@ describeStorage((store) => {
       ])
       expect(await listActivity(store.db)).toHaveLength(5)
     })
+
+    test('behavior: `kinds` keeps only those kinds, so a page of them is a full page', async () => {
+      const a = await insertAgent(store.db, agentParameters({ name: 'a' }))
+      for (const kind of ['job', 'model', 'tool', 'payment'] as const)
+        await appendActivity(store.db, { agentId: a.id, kind, data: { kind } })
+      const rows = await listActivity(store.db, { agentId: a.id, kinds: ['job', 'payment'], limit: 2 })
+      expect(rows.map((row) => row.kind)).toEqual(['job', 'payment'])
+    })
   })
 })

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm'
 import type { Db } from './create-db.ts'
 import { assertJson } from './normalize.ts'
 import { type Activity, type ActivityKind, activity } from './schema.ts'
@@ -43,6 +43,8 @@ export type ListActivityParameters = {
   agentId?: string
   /** Only events after this id (the SSE `Last-Event-ID`). */
   afterId?: number
+  /** Only events of these kinds. */
+  kinds?: readonly ActivityKind[]
   limit?: number
 }
 
@@ -60,6 +62,7 @@ export function listActivity(db: Db, parameters: ListActivityParameters = {}): P
       and(
         parameters.agentId ? eq(activity.agentId, parameters.agentId) : undefined,
         parameters.afterId !== undefined ? gt(activity.id, parameters.afterId) : undefined,
+        parameters.kinds ? inArray(activity.kind, [...parameters.kinds]) : undefined,
       ),
     )
     .orderBy(asc(activity.id))

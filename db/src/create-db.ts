@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs'
+import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PGlite } from '@electric-sql/pglite'
 import type { ExtractTablesWithRelations } from 'drizzle-orm'
@@ -56,9 +57,10 @@ async function openPglite({ dataDir, log }: CreateDbParameters): Promise<CreateD
   const where = dataDir ?? 'memory'
   let client: PGlite
   try {
-    if (dataDir) mkdirSync(dataDir, { recursive: true })
+    if (dataDir) mkdirSync(dataDir, { recursive: true, mode: 0o700 })
     client = dataDir ? new PGlite(dataDir) : new PGlite()
     await client.waitReady
+    if (dataDir) makePrivate(dataDir)
   } catch (cause) {
     throw new StorageError(`Cannot open PGlite database (${where}).`, { code: 'DB_OPEN_FAILED', cause })
   }
@@ -73,37 +75,70 @@ async function openPglite({ dataDir, log }: CreateDbParameters): Promise<CreateD
   return { db, kind: 'pglite', close: once(() => client.close()) }
 }
 
+/**
+ * PGlite creates its files world-writable (0666): anyone on the machine could turn off fsync or make
+ * the database read-only. The directory becomes 0700 (which alone keeps others out of files created
+ * later) and what is in it owner-only, also for a directory an older version left open.
+ */
+function makePrivate(path: string) {
+  const stat = lstatSync(path)
+  if (stat.isSymbolicLink()) return
+  if (stat.isDirectory()) {
+    chmodSync(path, 0o700)
+    for (const entry of readdirSync(path)) makePrivate(join(path, entry))
+  } else if ((stat.mode & 0o077) !== 0) {
+    chmodSync(path, stat.mode & 0o700)
+  }
+}
+
 async function openPostgres(url: string, log: CreateDbParameters['log']): Promise<CreateDbReturnType> {
   const where = redactUrl(url)
-  const sql = postgres(url, {
-    connect_timeout: 10,
-    onnotice: (notice) => log?.(`db: postgres notice: ${notice.message}`),
-  })
+  const onnotice = (notice: postgres.Notice) => log?.(`db: postgres notice: ${notice.message}`)
+  // No array-type lookup on each connect: drizzle parses its array columns itself, and a connection
+  // lost during that lookup rejects a promise postgres.js leaves unhandled (a crash in node).
+  const sql = postgres(url, { connect_timeout: 10, fetch_types: false, onnotice })
   const db = drizzlePostgres({ client: sql, schema })
   const end = () => sql.end({ timeout: 5 })
 
-  // A session-level advisory lock on one reserved connection serializes migrators across
-  // processes; drizzle's migrator alone would race on CREATE SCHEMA and CREATE TABLE.
-  let lockConnection: postgres.ReservedSql
+  // A session-level advisory lock on a connection of its own serializes migrators across processes;
+  // drizzle's migrator alone would race on CREATE SCHEMA and CREATE TABLE. (Its own client of one
+  // connection rather than `reserve()`, which never answers when types are not fetched.)
+  const lock = postgres(url, { connect_timeout: 10, max: 1, idle_timeout: 0, onnotice })
   try {
-    lockConnection = await sql.reserve()
-    await lockConnection`select pg_advisory_lock(${migrationLockKey})`
+    await lock`select pg_advisory_lock(${migrationLockKey})`
   } catch (cause) {
-    await end().catch(() => {})
+    await Promise.all([end(), lock.end({ timeout: 5 })]).catch(() => {})
     throw connectError(where, cause)
   }
   const migrated = await migratePostgres(db, { migrationsFolder }).then(
     () => ({ ok: true as const }),
     (cause: unknown) => ({ ok: false as const, cause }),
   )
-  await lockConnection`select pg_advisory_unlock(${migrationLockKey})`.catch(() => {})
-  lockConnection.release()
+  await lock`select pg_advisory_unlock(${migrationLockKey})`.catch(() => {})
+  await lock.end({ timeout: 5 }).catch(() => {})
   if (!migrated.ok) {
     await end().catch(() => {})
     throw migrationError(where, migrated.cause)
   }
   log?.(`db: postgres ${where} ready`)
   return { db, kind: 'postgres', close: once(end) }
+}
+
+/**
+ * The crash postgres.js 3.4.9 throws from a timer when a connection closes while a small write is
+ * still buffered (porsager/postgres#1154 and #1208; the fixes, #1168, #1176 and #1209, are not
+ * released): `TypeError: Cannot read properties of null (reading 'write')` in `nextWrite`. It
+ * escapes every `await`, so a process that must survive a lost database recognises it here.
+ *
+ * @example
+ * process.on('uncaughtException', (error) => { if (!isDriverClosedSocketCrash(error)) throw error })
+ */
+export function isDriverClosedSocketCrash(error: unknown): boolean {
+  return (
+    error instanceof TypeError &&
+    /reading 'write'|evaluating 'socket\.write'/.test(error.message) &&
+    /postgres[\\/]src[\\/]connection\.js/.test(error.stack ?? '')
+  )
 }
 
 function redactUrl(url: string): string {

@@ -14,6 +14,7 @@ export type ErrorCode =
   | ConfigErrorCode
   // The runtime's own kinds (classes in @agora/runtime).
   | 'POLICY_REFUSED'
+  | 'QUOTA_EXCEEDED'
   | 'CONTRACT_REVERTED'
   | 'CHAIN_UNAVAILABLE'
   | 'TRANSACTION_FAILED'

@@ -29,6 +29,7 @@ export {
   type CreateDbReturnType,
   createDb,
   type Db,
+  isDriverClosedSocketCrash,
   type Schema,
   type Transaction,
 } from './create-db.ts'
@@ -57,6 +58,15 @@ export {
   setCursor,
 } from './indexer-state.ts'
 export {
+  getLandedNonces,
+  listSignerIntentsFrom,
+  markIntentsLandedAs,
+  markIntentsReplaced,
+  markIntentsUnsent,
+  type TxVersion,
+  txVersionsOf,
+} from './intent-recovery.ts'
+export {
   getHighestNonce,
   getIntent,
   getIntentByKey,
@@ -76,6 +86,7 @@ export {
 export {
   advanceJob,
   getJob,
+  getJobByKey,
   type JobInput,
   type ListJobsParameters,
   listJobs,
@@ -92,8 +103,10 @@ export {
   type UpsertOfferingsParameters,
   upsertOfferings,
 } from './offerings.ts'
+export { listOwnerIntents, type OwnerIntent } from './owner-intents.ts'
 export {
   getPayment,
+  getPaymentByKey,
   type InsertPaymentParameters,
   type InsertPaymentReturnType,
   insertPayment,

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { insertAgent } from './agents.ts'
-import { advanceJob, getJob, listJobs, updateJob, upsertJob } from './jobs.ts'
+import { advanceJob, getJob, getJobByKey, listJobs, updateJob, upsertJob } from './jobs.ts'
 import {
   agentParameters,
   describeStorage,
@@ -11,6 +11,23 @@ import {
 } from './test-store.ts'
 
 describeStorage((store) => {
+  describe('getJobByKey', () => {
+    test('default: one job per client agent and key; another job under the key is refused', async () => {
+      const client = await insertAgent(store.db, agentParameters({ name: 'client' }))
+      const job = await upsertJob(store.db, jobParameters({ clientAgentId: client.id, idempotencyKey: 'k' }))
+      expect(await getJobByKey(store.db, { clientAgentId: client.id, idempotencyKey: 'k' })).toEqual(job)
+      expect(
+        await getJobByKey(store.db, { clientAgentId: client.id, idempotencyKey: 'other' }),
+      ).toBeUndefined()
+      await expect(
+        upsertJob(store.db, jobParameters({ jobId: '2', clientAgentId: client.id, idempotencyKey: 'k' })),
+      ).rejects.toThrow()
+      // Jobs without a key are not constrained.
+      await upsertJob(store.db, jobParameters({ jobId: '3', clientAgentId: client.id }))
+      await upsertJob(store.db, jobParameters({ jobId: '4', clientAgentId: client.id }))
+    })
+  })
+
   describe('upsertJob', () => {
     test('default', async () => {
       const provider = await insertAgent(store.db, agentParameters({ chainAgentId: '7' }))

@@ -27,6 +27,8 @@ export type JobInput = {
   createTx?: string | null
   submitTx?: string | null
   settleTx?: string | null
+  /** The key the client hired with; one job per client and key. */
+  idempotencyKey?: string | null
 }
 
 export type UpdateJobParameters = Partial<Omit<JobInput, 'jobId'>>
@@ -110,6 +112,28 @@ export async function getJob(db: Db, jobId: string): Promise<Job | undefined> {
     .select()
     .from(jobs)
     .where(eq(jobs.jobId, normalizeUint(jobId, 'jobId')))
+  return job
+}
+
+/**
+ * The job a client agent hired under an idempotency key, if any.
+ *
+ * @example
+ * const earlier = await getJobByKey(db, { clientAgentId, idempotencyKey })
+ */
+export async function getJobByKey(
+  db: Db,
+  parameters: { clientAgentId: string; idempotencyKey: string },
+): Promise<Job | undefined> {
+  const [job] = await db
+    .select()
+    .from(jobs)
+    .where(
+      and(
+        eq(jobs.clientAgentId, parameters.clientAgentId),
+        eq(jobs.idempotencyKey, parameters.idempotencyKey),
+      ),
+    )
   return job
 }
 

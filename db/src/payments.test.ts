@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest'
 import { insertAgent } from './agents.ts'
 import {
   getPayment,
+  getPaymentByKey,
   type InsertPaymentParameters,
   insertPayment,
   insertPayments,
@@ -41,6 +42,8 @@ describeStorage((store) => {
       })
       expect(await getPayment(store.db, payment.id)).toEqual(payment)
       expect(await getPayment(store.db, 'pay_missing')).toBeUndefined()
+      expect(await getPaymentByKey(store.db, 'pay-1')).toEqual(payment)
+      expect(await getPaymentByKey(store.db, 'pay-2')).toBeUndefined()
     })
   })
 

@@ -133,6 +133,12 @@ export async function getPayment(db: Db, id: string): Promise<Payment | undefine
   return payment
 }
 
+/** @example const payment = await getPaymentByKey(db, `pay:${agentId}:${key}`) */
+export async function getPaymentByKey(db: Db, idempotencyKey: string): Promise<Payment | undefined> {
+  const [payment] = await db.select().from(payments).where(eq(payments.idempotencyKey, idempotencyKey))
+  return payment
+}
+
 /**
  * An agent's outgoing payments, newest first.
  *

@@ -167,11 +167,16 @@ export const jobs = pgTable(
     createTx: text('create_tx'),
     submitTx: text('submit_tx'),
     settleTx: text('settle_tx'),
+    /** The key the client hired with, if it gave one: a retry finds the job by it, another job under it is refused. */
+    idempotencyKey: text('idempotency_key'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     index('jobs_client_agent_id_idx').on(t.clientAgentId),
+    uniqueIndex('jobs_client_idempotency_key_idx')
+      .on(t.clientAgentId, t.idempotencyKey)
+      .where(sql`${t.idempotencyKey} is not null`),
     index('jobs_provider_agent_id_idx').on(t.providerAgentId),
     index('jobs_provider_chain_agent_id_idx').on(t.providerChainAgentId),
     index('jobs_client_address_idx').on(t.clientAddress),
@@ -243,6 +248,8 @@ export const intents = pgTable(
   (t) => [
     index('intents_unfinished_idx').on(t.id).where(sql`${t.status} in ('pending', 'sent')`),
     index('intents_agent_id_idx').on(t.agentId, t.id),
+    // What an owner's agents sent in a period (quotas).
+    index('intents_agent_id_created_at_idx').on(t.agentId, t.createdAt),
     // Two live transactions of one signer can never share a nonce; a failed one frees its nonce.
     uniqueIndex('intents_signer_nonce_idx')
       .on(t.signer, t.nonce)

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest'
+import { siweNonces } from './schema.ts'
 import { consumeSiweNonce, issueSiweNonce, pruneSiweNonces } from './siwe-nonces.ts'
 import { describeStorage, expectStoreError, storeErrorCode } from './test-store.ts'
 
@@ -44,9 +45,29 @@ describeStorage((store) => {
     test('default', async () => {
       const used = await issueSiweNonce(store.db)
       await consumeSiweNonce(store.db, used.nonce)
-      await issueSiweNonce(store.db, { ttlMs: -1 })
-      const live = await issueSiweNonce(store.db)
+      await issueSiweNonce(store.db, { ttlMs: -1, prune: 0 })
+      const live = await issueSiweNonce(store.db, { prune: 0 })
       expect(await pruneSiweNonces(store.db)).toBe(2)
+      await consumeSiweNonce(store.db, live.nonce)
+    })
+
+    test('behavior: `limit` bounds the rows one call deletes', async () => {
+      for (let i = 0; i < 5; i++) await issueSiweNonce(store.db, { ttlMs: -1, prune: 0 })
+      expect(await pruneSiweNonces(store.db, { limit: 3 })).toBe(3)
+      expect(await pruneSiweNonces(store.db, { limit: 3 })).toBe(2)
+      expect(await pruneSiweNonces(store.db, { limit: 3 })).toBe(0)
+    })
+  })
+
+  describe('issueSiweNonce pruning', () => {
+    test('behavior: issuing prunes dead nonces as it goes, so the table cannot grow without bound', async () => {
+      // Nonces asked for and never used: before, every one of them stayed in the table for good.
+      for (let i = 0; i < 30; i++) await issueSiweNonce(store.db, { ttlMs: -1 })
+      const used = await issueSiweNonce(store.db)
+      await consumeSiweNonce(store.db, used.nonce)
+      const live = await issueSiweNonce(store.db)
+      const rows = await store.db.select().from(siweNonces)
+      expect(rows.map((r) => r.nonce)).toEqual([live.nonce])
       await consumeSiweNonce(store.db, live.nonce)
     })
   })

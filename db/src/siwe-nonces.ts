@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { and, eq, gt, isNotNull, isNull, lt, or } from 'drizzle-orm'
+import { and, eq, gt, inArray, isNotNull, isNull, lt, or } from 'drizzle-orm'
 import type { Db } from './create-db.ts'
 import { AuthError } from './errors.ts'
 import { siweNonces } from './schema.ts'
@@ -8,10 +8,17 @@ export type IssueSiweNonceParameters = {
   /** How long the nonce can be used; 10 minutes by default. */
   ttlMs?: number
   now?: Date
+  /**
+   * The most used or expired nonces deleted along with this issue (default 100; 0 turns it off).
+   * Anyone may ask for nonces: without this, the ones never used would pile up for good.
+   */
+  prune?: number
 }
 
 /**
- * Issues a fresh nonce for a Sign-In with Ethereum message (32 alphanumeric characters).
+ * Issues a fresh nonce for a Sign-In with Ethereum message (32 alphanumeric characters), and
+ * deletes up to `prune` dead ones (used or expired): each issue clears more than it adds, so the
+ * table stays as small as the nonces live at once.
  *
  * @example
  * const { nonce } = await issueSiweNonce(db)
@@ -25,6 +32,8 @@ export async function issueSiweNonce(
     nonce: randomBytes(16).toString('hex'),
     expiresAt: new Date(now.getTime() + (parameters.ttlMs ?? 10 * 60_000)),
   }
+  const prune = parameters.prune ?? 100
+  if (prune > 0) await pruneSiweNonces(db, { now, limit: prune })
   await db.insert(siweNonces).values(values)
   return values
 }
@@ -55,15 +64,23 @@ export async function consumeSiweNonce(
 }
 
 /**
- * Deletes nonces that are used or expired. Returns the count.
+ * Deletes nonces that are used or expired, at most `limit` of them when given. Returns the count.
  *
  * @example
- * await pruneSiweNonces(db)
+ * await pruneSiweNonces(db, { limit: 1_000 })
  */
-export async function pruneSiweNonces(db: Db, parameters: { now?: Date } = {}): Promise<number> {
-  const deleted = await db
-    .delete(siweNonces)
-    .where(or(isNotNull(siweNonces.usedAt), lt(siweNonces.expiresAt, parameters.now ?? new Date())))
-    .returning({ nonce: siweNonces.nonce })
+export async function pruneSiweNonces(
+  db: Db,
+  parameters: { now?: Date; limit?: number } = {},
+): Promise<number> {
+  const dead = or(isNotNull(siweNonces.usedAt), lt(siweNonces.expiresAt, parameters.now ?? new Date()))
+  const where =
+    parameters.limit === undefined
+      ? dead
+      : inArray(
+          siweNonces.nonce,
+          db.select({ nonce: siweNonces.nonce }).from(siweNonces).where(dead).limit(parameters.limit),
+        )
+  const deleted = await db.delete(siweNonces).where(where).returning({ nonce: siweNonces.nonce })
   return deleted.length
 }

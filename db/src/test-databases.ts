@@ -50,7 +50,12 @@ const postgresAdapter: TestAdapter = {
 
 export const testAdapters: TestAdapter[] = [pglite, postgresAdapter]
 
-export async function createTemporaryDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createTemporaryDatabase(): Promise<{
+  url: string
+  drop(): Promise<void>
+  /** Terminates every connection to it (`pg_terminate_backend`): a database lost under its clients. */
+  terminateConnections(): Promise<void>
+}> {
   if (!adminUrl) throw new Error('DATABASE_URL is not set')
   const name = `agora_test_${randomBytes(6).toString('hex')}`
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
@@ -59,6 +64,9 @@ export async function createTemporaryDatabase(): Promise<{ url: string; drop(): 
   url.pathname = `/${name}`
   return {
     url: url.toString(),
+    async terminateConnections() {
+      await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name} and pid <> pg_backend_pid()`
+    },
     async drop() {
       await admin.unsafe(`drop database if exists "${name}" with (force)`)
       await admin.end()

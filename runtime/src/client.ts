@@ -7,7 +7,8 @@ import { createPaymentWriter, type PaymentWriter } from './actions/payments/paym
 import { type ActivityLog, createActivityLog } from './activity/activity-log.ts'
 import type { AgentDefinition } from './define-agent.ts'
 import { createPolicyGuard, type PolicyGuard } from './guard/policy-guard.ts'
-import { createOutbox, type Outbox } from './outbox/outbox.ts'
+import { createQuotas, type Quotas, type QuotasParameters } from './guard/quotas.ts'
+import { type CreateOutboxParameters, createOutbox, type Outbox } from './outbox/outbox.ts'
 import { createJobWatch, type JobWatch } from './projection/job-watch.ts'
 import { type AgentSigners, createAgentSigners } from './wallet/agent-signers.ts'
 import { createKeyVault, type KeyVault } from './wallet/key-vault.ts'
@@ -55,6 +56,8 @@ export type RuntimeClient = {
   agents: AgentStore
   activity: ActivityLog
   guard: PolicyGuard
+  /** Per-owner caps on what the relayers pay for (launches, transactions, gas per period). */
+  quotas: Quotas
   jobs: JobWatch
   /** Definitions given in code, by agent name: where offering handlers and evaluators come from. */
   definitions: Map<string, AgentDefinition>
@@ -73,6 +76,11 @@ export type CreateClientParameters = {
   definitions: AgentDefinition[]
   publicUrl?: string
   maxBatch?: number
+  /** Gas caps, when a transaction counts as stuck, how long new ones wait for recovery. */
+  gasCaps?: CreateOutboxParameters['gasCaps']
+  stuckAfterMs?: number
+  recoveryWaitMs?: number
+  quotas?: QuotasParameters
   log(line: string): void
 }
 
@@ -92,6 +100,9 @@ export function createClient(parameters: CreateClientParameters): RuntimeClient 
     relayers: parameters.relayerKeys.map((key) => privateKeyToAccount(key)),
     log,
     maxBatch: parameters.maxBatch,
+    gasCaps: parameters.gasCaps,
+    stuckAfterMs: parameters.stuckAfterMs,
+    recoveryWaitMs: parameters.recoveryWaitMs,
   })
   return {
     db,
@@ -113,6 +124,7 @@ export function createClient(parameters: CreateClientParameters): RuntimeClient 
     agents: createAgentStore(db),
     activity,
     guard: createPolicyGuard({ db, tokens, activity }),
+    quotas: createQuotas(db, parameters.quotas),
     jobs: createJobWatch(),
     definitions: new Map(parameters.definitions.map((d) => [d.name, d])),
     publicUrl: parameters.publicUrl,

@@ -1,4 +1,4 @@
-import { ConfigError, type Db, listActivity as listActivityRows } from '@agora/db'
+import { ConfigError, type Db, type IntentKind, listActivity as listActivityRows } from '@agora/db'
 import { createPublicClient, type Hex, http, type PublicClient } from 'viem'
 import { getAgent } from './actions/agents/get-agent.ts'
 import { getBalances } from './actions/agents/get-balances.ts'
@@ -8,6 +8,7 @@ import { listActivity } from './actions/agents/list-activity.ts'
 import { listAgents } from './actions/agents/list-agents.ts'
 import { restoreAgents } from './actions/agents/restore-agents.ts'
 import { setAgentStatus } from './actions/agents/set-agent-status.ts'
+import { subscribeActivity } from './actions/agents/subscribe-activity.ts'
 import { updateAgent } from './actions/agents/update-agent.ts'
 import { withdraw } from './actions/agents/withdraw.ts'
 import { getJob } from './actions/jobs/get-job.ts'
@@ -18,17 +19,20 @@ import { resumeJobs } from './actions/jobs/resume-jobs.ts'
 import { waitForJob } from './actions/jobs/wait-for-job.ts'
 import { getReputation } from './actions/market/get-reputation.ts'
 import { searchMarket } from './actions/market/search-market.ts'
+import { getPayment } from './actions/payments/get-payment.ts'
 import { listPayments } from './actions/payments/list-payments.ts'
 import { pay } from './actions/payments/pay.ts'
 import { runTask } from './actions/tasks/run-task.ts'
 import { startTask } from './actions/tasks/start-task.ts'
 import { createClient, type DeploymentManifest, type RuntimeClient } from './client.ts'
 import type { AgentDefinition } from './define-agent.ts'
-import { ChainUnavailableError } from './errors.ts'
-import { recoverIntents } from './outbox/recover-intents.ts'
+import { ChainUnavailableError, withErrorBoundary } from './errors.ts'
+import type { QuotasParameters } from './guard/quotas.ts'
+import { createOutboxWorker } from './outbox/outbox-worker.ts'
 import { applyJobEvent } from './projection/apply-job-event.ts'
 import { createIndexer } from './projection/indexer.ts'
 import { createIndexerStore } from './projection/indexer-store.ts'
+import { resumeStalledJobs } from './projection/resume-stalled-jobs.ts'
 import type { AgentHandle, JobHandle, Runtime } from './runtime.ts'
 import { parseMasterKey } from './wallet/key-vault.ts'
 
@@ -49,6 +53,24 @@ export type CreateRuntimeParameters = {
   publicUrl?: string
   /** The most payments of one agent sent in one Safe transaction (MultiSendCallOnly; default 16, 1 = off). */
   maxBatch?: number
+  /**
+   * Per-owner caps on what the relayers pay for: launches, transactions and gas per period
+   * (defaults in `defaultQuotaLimits`: 20 launches, 2,000 transactions, 200M gas a day); `false` for none.
+   */
+  quotas?: QuotasParameters
+  /** The most gas one call of a kind may be given (defaults: `gasCaps`, a few times what each uses). */
+  gasCaps?: Partial<Record<IntentKind, bigint>>
+  /** A transaction not mined after this long is rebroadcast or replaced with higher fees (default 30 s). */
+  stuckAfterMs?: number
+  /**
+   * How long `start()`, and a new transaction of a lane being recovered, wait for recovery before
+   * going on without it (default 5 s); a new transaction then answers `ChainUnavailableError`.
+   */
+  recoveryWaitMs?: number
+  /** How often unfinished intents (sends an outage interrupted, say) are retried (default 5 s). */
+  retryIntervalMs?: number
+  /** How long one RPC request may take before it counts as unavailable (default 10 s). */
+  rpcTimeoutMs?: number
   log?: (line: string) => void
 }
 
@@ -66,7 +88,11 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
   const { manifest, rpcUrl } = parameters.chain
   const log = parameters.log ?? ((line: string) => process.stderr.write(`${line}\n`))
   // Requests issued in the same tick share one HTTP round trip: under load that is most of them.
-  const transport = http(rpcUrl, { retryCount: 0, batch: { wait: 0, batchSize: 100 } })
+  const transport = http(rpcUrl, {
+    retryCount: 0,
+    timeout: parameters.rpcTimeoutMs ?? 10_000,
+    batch: { wait: 0, batchSize: 100 },
+  })
   const publicClient = createPublicClient({ transport }) as PublicClient
   const chainId = await publicClient.getChainId().catch((cause: unknown) => {
     throw new ChainUnavailableError(`The chain at ${rpcUrl} does not answer.`, { cause })
@@ -101,6 +127,10 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
       log('runtime: chain reorganised; job states are replayed from the common ancestor')
     },
   })
+  const worker = createOutboxWorker(client, {
+    intervalMs: parameters.retryIntervalMs,
+    onReplayed: (count) => log(`runtime: the chain had lost ${count} transaction(s); they are back on it`),
+  })
   let sweep: ReturnType<typeof setInterval> | undefined
   const refund = async () => {
     const block = await publicClient.getBlock().catch(() => undefined)
@@ -112,21 +142,29 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
     done: (p) => waitForJob(client, jobId, p),
   })
   const agent = (id: string): AgentHandle => agentHandle(client, id, job)
-  return {
+  const runtime: Runtime = {
     chainId,
     manifest,
     async start() {
-      const { recovered } = await recoverIntents(client)
-      if (recovered > 0) log(`runtime: finished ${recovered} intent(s) from the previous run`)
+      // Recovery runs in the background: a stuck transaction never keeps the runtime (or its API) down.
+      const { settled } = worker.start()
       await restoreAgents(client)
-      await indexer.step()
+      await indexer
+        .step()
+        .catch((error: unknown) => log(`indexer: catching up at start failed: ${String(error)}`))
       indexer.start()
-      await refund()
-      sweep = setInterval(() => void refund().catch(() => {}), 5_000)
+      await refund().catch(() => {})
+      // Every few seconds: refunds of expired jobs, and job work an outage interrupted.
+      sweep = setInterval(() => {
+        void refund().catch(() => {})
+        void resumeStalledJobs(client).catch(() => {})
+      }, 5_000)
       await resumeJobs(client)
+      await waitAtMost(settled, parameters.recoveryWaitMs ?? 5_000)
     },
     async stop() {
       if (sweep) clearInterval(sweep)
+      await worker.stop()
       await indexer.stop()
     },
     register: (definition) => void client.definitions.set(definition.name, definition),
@@ -138,10 +176,11 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
     setAgentStatus: (id, p) => setAgentStatus(client, id, p),
     pay: (agentId, p) => pay(client, agentId, p),
     hire: async (agentId, p) => getJob(client, (await hire(client, agentId, p)).jobId),
-    listPayments: (agentId) => listPayments(client, agentId),
-    getJob: (jobId) => getJob(client, jobId),
+    listPayments: (agentId, p) => listPayments(client, agentId, p),
+    getPayment: (agentId, paymentId, p) => getPayment(client, agentId, paymentId, p),
+    getJob: (jobId, p) => getJob(client, jobId, p),
     job,
-    listJobs: (agentId) => listJobs(client, agentId),
+    listJobs: (agentId, p) => listJobs(client, agentId, p),
     getBalances: (agentId, p) => getBalances(client, agentId, p),
     withdraw: (agentId, p) => withdraw(client, agentId, p),
     searchMarket: (query) => searchMarket(client, query),
@@ -150,7 +189,7 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
     runTask: (agentId, p) => runTask(client, agentId, p),
     startTask: (agentId, p) => startTask(client, agentId, p),
     listActivity: (agentId, p) => listActivity(client, agentId, p),
-    subscribe: (listener) => client.activity.subscribe(listener),
+    subscribe: (listener, p) => subscribeActivity(client, listener, p),
     async health() {
       const [block, database] = await Promise.all([
         publicClient.getBlockNumber().then(Number, () => null),
@@ -159,10 +198,19 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
           () => 'unavailable' as const,
         ),
       ])
-      return { chainId, block, database }
+      return { chainId, block, database, recovery: await worker.check() }
     },
     verifyMessage: (p) => publicClient.verifyMessage(p).catch(() => false),
   }
+  // What escapes an action from the chain or the database reaches callers as the runtime's own error.
+  return withErrorBoundary(runtime, ['agent', 'job', 'launch', 'hire'])
+}
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first. */
+async function waitAtMost(promise: Promise<unknown>, ms: number) {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  await Promise.race([promise.catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, ms)))])
+  clearTimeout(timer)
 }
 
 function agentHandle(client: RuntimeClient, id: string, job: (jobId: string) => JobHandle): AgentHandle {

@@ -44,4 +44,17 @@ describe('defineAgent', () => {
       /has a model and no spending limits in ETH/,
     )
   })
+
+  test('behavior: a provider policy is validated where it is written', () => {
+    expect(
+      defineAgent({ name: 'p', providerPolicy: { maxRejectionRate: 0.2, requireEvaluator: true } })
+        .providerPolicy,
+    ).toEqual({ maxRejectionRate: 0.2, requireEvaluator: true })
+    expect(() => defineAgent({ name: 'q', providerPolicy: { maxRejectionRate: 1.5 } })).toThrow(
+      /providerPolicy.maxRejectionRate/,
+    )
+    expect(() => defineAgent({ name: 'r', providerPolicy: { trustedEvaluators: ['bob'] } })).toThrow(
+      /must be an address/,
+    )
+  })
 })

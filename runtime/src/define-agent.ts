@@ -60,6 +60,21 @@ export type SpendingPolicy = {
   allowedCounterparties?: string[]
 }
 
+/**
+ * Which clients a provider serves, checked before any work when a job is funded for it; a refused
+ * client's job is declined (refunded in full; a decline counts in no record). The escrow cannot stop
+ * a client from reading a delivery and rejecting it: these limits are how a provider chooses whom to
+ * trust with its work.
+ */
+export type ProviderPolicy = {
+  /** Refuse clients whose on-chain record has more than this share of their settled jobs rejected or left to expire after delivery (0-1). */
+  maxRejectionRate?: number
+  /** Refuse jobs without an evaluator (someone other than the client who may reject). */
+  requireEvaluator?: boolean
+  /** When given, the only evaluators accepted (addresses); implies `requireEvaluator`. */
+  trustedEvaluators?: string[]
+}
+
 /** How a client judges a delivery: accept with a rating (0-100), or reject with a reason. */
 export type Verdict = { accept: true; rating: number; feedback?: string } | { accept: false; reason: string }
 
@@ -79,6 +94,8 @@ export type AgentDefinition = {
   // biome-ignore lint/suspicious/noExplicitAny: each offering has its own input and output types
   offerings: Offering<any, any>[]
   policy: SpendingPolicy
+  /** Which clients it serves as a provider (default: everyone). */
+  providerPolicy?: ProviderPolicy
   /** Judges deliveries this agent receives as a client; default: accept schema-valid output, rating 100. */
   evaluate?: Evaluator
   /** The JSON this definition was built from (`agentFromJson`), kept to rebuild it after a restart. */
@@ -123,6 +140,15 @@ export const spendingPolicySchema = z.strictObject({
     .optional(),
 })
 
+export const providerPolicySchema = z.strictObject({
+  maxRejectionRate: z.number().min(0).max(1).optional(),
+  requireEvaluator: z.boolean().optional(),
+  trustedEvaluators: z
+    .array(z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address'))
+    .max(100)
+    .optional(),
+})
+
 const definitionShape = z.strictObject({
   name: z.string().trim().min(1).max(64),
   description: z.string().max(2_000).default(''),
@@ -130,6 +156,7 @@ const definitionShape = z.strictObject({
   model: z.record(z.string(), z.unknown()).optional(),
   offerings: z.array(offeringShape).max(32).default([]),
   policy: spendingPolicySchema.default({}),
+  providerPolicy: providerPolicySchema.optional(),
   evaluate: z.custom<Evaluator>((v) => typeof v === 'function', 'must be a function').optional(),
   json: z.record(z.string(), z.unknown()).optional(),
 })
@@ -161,6 +188,7 @@ export type DefineAgentParameters = {
   // biome-ignore lint/suspicious/noExplicitAny: each offering has its own input and output types
   offerings?: Offering<any, any>[]
   policy?: SpendingPolicy
+  providerPolicy?: ProviderPolicy
   evaluate?: Evaluator
   json?: Record<string, unknown>
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { chmodSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { agentIdentityRegistryAbi, type Devnet, startDevnet } from '@agora/contracts'
 import { createDb, type Db } from '@agora/db'
@@ -6,6 +7,7 @@ import { createPublicClient, createWalletClient, http } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { createRuntime } from './create-runtime.ts'
 import type { AgentDefinition } from './define-agent.ts'
+import type { QuotasParameters } from './guard/quotas.ts'
 import type { Runtime } from './runtime.ts'
 import { loadOrCreateMasterKey } from './wallet/key-vault.ts'
 
@@ -25,6 +27,8 @@ export type StartEmbeddedRuntimeParameters = {
    * so every agent's token URI names its registration file there.
    */
   publicUrl?: string
+  /** Per-owner quotas (see `createRuntime`); the defaults when omitted, none with `false`. */
+  quotas?: QuotasParameters
 }
 
 /** Sets the registry's base URI (the devnet deployer owns the registry) unless it is already that. */
@@ -72,6 +76,13 @@ export async function startEmbeddedRuntime(
   parameters: StartEmbeddedRuntimeParameters = {},
 ): Promise<EmbeddedRuntime> {
   const { dataDir, log = (line: string) => process.stderr.write(`${line}\n`) } = parameters
+  // The chain, the database and the master key are the owner's alone.
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+    chmodSync(dataDir, 0o700)
+  }
+  // The chain saves its state every second, whole; after a kill -9 it comes back at most that much
+  // older than the database, and the runtime sends again what it lost (see docs/runtime.md).
   const devnet = await startDevnet({
     statePath: dataDir ? join(dataDir, 'devnet', 'chain.json') : undefined,
     port: parameters.devnetPort,
@@ -95,6 +106,10 @@ export async function startEmbeddedRuntime(
       relayerKeys,
       definitions: parameters.definitions,
       pollIntervalMs: 100,
+      // The devnet mines at once: a transaction not mined in a few seconds was lost by a restarted node.
+      stuckAfterMs: 5_000,
+      retryIntervalMs: 1_000,
+      quotas: parameters.quotas,
       log,
     })
     await runtime.start()

@@ -1,4 +1,4 @@
-import { BaseError, type BaseErrorParameters, type ErrorCode, InternalError } from '@agora/db'
+import { BaseError, type BaseErrorParameters, type ErrorCode, InternalError, StorageError } from '@agora/db'
 import {
   ContractFunctionRevertedError,
   HttpRequestError,
@@ -98,11 +98,75 @@ export function isTransientChainError(error: unknown): boolean {
         e instanceof ResourceUnavailableRpcError,
     )
     if (found instanceof HttpRequestError)
-      return found.status === undefined || [429, 502, 503, 504].includes(found.status)
+      // No answer, or the server (or a proxy before it) failing: not the node refusing the request.
+      return found.status === undefined || found.status === 408 || found.status === 429 || found.status >= 500
     return found !== null && found !== undefined
   }
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
   return /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|socket hang up|fetch failed)\b/i.test(text)
+}
+
+/**
+ * A foreign error that escaped an action, wrapped where it leaves the runtime: a viem error (an RPC
+ * that timed out, say) by `wrapChainError`, a lost database connection as a `StorageError`
+ * (`DB_UNREACHABLE`, 503: worth retrying). Ours, and anything else, pass through unchanged.
+ */
+export function toRuntimeError(error: unknown, action: string): unknown {
+  if (error instanceof BaseError) return error
+  if (error instanceof ViemBaseError) return wrapChainError(error, action)
+  if (isLostConnection(error))
+    return new StorageError(`${action} failed: the database connection was lost.`, {
+      code: 'DB_UNREACHABLE',
+      cause: error,
+    })
+  if (isTransientChainError(error)) return wrapChainError(error, action)
+  return error
+}
+
+/** Codes (Postgres SQLSTATE, postgres.js, node) of a connection that went away or cannot be made. */
+const lostConnectionCodes =
+  /^(57P0[1-3]|08\d{3}|53300|CONNECT_TIMEOUT|CONNECTION_(CLOSED|ENDED|DESTROYED)|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE)$/
+
+/** Postgres (or PGlite) went away under a query: terminated, restarting, unreachable or closed. */
+function isLostConnection(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && lostConnectionCodes.test(code)) return true
+    if (e instanceof Error && /PGlite is closed|Connection terminated|connection .*closed/i.test(e.message))
+      return true
+  }
+  return false
+}
+
+/**
+ * Wraps every method of `target` (and of the handles `nested` methods return or resolve with) so that what they
+ * throw has passed `toRuntimeError`: callers, the HTTP API among them, only ever see the runtime's
+ * errors for a chain or a database that failed under them.
+ */
+export function withErrorBoundary<T extends object>(target: T, nested: readonly string[] = []): T {
+  const wrapped: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(target)) {
+    if (typeof value !== 'function') {
+      wrapped[name] = value
+      continue
+    }
+    wrapped[name] = (...args: unknown[]) => {
+      let result: unknown
+      try {
+        result = value.apply(target, args)
+      } catch (error) {
+        throw toRuntimeError(error, name)
+      }
+      const handle = (value: unknown) =>
+        nested.includes(name) && value && typeof value === 'object' ? withErrorBoundary(value, nested) : value
+      if (result instanceof Promise)
+        return result.then(handle, (error: unknown) => {
+          throw toRuntimeError(error, name)
+        })
+      return handle(result)
+    }
+  }
+  return wrapped as T
 }
 
 /** The error's stable code, if it is one of ours. */

@@ -50,6 +50,8 @@ export {
   type Offering,
   type OfferingContext,
   offeringNameSchema,
+  type ProviderPolicy,
+  providerPolicySchema,
   type SpendingPolicy,
   spendingPolicySchema,
   type Verdict,
@@ -67,8 +69,15 @@ export {
   InferenceError,
   PolicyError,
   TransactionFailedError,
+  toRuntimeError,
   wrapChainError,
 } from './errors.ts'
+export {
+  defaultQuotaLimits,
+  QuotaError,
+  type QuotaLimits,
+  type QuotasParameters,
+} from './guard/quotas.ts'
 export { createChatModel, wrapInferenceError } from './inference/chat-model.ts'
 export {
   type CompleteParameters,
@@ -105,5 +114,11 @@ export { type Money, moneySchema, toMoney } from './views/money.ts'
 export { type OfferingView, offeringViewSchema } from './views/offering-view.ts'
 export { type PaymentView, paymentViewSchema } from './views/payment-view.ts'
 export { type RegistrationFile, registrationFileSchema } from './views/registration-file.ts'
-export { type ReputationView, reputationViewSchema } from './views/reputation-view.ts'
+export {
+  type ClientRecordView,
+  clientRecordViewSchema,
+  type ReputationView,
+  reputationViewSchema,
+} from './views/reputation-view.ts'
+export type { Viewer, ViewerParameters } from './views/viewer.ts'
 export { createKeyVault, loadOrCreateMasterKey, parseMasterKey } from './wallet/key-vault.ts'

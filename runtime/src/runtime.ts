@@ -1,19 +1,26 @@
 import type { Address, Hex } from 'viem'
 import type { GetBalancesParameters } from './actions/agents/get-balances.ts'
 import type { LaunchAgentParameters } from './actions/agents/launch-agent.ts'
+import type { ListActivityParameters } from './actions/agents/list-activity.ts'
 import type { ListAgentsParameters } from './actions/agents/list-agents.ts'
 import type { SetAgentStatusParameters } from './actions/agents/set-agent-status.ts'
+import type { SubscribeActivityParameters } from './actions/agents/subscribe-activity.ts'
 import type { UpdateAgentParameters, UpdateAgentReturnType } from './actions/agents/update-agent.ts'
 import type { WithdrawParameters, WithdrawReturnType } from './actions/agents/withdraw.ts'
+import type { GetJobParameters } from './actions/jobs/get-job.ts'
 import type { HireParameters } from './actions/jobs/hire.ts'
+import type { ListJobsParameters } from './actions/jobs/list-jobs.ts'
 import type { WaitForJobParameters } from './actions/jobs/wait-for-job.ts'
 import type { SearchMarketParameters } from './actions/market/search-market.ts'
+import type { GetPaymentParameters } from './actions/payments/get-payment.ts'
+import type { ListPaymentsParameters } from './actions/payments/list-payments.ts'
 import type { PayParameters } from './actions/payments/pay.ts'
 import type { RunTaskParameters, RunTaskReturnType } from './actions/tasks/run-task.ts'
 import type { StartTaskParameters, StartTaskReturnType } from './actions/tasks/start-task.ts'
 import type { ActivityEvent } from './activity/activity-log.ts'
 import type { DeploymentManifest } from './client.ts'
 import type { AgentDefinition } from './define-agent.ts'
+import type { RecoveryStatus } from './outbox/outbox-worker.ts'
 import type { AgentView } from './views/agent-view.ts'
 import type { JobView } from './views/job-view.ts'
 import type { MarketMatchView } from './views/market-view.ts'
@@ -45,8 +52,16 @@ export type AgentHandle = {
   runTask(parameters: RunTaskParameters): Promise<RunTaskReturnType>
 }
 
-/** What `health()` reports: the chain's head and whether the database answers. */
-export type RuntimeHealth = { chainId: number; block: number | null; database: 'ok' | 'unavailable' }
+/**
+ * What `health()` reports: the chain's head, whether the database answers, and whether recovery
+ * (of transactions left by an earlier run, an outage or a rolled-back chain) is running.
+ */
+export type RuntimeHealth = {
+  chainId: number
+  block: number | null
+  database: 'ok' | 'unavailable'
+  recovery: RecoveryStatus
+}
 
 /**
  * The runtime as applications and the HTTP API see it: agents, money, jobs, market, tasks and
@@ -56,7 +71,13 @@ export type RuntimeHealth = { chainId: number; block: number | null; database: '
 export type Runtime = {
   readonly chainId: number
   readonly manifest: DeploymentManifest
-  /** Finishes the last run's intents, restores agents defined as JSON, catches up with the chain, then follows it. */
+  /**
+   * Restores agents defined as JSON, catches up with the chain and follows it, and starts recovery:
+   * what the last run (or a rolled-back chain) left unfinished is finished in the background, and
+   * intents recorded later while the chain did not answer are retried while the runtime runs. Waits
+   * for recovery a few seconds at most (`recoveryWaitMs`): a stuck transaction never holds it up;
+   * `health().recovery` says whether it still runs.
+   */
   start(): Promise<void>
   stop(): Promise<void>
   /** Makes a definition's handlers available (for agents launched by an earlier process). */
@@ -68,12 +89,20 @@ export type Runtime = {
   listAgents(parameters?: ListAgentsParameters): Promise<AgentView[]>
   updateAgent(id: string, parameters: UpdateAgentParameters): Promise<UpdateAgentReturnType>
   setAgentStatus(id: string, parameters: SetAgentStatusParameters): Promise<AgentView>
+  /** A payment recorded while the chain does not answer comes back `pending` (see `getPayment`), never as failed. */
   pay(agentId: string, parameters: PayParameters): Promise<PaymentView>
   hire(agentId: string, parameters: HireParameters): Promise<JobView>
-  listPayments(agentId: string): Promise<PaymentView[]>
-  getJob(jobId: string): Promise<JobView>
+  /**
+   * Read actions take a `viewer` (an address, or null for someone anonymous): private parts (job
+   * inputs and deliverables, memos, task goals, model transcripts) are left out for anyone but
+   * their parties. Without it, the operator's own code sees everything.
+   */
+  listPayments(agentId: string, parameters?: ListPaymentsParameters): Promise<PaymentView[]>
+  /** One payment an agent made, by its id: where a pending payment is followed until it lands. */
+  getPayment(agentId: string, paymentId: string, parameters?: GetPaymentParameters): Promise<PaymentView>
+  getJob(jobId: string, parameters?: GetJobParameters): Promise<JobView>
   job(jobId: string): JobHandle
-  listJobs(agentId: string): Promise<JobView[]>
+  listJobs(agentId: string, parameters?: ListJobsParameters): Promise<JobView[]>
   getBalances(agentId: string, parameters?: GetBalancesParameters): Promise<Money[]>
   withdraw(agentId: string, parameters?: WithdrawParameters): Promise<WithdrawReturnType>
   searchMarket(query?: SearchMarketParameters): Promise<MarketMatchView[]>
@@ -82,10 +111,10 @@ export type Runtime = {
   registrationFile(chainAgentId: string): Promise<RegistrationFile>
   runTask(agentId: string, parameters: RunTaskParameters): Promise<RunTaskReturnType>
   startTask(agentId: string, parameters: StartTaskParameters): Promise<StartTaskReturnType>
-  /** An agent's stored activity after `afterId`, oldest first, at most `limit` (default 100) entries. */
-  listActivity(agentId: string, parameters?: { afterId?: number; limit?: number }): Promise<ActivityEvent[]>
-  /** Calls `listener` with every activity entry once stored; returns the function that stops it. */
-  subscribe(listener: (event: ActivityEvent) => void): () => void
+  /** An agent's stored activity after `afterId`, oldest first, at most `limit` (default 100) entries, as `viewer` may see it. */
+  listActivity(agentId: string, parameters?: ListActivityParameters): Promise<ActivityEvent[]>
+  /** Calls `listener` with every activity entry once stored (of `agentId`, as `viewer` may see it); returns the function that stops it. */
+  subscribe(listener: (event: ActivityEvent) => void, parameters?: SubscribeActivityParameters): () => void
   health(): Promise<RuntimeHealth>
   /** Checks a signature by an account or a smart-contract wallet (ERC-1271, ERC-6492) on this chain. */
   verifyMessage(parameters: { address: Address; message: string; signature: Hex }): Promise<boolean>

@@ -83,9 +83,11 @@ describe.each(adapters)('runtime flows on $name', (adapter) => {
     devnet = await withDevnet()
     ;({ runtime, db, close } = await openRuntime(devnet, adapter, [upper, buyer]))
     const owner = devnet.manifest.accounts[1]!.address
+    // The client has an owner of its own: a job between two agents of one owner counts in no record.
+    const clientOwner = devnet.manifest.accounts[2]!.address
     ;[provider, client] = await Promise.all([
       runtime.launch(upper, { owner }),
-      runtime.launch(buyer, { owner }),
+      runtime.launch(buyer, { owner: clientOwner }),
     ])
     const [p, c] = await Promise.all([provider.info(), client.info()])
     providerId = p.chainAgentId!
@@ -227,7 +229,8 @@ describe.each(adapters)('runtime flows on $name', (adapter) => {
     const job = await client.hire({ provider: providerId, offering: 'broken', input: {} })
     expect((await job.done()).status).toBe('declined')
     expect(await chain().dUSD(clientSafe)).toBe(before)
-    expect(await runtime.getReputation(providerId)).toMatchObject({ declined: 1 })
+    // The provider never accepted the job: a decline counts in no record.
+    expect(await runtime.getReputation(providerId)).toMatchObject({ completed: 1, rejected: 1, expired: 0 })
   })
 
   test.skipIf(adapter.skip)('expiry: an undelivered job is refunded after its deadline', async () => {
@@ -281,7 +284,7 @@ describe.each(adapters)('runtime flows on $name', (adapter) => {
       await expect(paused).rejects.toMatchObject({ code: 'AGENT_PAUSED' })
       await expect(paused).rejects.toThrow(ConflictError)
       await runtime.setAgentStatus(client.id, { status: 'active' })
-      const owner = devnet.manifest.accounts[1]!.address
+      const owner = devnet.manifest.accounts[2]!.address
       const [safeBefore, ownerBefore] = await Promise.all([chain().dUSD(clientSafe), chain().dUSD(owner)])
       const partial = await client.withdraw({ amount: '1.5' })
       expect(partial).toMatchObject({

@@ -1,31 +1,22 @@
-import type { Hex, TransactionReceipt } from 'viem'
+import type { TransactionReceipt } from 'viem'
+import { wrapChainError } from '../errors.ts'
 import type { Outbox } from './outbox.ts'
 import { withRetries } from './retry.ts'
+import type { SentTx } from './sent-tx.ts'
 
-/** Polls for a transaction's receipt, backing off from `pollMs.first` to `pollMs.max`. */
-export async function waitForReceipt(outbox: Outbox, hash: Hex): Promise<TransactionReceipt> {
-  let delay = outbox.pollMs.first
-  for (;;) {
-    const receipt = await withRetries(outbox.log, 'receipt', () =>
-      outbox.publicClient.getTransactionReceipt({ hash }).catch((error: unknown) => {
-        if (error instanceof Error && error.name === 'TransactionReceiptNotFoundError') return undefined
-        throw error
+/** The receipt of any version of `tx` that landed, if one did. */
+export async function receiptOfAny(outbox: Outbox, tx: SentTx): Promise<TransactionReceipt | undefined> {
+  const receipts = await Promise.all(
+    tx.versions.map(({ hash }) =>
+      withRetries(outbox.log, 'receipt', () =>
+        outbox.publicClient.getTransactionReceipt({ hash }).catch((error: unknown) => {
+          if (error instanceof Error && error.name === 'TransactionReceiptNotFoundError') return undefined
+          throw error
+        }),
+      ).catch((error: unknown) => {
+        throw wrapChainError(error, 'reading a receipt')
       }),
-    )
-    if (receipt) return receipt
-    await new Promise((r) => setTimeout(r, delay))
-    delay = Math.min(delay * 2, outbox.pollMs.max)
-  }
-}
-
-/** One receipt wait per transaction hash, however many intents it carries. */
-export function receiptOf(outbox: Outbox, hash: Hex): Promise<TransactionReceipt> {
-  let receipt = outbox.receipts.get(hash)
-  if (!receipt) {
-    receipt = waitForReceipt(outbox, hash)
-    outbox.receipts.set(hash, receipt)
-    const forget = () => outbox.receipts.delete(hash)
-    receipt.then(forget, forget)
-  }
-  return receipt
+    ),
+  )
+  return receipts.find((r) => r !== undefined)
 }

@@ -1,38 +1,65 @@
-import type { Intent } from '@agora/db'
-import { ConflictError } from '@agora/db'
+import { type BaseError, ConflictError, type Intent } from '@agora/db'
 import type { Hex } from 'viem'
 import type { RuntimeClient } from '../client.ts'
-import { wrapChainError } from '../errors.ts'
-import { signAndBroadcast } from './broadcast.ts'
+import { ChainUnavailableError, wrapChainError } from '../errors.ts'
+import { refusalOf, signAndBroadcast } from './broadcast.ts'
 import { gasLimit } from './gas.ts'
 import { intentHandlers } from './handlers/intent-handlers.ts'
-import type { Call, IntentHandler, SentIntent } from './intent-handler.ts'
+import type { IntentHandler, SentIntent } from './intent-handler.ts'
 import { joinLane, leaveLane, takeBatch } from './lanes.ts'
-import type { Waiting } from './outbox.ts'
-import { receiptOf } from './receipts.ts'
+import type { Sent, Waiting } from './outbox.ts'
+import { awaitRecovery } from './recovery-gate.ts'
+import { rolledBackRelayers } from './repair-rollback.ts'
 import { resumeSent } from './resume-sent.ts'
 import { withRetries } from './retry.ts'
 import { settleIntent } from './settle-intent.ts'
-
-type Sent = { call: Call; hash: Hex; batched: boolean }
+import { watchTransaction } from './watch-transaction.ts'
 
 /**
  * Sends a recorded intent unless it already went out, and resolves with the receipt of the
  * transaction that carried it: a confirmed intent answers at once, a sent one is resumed (its very
- * bytes rebroadcast), a failed one is refused. Concurrent calls for one key share one send.
+ * bytes rebroadcast), a failed one is refused. Concurrent calls for one key share one send. While
+ * recovery finishes earlier transactions of the intent's lane (or a rolled-back chain is replayed),
+ * it waits for them a few seconds, then throws a `ChainUnavailableError`: the intent stays recorded
+ * and the outbox sends it once recovery is over.
  *
  * @example
  * const { intent } = await recordIntent(client, db, input)
  * const { receipt } = await sendIntent(client, intent)
  */
 export function sendIntent(client: RuntimeClient, intent: Intent): Promise<SentIntent> {
+  return runIntent(client, intent, { gated: true })
+}
+
+/**
+ * `sendIntent` for recovery, which finishes lanes itself: `gated: false` skips the wait for it.
+ * Concurrent calls for one key share one run.
+ */
+export function runIntent(client: RuntimeClient, intent: Intent, { gated }: { gated: boolean }) {
   const { inFlight } = client.outbox
   const key = intent.idempotencyKey
   const existing = inFlight.get(key)
   if (existing) return existing
   const run = (async () => {
+    if (gated && (intent.status === 'pending' || intent.status === 'sent')) {
+      const recovering = awaitRecovery(client.outbox, intentHandlers[intent.kind].lane(intent.payload))
+      if (recovering) await recovering
+    }
     if (intent.status === 'confirmed') {
-      const receipt = await client.outbox.publicClient.getTransactionReceipt({ hash: intent.txHash as Hex })
+      const receipt = await client.outbox.publicClient
+        .getTransactionReceipt({ hash: intent.txHash as Hex })
+        .catch((error: unknown) => {
+          // Landed, and gone from the chain since (it was rolled back): it is being put back.
+          if (error instanceof Error && error.name === 'TransactionReceiptNotFoundError')
+            throw new ChainUnavailableError(
+              `The ${intent.kind} landed, but the chain does not have it now.`,
+              {
+                cause: error,
+                meta: { reason: 'rolled-back' },
+              },
+            )
+          throw wrapChainError(error, `reading the ${intent.kind} receipt`)
+        })
       return { intent, receipt }
     }
     if (intent.status === 'failed') {
@@ -40,7 +67,9 @@ export function sendIntent(client: RuntimeClient, intent: Intent): Promise<SentI
     }
     if (intent.status === 'sent') {
       const receipt = await resumeSent(client.outbox, intent)
-      return receipt ? settleIntent(client, intent, receipt) : send(client, intent)
+      // Whether it rode in a batch is not known here: its gas teaches nothing about one call.
+      if (receipt) return settleIntent(client, { ...intent, txHash: receipt.transactionHash }, receipt, true)
+      return send(client, { ...intent, status: 'pending' })
     }
     return send(client, intent)
   })()
@@ -52,9 +81,11 @@ export function sendIntent(client: RuntimeClient, intent: Intent): Promise<SentI
 
 /**
  * Builds, simulates, signs, records and broadcasts one intent, holding its lane; intents of the same
- * kind queued behind it in the lane go along in the same transaction when the kind can batch.
+ * kind queued behind it in the lane go along in the same transaction when the kind can batch. When
+ * the transaction's nonce went to another one and none of its versions landed, the call never ran:
+ * it is built and sent again (once).
  */
-export async function send(client: RuntimeClient, intent: Intent): Promise<SentIntent> {
+export async function send(client: RuntimeClient, intent: Intent, attempt = 1): Promise<SentIntent> {
   const { outbox } = client
   const handler: IntentHandler = intentHandlers[intent.kind]
   const lane = handler.lane(intent.payload)
@@ -85,40 +116,95 @@ export async function send(client: RuntimeClient, intent: Intent): Promise<SentI
   } finally {
     if (batchable) leaveLane(outbox, lane, me)
   }
-  const receipt = await receiptOf(outbox, sent.hash)
-  if (receipt.status !== 'success') sent.call.rollback?.()
-  return settleIntent(client, { ...intent, status: 'sent', txHash: sent.hash }, receipt, sent.batched)
+  let receipt: Awaited<ReturnType<typeof watchTransaction>>
+  try {
+    receipt = await watchTransaction(outbox, sent.tx)
+  } catch (error) {
+    if (refusalOf(error) !== 'nonce-taken' || attempt > 1) throw error
+    sent.call.rollback?.()
+    outbox.log(`transactions: ${intent.kind} ${intent.idempotencyKey} lost its nonce; sending it again`)
+    return send(client, { ...intent, status: 'pending' }, attempt + 1)
+  }
+  if (receipt.status !== 'success') {
+    sent.call.rollback?.()
+    // Reverted on a chain that had just lost transactions (its state was not what the call was built
+    // on): the call did not run. Pending again, it goes out once they are back on the chain.
+    if ((await rolledBackRelayers(outbox).catch(() => [])).length > 0) {
+      await outbox.unsend(receipt.transactionHash)
+      throw new ChainUnavailableError(
+        `${intent.kind} waits: the chain lost transactions it had, and they are being sent again first.`,
+        { meta: { reason: 'rolled-back' } },
+      )
+    }
+  }
+  const settled = { ...intent, status: 'sent' as const, txHash: receipt.transactionHash }
+  return settleIntent(client, settled, receipt, sent.batched)
 }
 
-/** Sends one intent as its own transaction (inside its lane). */
+/**
+ * Sends one intent as its own transaction (inside its lane). Nothing is spent when the call is
+ * refused (by the simulation or by the node): its sequence (a Safe nonce) stays where it was.
+ */
 async function sendOne(client: RuntimeClient, handler: IntentHandler, lane: string, intent: Intent) {
   const { outbox } = client
   const relayer = outbox.relayerFor(lane)
-  const call = await handler.build(client, intent)
-  let gas: bigint
-  try {
-    gas = await withRetries(outbox.log, intent.kind, () =>
-      gasLimit(outbox, intent.kind, relayer.address, call),
-    )
-  } catch (error) {
-    call.rollback?.()
-    let wrapped = wrapChainError(error, intent.kind)
-    if (wrapped.code !== 'CHAIN_UNAVAILABLE') {
-      wrapped = (await handler.explain?.(client, intent).catch(() => undefined)) ?? wrapped
-      await outbox.markFailed(intent.id, wrapped.shortMessage)
-      await handler.onFailed?.(client, intent, wrapped)
+  for (let attempt = 1; ; attempt++) {
+    const call = await handler.build(client, intent).catch((error: unknown) => {
+      throw wrapChainError(error, `building the ${intent.kind} transaction`)
+    })
+    let gas: bigint
+    try {
+      gas = await withRetries(outbox.log, intent.kind, () =>
+        gasLimit(outbox, intent.kind, relayer.address, call),
+      )
+    } catch (error) {
+      throw await refuse(client, handler, intent, wrapChainError(error, intent.kind))
     }
-    throw wrapped
+    try {
+      const tx = await signAndBroadcast(outbox, relayer, call, gas, [intent])
+      return { call, tx, batched: false }
+    } catch (error) {
+      const refusal = refusalOf(error)
+      // The nonce the outbox held was taken meanwhile: it is read again, and the call sent once more.
+      if ((refusal === 'nonce-taken' || refusal === 'conflict') && attempt < 3) continue
+      if (refusal === 'refused')
+        throw await refuse(client, handler, intent, wrapChainError(error, intent.kind))
+      if (refusal)
+        throw new ChainUnavailableError(`${intent.kind} could not be sent now: ${(error as Error).message}`, {
+          cause: error,
+          meta: { refusal },
+        })
+      throw error
+    }
   }
-  const hash = await signAndBroadcast(outbox, relayer, call, gas, [intent])
-  return { call, hash, batched: false }
+}
+
+/** A refused call: the intent fails with the clearest reason there is, unless the chain just did not answer. */
+async function refuse(
+  client: RuntimeClient,
+  handler: IntentHandler,
+  intent: Intent,
+  wrapped: BaseError,
+): Promise<BaseError> {
+  if (wrapped.code === 'CHAIN_UNAVAILABLE') return wrapped
+  // Refused by a chain that lost transactions the runtime saw land (a node restored from an older
+  // state): what it refuses on may be among them. Not a failure: it goes out after they are back.
+  if ((await rolledBackRelayers(client.outbox).catch(() => [])).length > 0)
+    return new ChainUnavailableError(
+      `${intent.kind} waits: the chain lost transactions it had, and they are being sent again first.`,
+      { cause: wrapped, meta: { reason: 'rolled-back' } },
+    )
+  const error = (await handler.explain?.(client, intent).catch(() => undefined)) ?? wrapped
+  await client.outbox.markFailed(intent.id, error.shortMessage)
+  await handler.onFailed?.(client, intent, error)
+  return error
 }
 
 /**
  * Sends several intents of one lane as one transaction. Undefined, with nothing sent and nothing
- * reserved, when the batch cannot go as one (a call in it would be refused): the caller then sends
- * each on its own. Once the batch is recorded, a failure is every member's failure: none of them
- * may be sent again apart from it.
+ * spent, when the batch cannot go as one (a call in it would be refused, or the node refused it):
+ * the caller then sends each on its own. Once the batch is out, a failure is every member's
+ * failure: none of them may be sent again apart from it.
  */
 async function sendMany(
   client: RuntimeClient,
@@ -129,25 +215,21 @@ async function sendMany(
   const { outbox } = client
   const relayer = outbox.relayerFor(lane)
   const intents = batch.map((w) => w.intent)
-  let call: Call
-  try {
-    call = await handler.buildMany!(client, intents)
-  } catch {
-    return undefined
-  }
+  let call: Sent['call']
   let gas: bigint
   try {
+    call = await handler.buildMany!(client, intents)
     gas = await gasLimit(outbox, intents[0]!.kind, relayer.address, call, intents.length)
   } catch {
-    call.rollback?.()
     return undefined
   }
   try {
-    const hash = await signAndBroadcast(outbox, relayer, call, gas, intents)
-    const sent = { call, hash, batched: true }
+    const tx = await signAndBroadcast(outbox, relayer, call, gas, intents)
+    const sent = { call, tx, batched: true }
     for (const other of batch.slice(1)) other.sent = sent
     return sent
   } catch (error) {
+    if (refusalOf(error)) return undefined // refused: its members are pending again, each goes alone
     for (const other of batch.slice(1)) other.error = error
     throw error
   }

@@ -8,8 +8,8 @@ import type { SentIntent } from './intent-handler.ts'
 
 /**
  * Finishes an intent from its transaction's receipt: confirmed with the handler's result, or failed
- * (the handler hears of it) when the transaction reverted. `batched`: the transaction carried
- * several intents, so its gas says nothing about one call of the kind.
+ * (the handler hears of it) when the transaction reverted. Gas is learned from a success only, and
+ * only when the transaction carried this one call (`batched`: it carried several).
  */
 export async function settleIntent(
   client: RuntimeClient,
@@ -19,7 +19,6 @@ export async function settleIntent(
 ): Promise<SentIntent> {
   const { outbox } = client
   const handler = intentHandlers[intent.kind]
-  if (!batched) learnGas(outbox, intent.kind, receipt.gasUsed)
   if (receipt.status !== 'success') {
     const error = new TransactionFailedError(
       `The ${intent.kind} transaction ${receipt.transactionHash} reverted.`,
@@ -28,6 +27,7 @@ export async function settleIntent(
     await handler.onFailed?.(client, intent, error)
     throw error
   }
+  if (!batched) learnGas(outbox, intent.kind, receipt.gasUsed)
   const result = {
     txHash: receipt.transactionHash,
     blockNumber: Number(receipt.blockNumber),

@@ -72,17 +72,21 @@ export function createIndexer(parameters: IndexerParameters) {
   }
 
   /**
-   * Walks back from `from` to the newest block whose stored hash the chain still has: the common
-   * ancestor. Blocks without a stored hash carried no events, so skipping them loses nothing.
+   * Walks back from `from` (never above the chain's head) to the newest block whose stored hash the
+   * chain still has: the common ancestor. Blocks without a stored hash carried no events, so skipping
+   * them loses nothing. When none of the hashes kept (`reorgDepth` blocks) is on the chain any more,
+   * the fork is deeper than what is kept, or the chain was rolled back past them (a node restored
+   * from an older state): everything is replayed from `fromBlock`, which costs time but misses nothing.
    */
-  async function findAncestor(from: bigint): Promise<bigint> {
+  async function findAncestor(from: bigint, head: bigint): Promise<bigint> {
+    const top = from < head ? from : head
     const floor =
-      from - BigInt(reorgDepth) > parameters.fromBlock ? from - BigInt(reorgDepth) : parameters.fromBlock
-    for (let n = from; n >= floor; n--) {
+      top - BigInt(reorgDepth) > parameters.fromBlock ? top - BigInt(reorgDepth) : parameters.fromBlock
+    for (let n = top; n >= floor; n--) {
       const ours = await store.getBlockHash(n)
       if (ours !== undefined && ours === (await blockHash(n))) return n
     }
-    return floor - 1n
+    return parameters.fromBlock - 1n
   }
 
   /** One pass: handles every confirmed block after the cursor. Returns the number of events. */
@@ -93,9 +97,10 @@ export function createIndexer(parameters: IndexerParameters) {
     if (cursor && cursor.blockNumber >= parameters.fromBlock) {
       const onChain = cursor.blockNumber <= head ? await blockHash(cursor.blockNumber) : undefined
       if (onChain !== cursor.blockHash) {
-        const ancestor = await findAncestor(cursor.blockNumber - 1n)
+        const ancestor = await findAncestor(cursor.blockNumber - 1n, head)
         const ancestorHash = ancestor >= 0n ? await blockHash(ancestor) : '0x'
-        log(`indexer: reorg below block ${cursor.blockNumber}; replaying from ${ancestor + 1n}`)
+        const what = cursor.blockNumber > head ? `the chain rolled back to ${head}` : 'reorg'
+        log(`indexer: ${what} below block ${cursor.blockNumber}; replaying from ${ancestor + 1n}`)
         await store.rewind(name, { blockNumber: ancestor, blockHash: ancestorHash })
         await parameters.onReorg?.(ancestor)
         cursor = { blockNumber: ancestor, blockHash: ancestorHash }

@@ -17,11 +17,13 @@ export type JobWatch = {
   /** Chain events of one job are applied one after another. */
   readonly apply: KeyedMutex
   readonly waiters: Map<string, Set<(job: Job) => void>>
+  /** When stalled work of a job was last resumed (see `resumeStalledJobs`). */
+  readonly resumedAt: Map<string, number>
 }
 
 /** @example const jobs = createJobWatch() */
 export function createJobWatch(): JobWatch {
-  return { work: createKeyedMutex(), apply: createKeyedMutex(), waiters: new Map() }
+  return { work: createKeyedMutex(), apply: createKeyedMutex(), waiters: new Map(), resumedAt: new Map() }
 }
 
 /**
@@ -33,6 +35,7 @@ export function jobMoved(client: Pick<RuntimeClient, 'jobs' | 'guard'>, job: Job
   if (job.status !== 'completed' && job.clientAgentId) client.guard.release(job.clientAgentId, job.jobId)
   for (const resolve of client.jobs.waiters.get(job.jobId) ?? []) resolve(job)
   client.jobs.waiters.delete(job.jobId)
+  client.jobs.resumedAt.delete(job.jobId)
   client.jobs.work.forget(job.jobId)
   client.jobs.apply.forget(job.jobId)
 }

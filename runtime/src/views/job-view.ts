@@ -2,6 +2,7 @@ import { type Job, jobRecordStatuses } from '@agora/db'
 import { z } from 'zod'
 import type { RuntimeClient } from '../client.ts'
 import { moneySchema } from './money.ts'
+import { ownerOf, type Viewer, viewerIsAny } from './viewer.ts'
 
 export const jobViewSchema = z
   .object({
@@ -15,9 +16,17 @@ export const jobViewSchema = z
     fee: z.union([moneySchema, z.null()]),
     payout: z.union([moneySchema, z.null()]),
     deadline: z.iso.datetime(),
-    input: z.unknown().describe('What the client sent; its hash is the on-chain spec hash.'),
+    input: z
+      .unknown()
+      .describe(
+        "What the client sent; its hash is the on-chain spec hash. Null for anyone but the client's owner, the provider's owner and the evaluator.",
+      ),
     specHash: z.string(),
-    deliverable: z.unknown().describe('What the provider delivered; its hash is on chain.'),
+    deliverable: z
+      .unknown()
+      .describe(
+        "What the provider delivered; its hash is on chain. Null for anyone but the client's owner, the provider's owner and the evaluator.",
+      ),
     deliverableHash: z.string().nullable(),
     rating: z.number().int().nullable(),
     transactions: z.object({
@@ -33,12 +42,42 @@ export const jobViewSchema = z
 export type JobView = z.infer<typeof jobViewSchema>
 
 /**
- * A job: both parties, the money, the state, what was delivered and the transactions that moved it.
+ * Whether `viewer` may read the job's private part (input and deliverable): the client (its Safe,
+ * or its owner when the client is hosted here), the provider's owner and the evaluator may.
  *
  * @example
- * const view = await toJobView(client, job)
+ * const full = await jobVisibleTo(client, job, session.address)
  */
-export async function toJobView(client: Pick<RuntimeClient, 'tokens'>, job: Job): Promise<JobView> {
+export async function jobVisibleTo(
+  client: Partial<Pick<RuntimeClient, 'agents'>>,
+  job: Job,
+  viewer: Viewer,
+): Promise<boolean> {
+  if (viewerIsAny(viewer, [job.clientAddress, job.evaluator])) return true
+  if (!viewer || !client.agents) return false
+  const { agents } = client
+  const owners = await Promise.all([
+    ownerOf({ agents }, { id: job.clientAgentId }),
+    ownerOf({ agents }, { id: job.providerAgentId }),
+  ])
+  return viewerIsAny(viewer, owners)
+}
+
+/**
+ * A job: both parties, the money, the state, what was delivered and the transactions that moved it.
+ * With `viewer`, the input and the deliverable are null unless the viewer is one of the parties
+ * (`jobVisibleTo`); without it (the operator's own code) they are there.
+ *
+ * @example
+ * const view = await toJobView(client, job, { viewer: session.address })
+ */
+export async function toJobView(
+  // `agents` is needed only to find owners for a viewer.
+  client: Pick<RuntimeClient, 'tokens'> & Partial<Pick<RuntimeClient, 'agents'>>,
+  job: Job,
+  parameters: { viewer?: Viewer } = {},
+): Promise<JobView> {
+  const visible = await jobVisibleTo(client, job, parameters.viewer)
   const money = (value: string | null) => (value === null ? null : client.tokens.moneyOf(value, job.token))
   return {
     jobId: job.jobId,
@@ -51,9 +90,9 @@ export async function toJobView(client: Pick<RuntimeClient, 'tokens'>, job: Job)
     fee: await money(job.fee),
     payout: await money(job.payout),
     deadline: job.deadline.toISOString(),
-    input: job.input ?? null,
+    input: visible ? (job.input ?? null) : null,
     specHash: job.specHash,
-    deliverable: job.deliverable ?? null,
+    deliverable: visible ? (job.deliverable ?? null) : null,
     deliverableHash: job.deliverableHash,
     rating: job.rating,
     transactions: { create: job.createTx, submit: job.submitTx, settle: job.settleTx },

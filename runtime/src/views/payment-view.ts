@@ -2,15 +2,23 @@ import { type Payment, paymentStatuses } from '@agora/db'
 import { z } from 'zod'
 import type { RuntimeClient } from '../client.ts'
 import { moneySchema } from './money.ts'
+import { ownerOf, type Viewer, viewerIsAny } from './viewer.ts'
 
 export const paymentViewSchema = z
   .object({
     id: z.string(),
-    status: z.enum(paymentStatuses).describe('`pending` or `sent` until its transaction lands.'),
+    status: z
+      .enum(paymentStatuses)
+      .describe('`pending` or `sent` until its transaction lands; `failed` only once it can never happen.'),
     from: z.object({ agentId: z.string(), address: z.string() }),
     to: z.object({ chainAgentId: z.string().nullable(), address: z.string() }),
     amount: moneySchema,
-    memo: z.string().nullable(),
+    memo: z
+      .string()
+      .nullable()
+      .describe(
+        "The payer's note (its hash is on chain); null for anyone but the payer's and the payee's owners.",
+      ),
     txHash: z.string().nullable(),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
@@ -20,22 +28,47 @@ export const paymentViewSchema = z
 export type PaymentView = z.infer<typeof paymentViewSchema>
 
 /**
- * One payment, as `pay` returns it and as an agent's payment list shows it.
+ * Whether `viewer` may read the payment's memo: the payer's and the payee's owners (or their Safes) may.
  *
  * @example
- * const view = await toPaymentView(client, payment)
+ * const full = await paymentVisibleTo(client, payment, session.address)
+ */
+export async function paymentVisibleTo(
+  client: Partial<Pick<RuntimeClient, 'agents'>>,
+  payment: Payment,
+  viewer: Viewer,
+): Promise<boolean> {
+  if (viewerIsAny(viewer, [payment.fromAddress, payment.toAddress])) return true
+  if (!viewer || !client.agents) return false
+  const { agents } = client
+  const owners = await Promise.all([
+    ownerOf({ agents }, { id: payment.fromAgentId }),
+    ownerOf({ agents }, { chainAgentId: payment.toChainAgentId }),
+  ])
+  return viewerIsAny(viewer, owners)
+}
+
+/**
+ * One payment, as `pay` returns it and as an agent's payment list shows it. With `viewer`, the memo
+ * is null unless the viewer is the payer's or the payee's owner (`paymentVisibleTo`).
+ *
+ * @example
+ * const view = await toPaymentView(client, payment, { viewer: session.address })
  */
 export async function toPaymentView(
-  client: Pick<RuntimeClient, 'tokens'>,
+  // `agents` is needed only to find owners for a viewer.
+  client: Pick<RuntimeClient, 'tokens'> & Partial<Pick<RuntimeClient, 'agents'>>,
   payment: Payment,
+  parameters: { viewer?: Viewer } = {},
 ): Promise<PaymentView> {
+  const visible = payment.memo === null || (await paymentVisibleTo(client, payment, parameters.viewer))
   return {
     id: payment.id,
     status: payment.status,
     from: { agentId: payment.fromAgentId, address: payment.fromAddress },
     to: { chainAgentId: payment.toChainAgentId, address: payment.toAddress },
     amount: await client.tokens.moneyOf(payment.amount, payment.token),
-    memo: payment.memo,
+    memo: visible ? payment.memo : null,
     txHash: payment.txHash,
     createdAt: payment.createdAt.toISOString(),
     updatedAt: payment.updatedAt.toISOString(),

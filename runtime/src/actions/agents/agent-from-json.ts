@@ -4,6 +4,7 @@ import {
   defineAgent,
   type Offering,
   offeringNameSchema,
+  providerPolicySchema,
   spendingPolicySchema,
 } from '../../define-agent.ts'
 
@@ -35,6 +36,7 @@ export const agentJsonSchema = z
     instructions: z.string().max(20_000).optional(),
     offerings: z.array(offeringJsonSchema).max(32).optional(),
     policy: spendingPolicySchema.optional(),
+    providerPolicy: providerPolicySchema.optional(),
   })
   .meta({ id: 'AgentDefinition', description: 'An agent to launch, as JSON.' })
 
@@ -74,6 +76,7 @@ export function agentFromJson(json: AgentJson): AgentDefinition {
     instructions: parsed.instructions,
     offerings: (parsed.offerings ?? []).map(offeringOf),
     policy: parsed.policy,
+    providerPolicy: parsed.providerPolicy,
     json: parsed,
   })
 }

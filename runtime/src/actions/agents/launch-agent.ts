@@ -1,20 +1,30 @@
 import {
   type Agent,
-  type ConflictError,
+  ConflictError,
   getAgent,
+  getIntentByKey,
+  type Intent,
   insertAgent,
   type OfferingInput,
   transaction,
   upsertOfferings,
   ValidationError,
 } from '@agora/db'
-import { type Address, getAddress, isAddress, keccak256, toHex } from 'viem'
+import { type Address, isAddress } from 'viem'
 import type { RuntimeClient } from '../../client.ts'
 import { type AgentDefinition, defineAgent } from '../../define-agent.ts'
 import type { ChainUnavailableError, ContractRevertedError } from '../../errors.ts'
+import type { QuotaError } from '../../guard/quotas.ts'
 import { recordIntent } from '../../outbox/record-intent.ts'
 import { sendIntent } from '../../outbox/send-intent.ts'
 import { describeDefinition, jsonSchemaOf } from './describe-definition.ts'
+import {
+  type LaunchPayload,
+  launchIntent,
+  launchKey,
+  MAX_LAUNCH_ATTEMPTS,
+  releaseAgent,
+} from './launch-attempts.ts'
 
 export type LaunchAgentParameters = {
   /** The human owner: receives the identity token and co-owns the Safe. */
@@ -32,12 +42,15 @@ export type LaunchAgentErrorType =
   | ConflictError
   | ContractRevertedError
   | ChainUnavailableError
+  | QuotaError
 
 /**
  * Launches an agent: generates and seals its key, records it with its offerings and a launch
  * intent in one database transaction, then sends the factory's one-transaction launch (identity,
  * token-bound account, Safe owned by the agent key and the owner). Idempotent by `id`: a crash
  * mid-way is finished on restart. A name taken by another agent is a `ConflictError` (`NAME_TAKEN`).
+ * A launch the chain refuses is tried again with a fresh salt, up to `MAX_LAUNCH_ATTEMPTS` times;
+ * then the agent is released (retired, its name free for another launch) and the refusal thrown.
  *
  * @example
  * const agent = await launchAgent(client, summarizer, { owner: '0xOwner…' })
@@ -66,18 +79,70 @@ export async function launchAgent(
   // The policy's token is read only when money moves: an unknown one is refused now.
   if (checked.policy.token) await client.tokens.resolve(checked.policy.token)
   const existing = parameters.id ? await getAgent(client.db, parameters.id) : undefined
-  const agent = existing ?? (await recordLaunch(client, checked, parameters, offerings))
+  // A new launch counts against the owner's quota (the relayer pays for it); a resumed one already did.
+  const agent =
+    existing ??
+    (await client.quotas.charge(
+      parameters.owner,
+      { kind: 'launch' },
+      () => recordLaunch(client, checked, parameters, offerings),
+      (row) => `launch:${row.id}`,
+    ))
   client.definitions.set(checked.name, checked)
   if (agent.status === 'launching') {
     await client.activity.record(agent.id, 'lifecycle', { event: 'launching', name: agent.name })
-    const { intent } = await recordIntent(
-      client,
-      client.db,
-      launchIntent(agent.id, parameters, agent.signerAddress),
-    )
-    await sendIntent(client, intent)
+    await sendLaunch(client, agent, parameters)
   }
   return client.agents.get(agent.id)
+}
+
+/**
+ * Sends the agent's launch until it lands: its current attempt, then (when the chain refuses one)
+ * the next, which the launch handler records on the failure, up to `MAX_LAUNCH_ATTEMPTS`; after the
+ * last the handler releases the agent and the last error is thrown. An attempt that is not refused
+ * but could not be sent (the chain does not answer) stays pending for the next start.
+ */
+async function sendLaunch(client: RuntimeClient, agent: Agent, parameters: LaunchAgentParameters) {
+  for (;;) {
+    const intent = await currentAttempt(client, agent, parameters)
+    try {
+      await sendIntent(client, intent)
+      return
+    } catch (error) {
+      const refused = (await getIntentByKey(client.db, intent.idempotencyKey))?.status === 'failed'
+      if (!refused || (await client.agents.get(agent.id)).status !== 'launching') throw error
+    }
+  }
+}
+
+/**
+ * The attempt to send now: the first one not refused. Each is recorded before it is sent (the first
+ * with the agent, the others by the failure of the one before, or here after a crash in between);
+ * an agent whose every attempt was refused but which was not released yet is released here.
+ */
+async function currentAttempt(
+  client: RuntimeClient,
+  agent: Agent,
+  parameters: LaunchAgentParameters,
+): Promise<Intent> {
+  let first = launchIntent(agent.id, {
+    owner: parameters.owner,
+    signer: agent.signerAddress as Address,
+    agentURI: parameters.agentURI ?? '',
+  }).payload as LaunchPayload
+  for (let attempt = 0; attempt < MAX_LAUNCH_ATTEMPTS; attempt++) {
+    const recorded = await getIntentByKey(client.db, launchKey(agent.id, attempt))
+    if (!recorded)
+      return (await recordIntent(client, client.db, launchIntent(agent.id, first, attempt))).intent
+    if (recorded.status !== 'failed') return recorded
+    // Later attempts launch what the first one did (owner, URI), whatever this call was given.
+    if (attempt === 0) first = recorded.payload as LaunchPayload
+  }
+  await releaseAgent(client, agent.id, 'every launch attempt was refused')
+  throw new ConflictError(
+    `The launch of "${agent.name}" was refused ${MAX_LAUNCH_ATTEMPTS} times; the agent was released.`,
+    { code: 'AGENT_RETIRED' },
+  )
 }
 
 async function recordLaunch(
@@ -102,22 +167,15 @@ async function recordLaunch(
       encryptedKey: key.sealed,
     })
     await upsertOfferings(tx, { agentId: row.id, offerings })
-    await recordIntent(client, tx, launchIntent(row.id, parameters, key.address))
+    await recordIntent(
+      client,
+      tx,
+      launchIntent(row.id, {
+        owner: parameters.owner,
+        signer: key.address,
+        agentURI: parameters.agentURI ?? '',
+      }),
+    )
     return row
   })
-}
-
-/** The launch intent: recorded with the agent, found again by its key when the launch is resumed. */
-function launchIntent(agentId: string, parameters: LaunchAgentParameters, signer: string) {
-  return {
-    idempotencyKey: `launch:${agentId}`,
-    kind: 'launch' as const,
-    agentId,
-    payload: {
-      owner: getAddress(parameters.owner),
-      signer: getAddress(signer),
-      agentURI: parameters.agentURI ?? '',
-      salt: keccak256(toHex(`agora:launch:${agentId}`)),
-    },
-  }
 }

@@ -1,7 +1,9 @@
 import { agentEconomyAbi, jobIdOf } from '@agora/contracts'
 import {
-  type ConflictError,
+  ConflictError,
+  getIntentByKey,
   getJob,
+  getJobByKey,
   type Job,
   listOfferings,
   NotFoundError,
@@ -14,11 +16,12 @@ import { type Address, encodeFunctionData, type Hex, keccak256, toHex, zeroAddre
 import { canonicalJson } from '../../canonical-json.ts'
 import type { RuntimeClient } from '../../client.ts'
 import { type ChainUnavailableError, type ContractRevertedError, PolicyError } from '../../errors.ts'
+import type { QuotaError } from '../../guard/quotas.ts'
 import { recordIntent } from '../../outbox/record-intent.ts'
-import { sendIntent } from '../../outbox/send-intent.ts'
 import type { Token } from '../../wallet/tokens.ts'
 import { type ActiveAgent, requireActiveAgent } from '../agents/require-active-agent.ts'
 import { ensureAllowance } from '../payments/ensure-allowance.ts'
+import { sendRecorded } from '../payments/send-recorded.ts'
 
 export type HireParameters = {
   /** The provider: an on-chain agent id. */
@@ -33,7 +36,10 @@ export type HireParameters = {
   deadlineSeconds?: number
   /** Who may judge the delivery besides the client (an address), if anyone. */
   evaluator?: Address
-  /** Retrying with the same key never hires twice. */
+  /**
+   * Retrying with the same key never hires twice; the same key with another provider, offering,
+   * input or evaluator is a `ConflictError` (`IDEMPOTENCY_CONFLICT`).
+   */
   idempotencyKey?: string
 }
 export type HireReturnType = Job
@@ -44,11 +50,14 @@ export type HireErrorType =
   | ConflictError
   | ContractRevertedError
   | ChainUnavailableError
+  | QuotaError
 
 /**
  * Hires a provider hosted here for one of its offerings: checks the price cap, the input against
  * the offering's schema and the client's spending policy, then records the job with its createJob
  * intent in one database transaction and sends it (create and fund in one call). Idempotent by key.
+ * Once recorded, a hire is not reported as failed while it may still happen: when the chain does not
+ * answer, the job comes back `pending` and the outbox sends it later.
  *
  * @example
  * const job = await hire(client, clientId, { provider: '7', offering: 'summarize', input: { text } })
@@ -79,6 +88,13 @@ export async function hire(
     )
   }
   checkInput(client, provider.name, offering.name, parameters.input)
+  if (parameters.idempotencyKey !== undefined) {
+    const earlier = await getJobByKey(client.db, {
+      clientAgentId: hirer.id,
+      idempotencyKey: parameters.idempotencyKey,
+    })
+    if (earlier) return resumeHire(client, earlier, providerId, offering.name, parameters)
+  }
   const key = parameters.idempotencyKey ?? crypto.randomUUID()
   const specHash = keccak256(
     toHex(
@@ -99,10 +115,15 @@ export async function hire(
     deadline,
     specHash,
   }
-  const { job, intent } = await client.guard.spend(
-    hirer,
-    { amount: price, token, counterparty: providerId, action: 'hire', key: jobId },
-    () => recordJob(client, hirer, terms, parameters),
+  const { job, intent } = await client.quotas.charge(
+    hirer.owner,
+    { kind: 'createJob', key: `createJob:${jobId}` },
+    () =>
+      client.guard.spend(
+        hirer,
+        { amount: price, token, counterparty: providerId, action: 'hire', key: jobId },
+        () => recordJob(client, hirer, terms, parameters),
+      ),
   )
   await client.activity.record(hirer.id, 'job', {
     jobId,
@@ -111,7 +132,31 @@ export async function hire(
     offering: offering.name,
     budget: client.tokens.money(price, token),
   })
-  await sendIntent(client, intent)
+  await sendRecorded(client, intent)
+  return job
+}
+
+/** A hire retried with its key: the same terms answer with the job recorded first, other terms are refused. */
+async function resumeHire(
+  client: RuntimeClient,
+  job: Job,
+  providerId: string,
+  offering: string,
+  parameters: HireParameters,
+): Promise<Job> {
+  const same =
+    job.providerChainAgentId === BigInt(providerId).toString() &&
+    job.offering === offering &&
+    canonicalJson(job.input ?? null) === canonicalJson(parameters.input ?? null) &&
+    (job.evaluator ?? null) === (parameters.evaluator?.toLowerCase() ?? null)
+  if (!same)
+    throw new ConflictError(
+      `The idempotency key "${parameters.idempotencyKey}" was used for another hire (job ${job.jobId}); use a new key for a new hire.`,
+      { code: 'IDEMPOTENCY_CONFLICT', meta: { jobId: job.jobId } },
+    )
+  // Unfinished: sent now (or left pending); failed: refused as before ("already failed").
+  const intent = await getIntentByKey(client.db, `createJob:${job.jobId}`)
+  if (intent && intent.status !== 'confirmed') await sendRecorded(client, intent)
   return job
 }
 
@@ -136,7 +181,41 @@ type Terms = {
 }
 
 /** The job and its createJob intent, in one database transaction; the existing ones on a retry. */
-function recordJob(client: RuntimeClient, hirer: ActiveAgent, terms: Terms, parameters: HireParameters) {
+async function recordJob(
+  client: RuntimeClient,
+  hirer: ActiveAgent,
+  terms: Terms,
+  parameters: HireParameters,
+) {
+  try {
+    return await recordJobRows(client, hirer, terms, parameters)
+  } catch (error) {
+    // Two hires raced with one key and different terms: the second is refused by the key's index.
+    if (
+      parameters.idempotencyKey !== undefined &&
+      isUniqueViolation(error, 'jobs_client_idempotency_key_idx')
+    )
+      throw new ConflictError(
+        `The idempotency key "${parameters.idempotencyKey}" was used for another hire; use a new key for a new hire.`,
+        { code: 'IDEMPOTENCY_CONFLICT', cause: error },
+      )
+    throw error
+  }
+}
+
+/** A Postgres unique violation of `index`, wherever it sits in the chain of causes (drizzle wraps it). */
+function isUniqueViolation(error: unknown, index: string): boolean {
+  let e = error
+  for (let depth = 0; e && depth < 10; depth++) {
+    const pg = e as { code?: unknown; constraint?: unknown; constraint_name?: unknown; message?: unknown }
+    if (pg.code === '23505' && [pg.constraint, pg.constraint_name].includes(index)) return true
+    if (pg.code === '23505' && String(pg.message).includes(index)) return true
+    e = (e as { cause?: unknown }).cause
+  }
+  return false
+}
+
+function recordJobRows(client: RuntimeClient, hirer: ActiveAgent, terms: Terms, parameters: HireParameters) {
   return transaction(client.db, async (tx) => {
     const job =
       (await getJob(tx, terms.jobId)) ??
@@ -154,6 +233,7 @@ function recordJob(client: RuntimeClient, hirer: ActiveAgent, terms: Terms, para
         deadline: new Date(terms.deadline * 1_000),
         evaluator: parameters.evaluator ?? null,
         status: 'pending',
+        idempotencyKey: parameters.idempotencyKey ?? null,
       }))
     const { intent } = await recordIntent(client, tx, createJobIntent(client, hirer, terms, parameters))
     return { job, intent }

@@ -8,12 +8,14 @@ import { createChatModel } from '../../inference/chat-model.ts'
 import type { ModelConfigInput } from '../../inference/model-config.ts'
 import { generateStructured } from '../../inference/structured.ts'
 import { untrusted, untrustedDataRule } from '../../inference/untrusted.ts'
+import { checkClient } from './check-client.ts'
 import { sendJobStep } from './send-job-step.ts'
 
 /**
- * Provider side of a funded job: validate the input, run the offering's handler (or its model),
- * store the deliverable and submit its hash; decline (a full refund to the client) when the input
- * is invalid or the handler fails. Does nothing for jobs of agents served by another process.
+ * Provider side of a funded job: check the client against the provider's policy (`checkClient`),
+ * validate the input, run the offering's handler (or its model), store the deliverable and submit
+ * its hash; decline (a full refund to the client) when the client is refused, the input is invalid
+ * or the handler fails. Does nothing for jobs of agents served by another process.
  *
  * @example
  * await serveJob(client, jobId)
@@ -31,6 +33,8 @@ export function serveJob(client: RuntimeClient, jobId: string): Promise<void> {
       return declineWith('The job specification is unavailable.')
     const offering = definition.offerings.find((o) => o.name === job.offering)
     if (!offering) return declineWith(`There is no offering "${job.offering}".`)
+    const refused = await checkClient(client, job, definition.providerPolicy)
+    if (refused) return declineWith(refused)
     const input = offering.input.safeParse(job.input)
     if (!input.success)
       return declineWith(`Invalid input: ${input.error.issues.map((i) => i.message).join('; ')}`)

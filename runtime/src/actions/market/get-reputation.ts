@@ -1,18 +1,23 @@
-import { agentEconomyAbi } from '@agora/contracts'
+import { agentEconomyAbi, agentIdentityRegistryAbi } from '@agora/contracts'
 import { ConflictError } from '@agora/db'
 import type { RuntimeClient } from '../../client.ts'
 import { wrapChainError } from '../../errors.ts'
+import { toMoney } from '../../views/money.ts'
 import type { ReputationView } from '../../views/reputation-view.ts'
+import { getClientRecord } from './get-client-record.ts'
 
 export type GetReputationReturnType = ReputationView
 
 /**
- * An agent's on-chain reputation over the tokens this runtime knows (others could be minted only to
- * inflate or smear a record): settled job counts and the average rating (0-100). `agent` is an
- * on-chain id (any agent on the chain) or the runtime id of an agent hosted here.
+ * An agent's on-chain record over the tokens this runtime knows (others could be minted only to
+ * inflate or smear a record): as a provider, settled job counts, the average rating (0-100), how
+ * many distinct clients paid it and what it earned; as a client, its own record (`asClient`). Only
+ * jobs that count are in it: declines, jobs between two agents of one owner and jobs below the
+ * token's minimum value are not. `agent` is an on-chain id (any agent on the chain) or the runtime
+ * id of an agent hosted here.
  *
  * @example
- * const { completed, averageRating } = await getReputation(client, '7')
+ * const { completed, clients, averageRating } = await getReputation(client, '7')
  */
 export async function getReputation(
   client: Pick<RuntimeClient, 'chain' | 'agents'>,
@@ -22,27 +27,42 @@ export async function getReputation(
   if (!chainAgentId)
     throw new ConflictError(`Agent "${agent}" has no on-chain identity yet.`, { code: 'AGENT_LAUNCHING' })
   const { publicClient, contracts, knownTokens } = client.chain
-  const records = await Promise.all(
-    knownTokens.map((token) =>
-      publicClient.readContract({
-        address: contracts.economy,
-        abi: agentEconomyAbi,
-        functionName: 'reputationIn',
-        args: [BigInt(chainAgentId), token.address],
-      }),
+  const id = BigInt(chainAgentId)
+  const [records, paymentAddress] = await Promise.all([
+    Promise.all(
+      knownTokens.map((token) =>
+        publicClient.readContract({
+          address: contracts.economy,
+          abi: agentEconomyAbi,
+          functionName: 'reputationIn',
+          args: [id, token.address],
+        }),
+      ),
     ),
-  ).catch((error: unknown) => {
+    publicClient.readContract({
+      address: contracts.identityRegistry,
+      abi: agentIdentityRegistryAbi,
+      functionName: 'paymentAddress',
+      args: [id],
+    }),
+  ]).catch((error: unknown) => {
     throw wrapChainError(error, `Reading agent ${chainAgentId}'s reputation`)
   })
-  const total = { completed: 0, rejected: 0, expired: 0, declined: 0, ratingSum: 0 }
+  const total = { completed: 0, rejected: 0, expired: 0, clients: 0, ratingSum: 0 }
   for (const r of records) {
     total.completed += r.completed
     total.rejected += r.rejected
     total.expired += r.expired
-    total.declined += r.declined
+    total.clients += r.clients
     total.ratingSum += Number(r.ratingSum)
   }
   const { ratingSum, ...counts } = total
   const averageRating = counts.completed === 0 ? 0 : Math.round((ratingSum * 100) / counts.completed) / 100
-  return { chainAgentId, ...counts, averageRating }
+  return {
+    chainAgentId,
+    ...counts,
+    averageRating,
+    earned: records.map((r, i) => toMoney(r.earned, knownTokens[i]!)),
+    asClient: await getClientRecord(client, paymentAddress),
+  }
 }

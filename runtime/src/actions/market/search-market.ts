@@ -4,6 +4,7 @@ import type { MarketMatchView } from '../../views/market-view.ts'
 import { toMarketOfferingView } from '../../views/offering-view.ts'
 import type { ReputationView } from '../../views/reputation-view.ts'
 import { getReputation } from './get-reputation.ts'
+import { marketScore } from './market-score.ts'
 
 export type SearchMarketParameters = {
   /** Words in the offering's name or description, or the agent's name. */
@@ -15,12 +16,18 @@ export type SearchMarketParameters = {
   token?: string
   /** The lowest average rating (0-100). */
   minRating?: number
+  /**
+   * `reputation` (default): the most trusted records first (`marketScore`), then the most earned in
+   * the offering's token, then the cheapest; `price`: the cheapest first.
+   */
+  sort?: 'reputation' | 'price'
 }
 export type SearchMarketReturnType = MarketMatchView[]
 
 /**
- * Offerings for hire now, by text, capability and price, cheapest first, each with its provider's
- * on-chain reputation.
+ * Offerings for hire now, by text, capability and price, each with its provider's on-chain record,
+ * ranked by that record (distinct clients, ratings, deliveries, value earned) unless asked for the
+ * cheapest first.
  *
  * @example
  * const matches = await searchMarket(client, { capability: 'summarize', maxPrice: '5', token: 'dUSD' })
@@ -30,6 +37,7 @@ export async function searchMarket(
   query: SearchMarketParameters = {},
 ): Promise<SearchMarketReturnType> {
   const token = query.token ? await client.tokens.resolve(query.token) : undefined
+  // Cheapest first: the order among equally trusted providers.
   const matches = await searchOfferings(client.db, {
     text: query.text,
     capability: query.capability,
@@ -49,7 +57,13 @@ export async function searchMarket(
       }
     }),
   )
-  return views.filter(
+  const found = views.filter(
     (m) => query.minRating === undefined || (m.reputation?.averageRating ?? 0) >= query.minRating,
   )
+  if (query.sort === 'price') return found
+  const earnedIn = (m: MarketMatchView) =>
+    BigInt(m.reputation?.earned.find((e) => e.token === m.offering.price.token)?.value ?? 0)
+  const ranked = found.map((m) => ({ m, score: marketScore(m.reputation), earned: earnedIn(m) }))
+  ranked.sort((a, b) => b.score - a.score || (b.earned > a.earned ? 1 : b.earned < a.earned ? -1 : 0))
+  return ranked.map(({ m }) => m)
 }

@@ -1,5 +1,13 @@
 import { agentEconomyAbi, agentIdentityRegistryAbi } from '@agora/contracts'
-import { type ConflictError, createId, ValidationError } from '@agora/db'
+import {
+  ConflictError,
+  createId,
+  getIntentByKey,
+  getPaymentByKey,
+  type Intent,
+  type Payment,
+  ValidationError,
+} from '@agora/db'
 import { encodeFunctionData, keccak256, toHex, zeroAddress } from 'viem'
 import type { RuntimeClient } from '../../client.ts'
 import {
@@ -8,11 +16,13 @@ import {
   type PolicyError,
   wrapChainError,
 } from '../../errors.ts'
+import type { QuotaError } from '../../guard/quotas.ts'
 import type { IntentInput } from '../../outbox/intent-handler.ts'
 import { sendIntent } from '../../outbox/send-intent.ts'
 import { type PaymentView, toPaymentView } from '../../views/payment-view.ts'
 import { type ActiveAgent, requireActiveAgent } from '../agents/require-active-agent.ts'
 import { ensureAllowance } from './ensure-allowance.ts'
+import { sendRecorded } from './send-recorded.ts'
 
 export type PayParameters = {
   /** The payee: an on-chain agent id. */
@@ -23,7 +33,10 @@ export type PayParameters = {
   token?: string
   /** A note for the payee; its hash goes on-chain. */
   memo?: string
-  /** Retrying with the same key never pays twice (default: a fresh key, i.e. a new payment). */
+  /**
+   * Retrying with the same key never pays twice (default: a fresh key, i.e. a new payment); the same
+   * key with another payee, amount, token or memo is a `ConflictError` (`IDEMPOTENCY_CONFLICT`).
+   */
   idempotencyKey?: string
 }
 export type PayReturnType = PaymentView
@@ -33,11 +46,16 @@ export type PayErrorType =
   | ConflictError
   | ContractRevertedError
   | ChainUnavailableError
+  | QuotaError
 
 /**
  * Pays another agent directly from this agent's Safe, through the economy contract. Checked against
- * the spending policy before anything is signed; recorded as a payment and an intent in one
- * database transaction (payments made at once share it); idempotent by key.
+ * the owner's quotas and the spending policy before anything is signed; recorded as a payment and
+ * an intent in one database transaction (payments made at once share it); idempotent by key.
+ *
+ * Once recorded, a payment is never reported as failed while it may still happen: when the chain
+ * does not answer, the view comes back with status `pending` (or `sent`) and the outbox finishes
+ * it later; follow it with `getPayment`. Only a refusal or a revert throws.
  *
  * @example
  * const payment = await pay(client, agentId, { to: '7', amount: '2.5', memo: 'thanks' })
@@ -54,15 +72,28 @@ export async function pay(
   const to = String(parameters.to)
   if (!/^\d+$/.test(to)) throw new ValidationError(`"${to}" is not an agent id.`)
   if (to === agent.chainAgentId) throw new ValidationError('An agent cannot pay itself.')
-  const toAddress = await payeeAddress(client, to)
   const key = `pay:${agent.id}:${parameters.idempotencyKey ?? crypto.randomUUID()}`
-  // Approval first: a recorded payment must be sendable as it stands, also by a restarted process.
-  await ensureAllowance(client, agent, token, amount)
+  const terms = {
+    to: BigInt(to).toString(), // as stored: without leading zeros
+    token: token.address.toLowerCase(),
+    amount: amount.toString(),
+    memo: parameters.memo ?? null,
+  }
+  if (parameters.idempotencyKey !== undefined) {
+    // A retry: the payment recorded under the key, if it is this one, wherever it stands.
+    const earlier = await getPaymentByKey(client.db, key)
+    if (earlier) {
+      sameTerms(earlier, terms, parameters.idempotencyKey)
+      const intent = await getIntentByKey(client.db, key)
+      if (intent) return deliver(client, earlier, intent)
+    }
+  }
+  const toAddress = await payeeAddress(client, to)
   const paymentId = createId('pay')
-  const { payment, intent } = await client.guard.spend(
-    agent,
-    { amount, token, counterparty: to, action: 'pay', key },
-    () =>
+  const { payment, intent } = await client.quotas.charge(agent.owner, { kind: 'pay', key }, async () => {
+    // Approval first: a recorded payment must be sendable as it stands, also by a restarted process.
+    await ensureAllowance(client, agent, token, amount)
+    return client.guard.spend(agent, { amount, token, counterparty: to, action: 'pay', key }, () =>
       client.payments.record({
         payment: {
           id: paymentId,
@@ -84,12 +115,45 @@ export async function pay(
           paymentId,
         }),
       }),
-  )
+    )
+  })
+  // Another request with the same key recorded first: it must be the same payment.
+  if (payment.id !== paymentId && parameters.idempotencyKey !== undefined)
+    sameTerms(payment, terms, parameters.idempotencyKey)
+  return deliver(client, payment, intent)
+}
+
+type Terms = { to: string; token: string; amount: string; memo: string | null }
+
+/** A key names one payment: the same key with other terms is refused, not answered with the first. */
+function sameTerms(payment: Payment, terms: Terms, key: string) {
+  const differs =
+    payment.toChainAgentId !== terms.to ||
+    payment.token !== terms.token ||
+    payment.amount !== terms.amount ||
+    (payment.memo ?? null) !== terms.memo
+  if (differs)
+    throw new ConflictError(
+      `The idempotency key "${key}" was used for another payment (${payment.id}); use a new key for a new payment.`,
+      { code: 'IDEMPOTENCY_CONFLICT', meta: { paymentId: payment.id } },
+    )
+}
+
+/** Sends a recorded payment unless it is settled: its view, confirmed or still on its way. */
+async function deliver(client: RuntimeClient, payment: Payment, intent: Intent): Promise<PaymentView> {
   if (payment.status === 'confirmed') return toPaymentView(client, payment)
-  // A retry of a payment that failed: it spends nothing (sending it reports the failure).
-  if (payment.status === 'failed') client.guard.release(agent.id, key)
-  const { receipt } = await sendIntent(client, intent)
-  return toPaymentView(client, { ...payment, status: 'confirmed', txHash: receipt.transactionHash })
+  if (payment.status === 'failed') {
+    // A retry of a payment that failed: it spends nothing (sending it reports the failure).
+    client.guard.release(payment.fromAgentId, payment.idempotencyKey)
+    await sendIntent(client, intent)
+  }
+  const outcome = await sendRecorded(client, intent)
+  if (outcome.status !== 'confirmed') return toPaymentView(client, { ...payment, status: 'pending' })
+  return toPaymentView(client, {
+    ...payment,
+    status: 'confirmed',
+    txHash: outcome.receipt.transactionHash,
+  })
 }
 
 /** A payee hosted here is paid at its Safe; any other is resolved on-chain, as the contract will. */

@@ -1,11 +1,24 @@
-import { agentFactoryAbi } from '@agora/contracts'
+import { agentFactoryAbi, agentIdentityRegistryAbi } from '@agora/contracts'
 import { InternalError } from '@agora/db'
-import { type Address, encodeFunctionData, type Hex, parseEventLogs } from 'viem'
+import { decodeErrorResult, encodeFunctionData, type Hex, parseEventLogs } from 'viem'
+import {
+  type LaunchPayload,
+  launchIntent,
+  MAX_LAUNCH_ATTEMPTS,
+  releaseAgent,
+} from '../../actions/agents/launch-attempts.ts'
+import { ContractRevertedError } from '../../errors.ts'
 import type { IntentHandler } from '../intent-handler.ts'
+import { recordIntent } from '../record-intent.ts'
 
-type LaunchPayload = { owner: Address; signer: Address; agentURI: string; salt: Hex }
+/** What a launch can be refused with: the factory's errors and the registry's, from inside the launch. */
+const launchErrors = [...agentFactoryAbi, ...agentIdentityRegistryAbi].filter((item) => item.type === 'error')
 
-/** The factory's one-transaction launch, settled into the agent's row (ids, Safe, account). */
+/**
+ * The factory's one-transaction launch, settled into the agent's row (ids, Safe, account). An
+ * attempt the chain refuses is followed by the next (`launchIntent`, a salt of its own) until
+ * `MAX_LAUNCH_ATTEMPTS`; then the agent is released (`releaseAgent`): nothing stays `launching`.
+ */
 export const launchHandler: IntentHandler = {
   lane: () => 'factory',
   async build(client, intent) {
@@ -52,9 +65,39 @@ export const launchHandler: IntentHandler = {
     return { chainAgentId: agentId.toString(), safe, account }
   },
   async onFailed(client, intent, error) {
+    const p = intent.payload as LaunchPayload
+    const attempt = p.attempt ?? 0
     await client.activity.record(intent.agentId, 'lifecycle', {
       event: 'launch failed',
+      attempt,
       error: error.shortMessage,
     })
+    if (attempt + 1 < MAX_LAUNCH_ATTEMPTS)
+      await recordIntent(client, client.db, launchIntent(intent.agentId!, p, attempt + 1))
+    else await releaseAgent(client, intent.agentId!, error.shortMessage)
+  },
+  /** The factory's proxy calls hide the registry's refusal: replay the launch to decode it. */
+  async explain(client, intent) {
+    const call = await launchHandler.build(client, intent)
+    try {
+      await client.chain.publicClient.call({
+        account: client.outbox.relayerFor('factory').address,
+        to: call.to,
+        data: call.data,
+      })
+      return undefined
+    } catch (error) {
+      const data = (error as { walk?: (fn: (e: unknown) => boolean) => unknown }).walk?.(
+        (e) => typeof (e as { data?: unknown }).data === 'string',
+      ) as { data?: Hex } | undefined
+      if (!data?.data) return undefined
+      try {
+        const decoded = decodeErrorResult({ abi: launchErrors, data: data.data })
+        const args = (decoded.args ?? []).map(String)
+        return new ContractRevertedError(intent.kind, { name: decoded.errorName, args }, { cause: error })
+      } catch {
+        return undefined
+      }
+    }
   },
 }

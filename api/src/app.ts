@@ -1,14 +1,15 @@
 import type { Db } from '@agora/db'
-import type { Runtime } from '@agora/runtime'
+import { type Runtime, toRuntimeError } from '@agora/runtime'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import type { MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { AppEnv } from './env.ts'
+import { errorLogLine } from './error-log.ts'
 import { registerDocs } from './openapi.ts'
-import { fieldErrors, HttpError, problemResponse, toProblem } from './problem.ts'
+import { fieldErrors, HttpError, problemResponse, retryAfterOf, toProblem } from './problem.ts'
 import { agentsRouter } from './routes/agents.ts'
 import { authRouter, createRateLimiter } from './routes/auth.ts'
-import { eventsRouter } from './routes/events.ts'
+import { type EventStreamLimits, eventsRouter } from './routes/events.ts'
 import { healthRouter } from './routes/health.ts'
 import { jobsRouter } from './routes/jobs.ts'
 import { marketRouter } from './routes/market.ts'
@@ -37,6 +38,11 @@ export type CreateAppParameters = {
   log?: (line: string) => void
   /** On the devnet, its RPC URL: `/health` shows it so a person can point a wallet at the chain. */
   devnetRpcUrl?: string
+  /**
+   * Limits on event streams (`GET /agents/:id/events`): per client 10, in total 1,000, 1,000
+   * events replayed per connection, slow consumers dropped after 10 s (see `EventStreamLimits`).
+   */
+  eventStreams?: Partial<EventStreamLimits>
 }
 
 /**
@@ -88,13 +94,14 @@ export function createApp(parameters: CreateAppParameters) {
       },
     }),
   )
+  app.use('*', noNulInUrl)
   app.use('*', jsonBodies)
   const streams = { open: 0 }
   app.route('/', healthRouter(streams, parameters.devnetRpcUrl))
   app.route('/auth', authRouter(limits))
   app.route('/agents', agentsRouter())
   app.route('/agents', moneyRouter())
-  app.route('/agents', eventsRouter(streams))
+  app.route('/agents', eventsRouter(streams, parameters.eventStreams))
   app.route('/jobs', jobsRouter())
   app.route('/', marketRouter())
   registerDocs(app)
@@ -106,9 +113,13 @@ export function createApp(parameters: CreateAppParameters) {
     ),
   )
   app.onError((error, c) => {
-    const body = toProblem(error)
-    // The path only: query strings may carry what must not reach a log.
-    if (body.status >= 500) log(`api: ${c.req.method} ${c.req.path} failed: ${error.stack ?? error.message}`)
+    // A chain or a database that failed under the request (a lost connection, say) is a 503, not a 500.
+    const body = toProblem(toRuntimeError(error, 'the request'))
+    // The path only (query strings may carry what must not reach a log), and the error without the
+    // values it failed with (see `errorLogLine`).
+    if (body.status >= 500) log(`api: ${c.req.method} ${c.req.path} failed: ${errorLogLine(error)}`)
+    const retryAfter = retryAfterOf(error)
+    if (retryAfter !== undefined) c.header('retry-after', String(retryAfter))
     return problemResponse(c, body)
   })
   return app
@@ -116,9 +127,33 @@ export function createApp(parameters: CreateAppParameters) {
 
 export type App = ReturnType<typeof createApp>
 
+const nul = { path: '(url)', message: 'must not contain NUL bytes (%00)' }
+
 /**
- * Bodies are JSON: another declared type is a 415, and JSON that does not parse a 400, before any
- * route looks at it (the parsed body is kept for the route's validator).
+ * NUL bytes are refused wherever a request carries them (Postgres cannot store them in text, and
+ * nothing legitimate needs them): in the path or query here, in a JSON body in `jsonBodies`.
+ */
+const noNulInUrl: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (/%00/i.test(c.req.url) || c.req.url.includes('\u0000'))
+    throw new HttpError('INVALID_REQUEST', 'The URL contains a NUL byte.', [nul])
+  await next()
+}
+
+/** The path of the first string (or key) in a JSON value that holds a NUL byte. */
+function nulIn(value: unknown, path: string[] = []): string[] | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined
+  if (value === null || typeof value !== 'object') return undefined
+  for (const [key, inner] of Object.entries(value)) {
+    if (key.includes('\u0000')) return [...path, key]
+    const found = nulIn(inner, [...path, key])
+    if (found) return found
+  }
+  return undefined
+}
+
+/**
+ * Bodies are JSON: another declared type is a 415, and JSON that does not parse (or holds a NUL
+ * byte) a 400, before any route looks at it (the parsed body is kept for the route's validator).
  */
 const jsonBodies: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (c.req.method === 'GET' || c.req.method === 'HEAD') return next()
@@ -126,11 +161,17 @@ const jsonBodies: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (type === undefined) return next()
   if (!/^application\/([\w.+-]+\+)?json\b/i.test(type))
     throw new HttpError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.')
+  let body: unknown
   try {
-    await c.req.json()
+    body = await c.req.json()
   } catch (error) {
     if (error instanceof HttpError) throw error
     throw new HttpError('MALFORMED_JSON', 'The body is not valid JSON.')
   }
+  const where = nulIn(body)
+  if (where)
+    throw new HttpError('INVALID_REQUEST', 'The body contains a NUL byte.', [
+      { path: where.join('.') || '(body)', message: 'must not contain NUL bytes (\\u0000)' },
+    ])
   await next()
 }

@@ -60,11 +60,14 @@ describe('loadConfig', () => {
     expect(loadConfig({}, { cwd: dir })).toEqual({
       mode: 'embedded',
       port: 8787,
+      host: '127.0.0.1',
       publicUrl: 'http://localhost:8787',
       dataDir: join(dir, '.agora'),
       databaseUrl: undefined,
       devnetPort: undefined,
       model: undefined,
+      quotas: {},
+      eventStreams: {},
     })
   })
 
@@ -172,6 +175,31 @@ describe('loadConfig', () => {
   test('behavior: a manifest for another chain than CHAIN_ID', () => {
     expect(problemsOf({ ...chainEnv, CHAIN_ID: '1' })).toEqual([
       'DEPLOYMENT_MANIFEST: is for chain 8453, but CHAIN_ID is 1',
+    ])
+  })
+
+  test('behavior: quotas and event stream limits from the environment', () => {
+    expect(loadConfig({})).toMatchObject({ quotas: {}, eventStreams: {} })
+    expect(loadConfig({ AGORA_QUOTAS: 'off' }).quotas).toBe(false)
+    expect(
+      loadConfig({
+        AGORA_QUOTA_LAUNCHES: '5',
+        AGORA_QUOTA_TRANSACTIONS: '100',
+        AGORA_QUOTA_GAS: '30000000',
+        AGORA_QUOTA_PERIOD_HOURS: '1',
+        AGORA_STREAMS_PER_CLIENT: '3',
+        AGORA_STREAMS_TOTAL: '50',
+      }),
+    ).toMatchObject({
+      quotas: { launches: 5, transactions: 100, gas: 30_000_000n, periodMs: 3_600_000 },
+      eventStreams: { perClient: 3, total: 50 },
+    })
+    expect(
+      problemsOf({ AGORA_QUOTAS: 'maybe', AGORA_QUOTA_LAUNCHES: '-1', AGORA_STREAMS_TOTAL: '0' }),
+    ).toEqual([
+      'AGORA_QUOTAS: must be "on" or "off"',
+      'AGORA_QUOTA_LAUNCHES: must be a whole number',
+      'AGORA_STREAMS_TOTAL: must be more than zero',
     ])
   })
 })

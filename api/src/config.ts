@@ -5,6 +5,7 @@ import {
   type DeploymentManifest,
   type ModelConfig,
   modelConfigFromEnv,
+  type QuotasParameters,
 } from '@agora/runtime'
 import type { Hex } from 'viem'
 import { z } from 'zod'
@@ -12,6 +13,11 @@ import { z } from 'zod'
 type Common = {
   /** Where the API listens. */
   port: number
+  /**
+   * The interface the API listens on: loopback on the devnet (its agents are owned by development
+   * accounts whose keys are public), every interface on a real chain, unless `HOST` says otherwise.
+   */
+  host: string
   /** Where users reach the API; SIWE messages and registration files name it. */
   publicUrl: string
   /** Chain state (embedded), the PGlite database and the generated master key (embedded) live here. */
@@ -20,6 +26,10 @@ type Common = {
   databaseUrl: string | undefined
   /** The model the demo agents think with, from `AGORA_MODEL_*`; none when no provider is set. */
   model: ModelConfig | undefined
+  /** Per-owner quotas (`AGORA_QUOTA_*`; `AGORA_QUOTAS=off` turns them off); the runtime's defaults otherwise. */
+  quotas: QuotasParameters
+  /** Limits on event streams (`AGORA_STREAMS_*`); the API's defaults otherwise. */
+  eventStreams: { perClient?: number; total?: number }
 }
 
 /** Everything on embedded defaults: a devnet in the data directory, development relayers. */
@@ -67,6 +77,11 @@ const url = (protocols: string[], example: string) =>
     `must be a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL, e.g. "${example}"`,
   )
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address')
+const count = z
+  .string()
+  .regex(/^\d{1,15}$/, 'must be a whole number')
+  .transform(Number)
+  .refine((n) => n > 0, 'must be more than zero')
 const key = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be a 0x-prefixed 32-byte hex private key')
 
 const manifestSchema = z.object({
@@ -97,8 +112,17 @@ const manifestSchema = z.object({
   }),
 })
 
+// An IPv4 or IPv6 address, or a host name (no scheme, port or path).
+const host = z
+  .string()
+  .regex(
+    /^(?:[0-9a-fA-F:.]+|[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?)$/,
+    'must be an interface address or host name, e.g. "127.0.0.1" or "0.0.0.0"',
+  )
+
 const envSchema = z.object({
   PORT: port.optional(),
+  HOST: host.optional(),
   DEVNET_PORT: port.optional(),
   PUBLIC_URL: url(['http:', 'https:'], 'https://agora.example.com').optional(),
   AGORA_DATA_DIR: z.string().optional(),
@@ -119,7 +143,27 @@ const envSchema = z.object({
     .transform((v) => v.split(',').map((k) => k.trim()))
     .pipe(z.array(key).min(1))
     .optional(),
+  AGORA_QUOTAS: z.enum(['on', 'off'], { error: 'must be "on" or "off"' }).optional(),
+  AGORA_QUOTA_LAUNCHES: count.optional(),
+  AGORA_QUOTA_TRANSACTIONS: count.optional(),
+  AGORA_QUOTA_GAS: count.optional(),
+  AGORA_QUOTA_PERIOD_HOURS: count.optional(),
+  AGORA_STREAMS_PER_CLIENT: count.optional(),
+  AGORA_STREAMS_TOTAL: count.optional(),
 })
+
+/** The quotas the environment sets: off, or the limits it names (the rest keep the runtime's defaults). */
+function quotasOf(vars: z.output<typeof envSchema>): QuotasParameters {
+  if (vars.AGORA_QUOTAS === 'off') return false
+  return {
+    ...(vars.AGORA_QUOTA_LAUNCHES !== undefined && { launches: vars.AGORA_QUOTA_LAUNCHES }),
+    ...(vars.AGORA_QUOTA_TRANSACTIONS !== undefined && { transactions: vars.AGORA_QUOTA_TRANSACTIONS }),
+    ...(vars.AGORA_QUOTA_GAS !== undefined && { gas: BigInt(vars.AGORA_QUOTA_GAS) }),
+    ...(vars.AGORA_QUOTA_PERIOD_HOURS !== undefined && {
+      periodMs: vars.AGORA_QUOTA_PERIOD_HOURS * 3_600_000,
+    }),
+  }
+}
 
 /** Variables needed when `RPC_URL` names a real chain. */
 const chainVariables = ['CHAIN_ID', 'DEPLOYMENT_MANIFEST', 'MASTER_KEY', 'RELAYER_KEYS'] as const
@@ -186,10 +230,16 @@ export function loadConfig(env: ConfigEnv, options: { cwd?: string } = {}): Conf
   const port = vars.PORT ?? 8787
   const common = {
     port,
+    host: vars.HOST ?? (set.RPC_URL === undefined ? '127.0.0.1' : '0.0.0.0'),
     publicUrl: (vars.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
     dataDir: resolve(vars.AGORA_DATA_DIR ?? join(set.INIT_CWD ?? options.cwd ?? process.cwd(), '.agora')),
     databaseUrl: vars.DATABASE_URL,
     model,
+    quotas: quotasOf(vars),
+    eventStreams: {
+      ...(vars.AGORA_STREAMS_PER_CLIENT !== undefined && { perClient: vars.AGORA_STREAMS_PER_CLIENT }),
+      ...(vars.AGORA_STREAMS_TOTAL !== undefined && { total: vars.AGORA_STREAMS_TOTAL }),
+    },
   }
 
   if (set.RPC_URL === undefined) {

@@ -7,11 +7,24 @@
  */
 import { join } from 'node:path'
 import { evaluator, summarizer, translator } from '@agora/agents'
-import { createDb, type Db } from '@agora/db'
+import { createDb, type Db, isDriverClosedSocketCrash } from '@agora/db'
 import { createRuntime, type Runtime, startEmbeddedRuntime } from '@agora/runtime'
 import { serve } from '@hono/node-server'
 import { createApp } from './app.ts'
 import { type ChainConfig, type Config, ConfigError, type EmbeddedConfig, loadConfig } from './config.ts'
+import { errorLogLine } from './error-log.ts'
+
+// A lost Postgres connection must not take the API down: postgres.js 3.4.9 can throw from a timer
+// when one closes mid-write (see isDriverClosedSocketCrash); the query it belonged to has already
+// failed as CONNECTION_CLOSED. Anything else uncaught still ends the process, as node would.
+process.on('uncaughtException', (error) => {
+  if (isDriverClosedSocketCrash(error)) {
+    console.error('db: a Postgres connection closed mid-write (postgres.js); carrying on')
+    return
+  }
+  console.error(`uncaught: ${errorLogLine(error)}`)
+  process.exit(1)
+})
 
 let config: Config
 try {
@@ -22,7 +35,7 @@ try {
   console.error('See docs/configuration.md for every variable.')
   process.exit(2)
 }
-const { port, publicUrl, dataDir } = config
+const { port, host, publicUrl, dataDir } = config
 
 type Started = {
   runtime: Runtime
@@ -45,14 +58,17 @@ async function startEmbedded(config: EmbeddedConfig): Promise<Started> {
     databaseUrl: config.databaseUrl,
     devnetPort: config.devnetPort,
     definitions: demo,
+    quotas: config.quotas,
   })
   const { devnet, runtime } = embedded
-  const present = new Set((await runtime.listAgents()).map((a) => a.name))
-  for (const definition of demo) {
-    if (!present.has(definition.name)) {
-      await runtime.launch(definition, { owner: devnet.manifest.accounts[1]!.address })
+  // In the background: a launch waits for the chain, and the API listens meanwhile.
+  void (async () => {
+    const present = new Set((await runtime.listAgents()).map((a) => a.name))
+    for (const definition of demo) {
+      if (!present.has(definition.name))
+        await runtime.launch(definition, { owner: devnet.manifest.accounts[1]!.address })
     }
-  }
+  })().catch((error: unknown) => console.error(`demo agents: launching failed: ${errorLogLine(error)}`))
   const { manifest } = devnet
   const account = manifest.accounts[1]!
   return {
@@ -88,6 +104,7 @@ async function startOnChain(config: ChainConfig): Promise<Started> {
       masterKey: config.masterKey,
       relayerKeys: config.relayerKeys,
       publicUrl,
+      quotas: config.quotas,
       log,
     })
     await runtime.start()
@@ -122,11 +139,12 @@ const app = createApp({
   devnetRpcUrl: started.devnetRpcUrl,
   domain: new URL(publicUrl).host,
   origin: new URL(publicUrl).origin,
+  eventStreams: config.eventStreams,
 })
-const server = serve({ fetch: app.fetch, port }, () => {
+const server = serve({ fetch: app.fetch, port, hostname: host }, () => {
   console.log(`\n${started.notes}`)
   const rows: [string, string][] = [
-    ['API', publicUrl],
+    ['API', `${publicUrl} (listening on ${host}:${port})`],
     ['API docs', `${publicUrl}/docs`],
     ['OpenAPI', `${publicUrl}/openapi.json`],
     ...started.rows,
@@ -165,7 +183,7 @@ async function shutdown(signal: string) {
     await started.stop()
     process.exit(0)
   } catch (error) {
-    console.error(error)
+    console.error(`stopping failed: ${errorLogLine(error)}`)
     process.exit(1)
   }
 }

@@ -46,6 +46,7 @@ export const statusOf = {
   POLICY_REFUSED: 422,
   CONTRACT_REVERTED: 422,
   RATE_LIMITED: 429,
+  QUOTA_EXCEEDED: 429,
   INVALID_CONFIG: 500,
   INTERNAL: 500,
   STORAGE_FAILED: 500,
@@ -157,6 +158,15 @@ function problem(
     ...(errors ? { errors } : {}),
     ...(contractError ? { contractError } : {}),
   }
+}
+
+/** Seconds a client should wait before trying again, when the error says (quotas). */
+export function retryAfterOf(error: unknown): number | undefined {
+  if (!(error instanceof BaseError)) return undefined
+  const seconds = (error.meta as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0
+    ? Math.ceil(seconds)
+    : undefined
 }
 
 /** Writes a problem response. */

@@ -20,7 +20,11 @@ export const chainAgentId = z
   .describe('An on-chain agent id.')
 export const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address')
 const token = z.string().min(1).max(64).describe('A token symbol ("dUSD", "ETH") or an ERC-20 address.')
-const idempotencyKey = z.string().min(1).max(200).describe('Retrying with the same key never does it twice.')
+export const idempotencyKey = z
+  .string()
+  .min(1)
+  .max(200)
+  .describe('Retrying with the same key never does it twice; the same key for something else is a 409.')
 
 /** The id in an agent's routes: its runtime id (`agt_…`) or its on-chain id. */
 export const agentParams = z.object({
@@ -30,6 +34,14 @@ export const agentParams = z.object({
     .max(100)
     .regex(/^[\w-]+$/, 'must be an agent id (`agt_…`) or an on-chain id (digits)')
     .openapi({ param: { name: 'id', in: 'path' }, example: 'agt_3f2a…' }),
+})
+
+/** `/agents/:id/payments/:paymentId`. */
+export const paymentParams = agentParams.extend({
+  paymentId: z
+    .string()
+    .max(100)
+    .openapi({ param: { name: 'paymentId', in: 'path' }, example: 'pay_3f2a…' }),
 })
 
 export const payBody = z

@@ -27,9 +27,9 @@ async function dUSD(agent: Launched): Promise<bigint> {
 
 type Event = { kind: string; data: Record<string, unknown> }
 
-/** Reads an agent's event stream from the start until an event matches; returns the events read. */
+/** Reads an agent's event stream from the start, as its owner, until an event matches; returns the events read. */
 async function eventsUntil(agentId: string, match: (event: Event) => boolean): Promise<Event[]> {
-  const response = await api.app.request(`/agents/${agentId}/events`)
+  const response = await api.call('GET', `/agents/${agentId}/events`, undefined, owner.token)
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
   let text = ''
   const events = () => [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!) as Event)
@@ -87,9 +87,11 @@ afterAll(async () => {
 })
 
 describe('GET /agents/:id/jobs', () => {
-  test('default: both sides list the job with status, deliverable and transactions', async () => {
+  test('default: both sides list the job with status, deliverable and transactions (to their owner)', async () => {
     for (const agent of [buyer, seller]) {
-      const { jobs } = (await (await api.app.request(`/agents/${agent.id}/jobs`)).json()) as {
+      const { jobs } = (await (
+        await api.call('GET', `/agents/${agent.id}/jobs`, undefined, owner.token)
+      ).json()) as {
         jobs: Record<string, unknown>[]
       }
       expect(jobs).toHaveLength(1)
@@ -119,8 +121,10 @@ describe('GET /agents/:id/jobs', () => {
 })
 
 describe('GET /agents/:id/payments', () => {
-  test('default: outgoing payments with status and transaction', async () => {
-    const { payments } = (await (await api.app.request(`/agents/${buyer.id}/payments`)).json()) as {
+  test('default: outgoing payments with status and transaction (and, to the owner, the memo)', async () => {
+    const { payments } = (await (
+      await api.call('GET', `/agents/${buyer.id}/payments`, undefined, owner.token)
+    ).json()) as {
       payments: unknown[]
     }
     expect(payments).toEqual([
@@ -248,6 +252,7 @@ describe('POST /agents/:id/withdraw', () => {
     const some = await api.call('POST', `/agents/${buyer.id}/withdraw`, { amount: '1.5' }, owner.token)
     expect(some.status, await some.clone().text()).toBe(200)
     expect(await some.json()).toEqual({
+      status: 'confirmed',
       txHash: expect.stringMatching(/^0x[0-9a-f]{64}$/),
       amount: {
         value: '1500000',

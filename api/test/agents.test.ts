@@ -217,7 +217,7 @@ describe('POST /agents/:id/pay', () => {
 })
 
 describe('POST /agents/:id/hire', () => {
-  test('default: the owner hires; the echo offering delivers; reputation counts it', async () => {
+  test('default: the owner hires; the echo offering delivers; between its own agents it counts in no record', async () => {
     const response = await api.call(
       'POST',
       `/agents/${bob.id}/hire`,
@@ -229,7 +229,33 @@ describe('POST /agents/:id/hire', () => {
     const job = await api.embedded.runtime.job(jobId).done()
     expect(job.status).toBe('completed')
     const reputation = await (await api.app.request(`/agents/${alice.id}/reputation`)).json()
-    expect(reputation).toMatchObject({ chainAgentId: alice.chainAgentId, completed: 1, averageRating: 100 })
+    expect(reputation).toMatchObject({ chainAgentId: alice.chainAgentId, completed: 0, clients: 0 })
+  })
+
+  test('behavior: a client of another owner hires; reputation counts it, and the client’s record', async () => {
+    const dave = await launch({ name: 'dave', policy: { perJobCap: '5' } }, stranger.token)
+    await api.fund(dave.safe, '10')
+    const response = await api.call(
+      'POST',
+      `/agents/${dave.id}/hire`,
+      { provider: alice.chainAgentId, offering: 'summarize', input: { text: 'hello' }, maxPrice: '2' },
+      stranger.token,
+    )
+    expect(response.status, await response.clone().text()).toBe(202)
+    const { jobId } = (await response.json()) as { jobId: string }
+    expect((await api.embedded.runtime.job(jobId).done()).status).toBe('completed')
+    const reputation = await (await api.app.request(`/agents/${alice.id}/reputation`)).json()
+    expect(reputation).toMatchObject({
+      chainAgentId: alice.chainAgentId,
+      completed: 1,
+      clients: 1,
+      averageRating: 100,
+      earned: expect.arrayContaining([expect.objectContaining({ symbol: 'dUSD', formatted: '0.99' })]),
+    })
+    const { asClient } = (await (await api.app.request(`/agents/${dave.id}/reputation`)).json()) as {
+      asClient: unknown
+    }
+    expect(asClient).toMatchObject({ address: dave.safe, completed: 1, rejected: 0, rejectionRate: 0 })
   })
 
   test('behavior: an unknown offering is 404; a bad provider id 400', async () => {
@@ -294,7 +320,9 @@ describe('GET /agents/:id/events', () => {
     const { port } = server.address() as AddressInfo
     try {
       const controller = new AbortController()
+      // As its owner: memos are the owner's (and the payee's) to read.
       const response = await fetch(`http://127.0.0.1:${port}/agents/${bob.id}/events`, {
+        headers: { authorization: `Bearer ${owner.token}` },
         signal: controller.signal,
       })
       expect(response.status).toBe(200)
@@ -319,7 +347,7 @@ describe('GET /agents/:id/events', () => {
       controller.abort()
       const last = Math.max(...[...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1])))
       const resumed = await fetch(`http://127.0.0.1:${port}/agents/${bob.id}/events`, {
-        headers: { 'last-event-id': String(last) },
+        headers: { 'last-event-id': String(last), authorization: `Bearer ${owner.token}` },
       })
       const resumedReader = resumed.body!.pipeThrough(new TextDecoderStream()).getReader()
       await api.call(
@@ -340,7 +368,10 @@ describe('GET /agents/:id/events', () => {
 
   test('default: the stored feed after Last-Event-ID, then live events', async () => {
     const controller = new AbortController()
-    const response = await api.app.request(`/agents/${bob.id}/events`, { signal: controller.signal })
+    const response = await api.app.request(`/agents/${bob.id}/events`, {
+      headers: { authorization: `Bearer ${owner.token}` },
+      signal: controller.signal,
+    })
     expect(response.headers.get('content-type')).toContain('text/event-stream')
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
     let text = ''
@@ -372,7 +403,7 @@ describe('GET /agents/:id/events', () => {
     // Resuming after the last id sends only what came later.
     const last = Math.max(...[...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1])))
     const resumed = await api.app.request(`/agents/${bob.id}/events`, {
-      headers: { 'last-event-id': String(last - 1) },
+      headers: { 'last-event-id': String(last - 1), authorization: `Bearer ${owner.token}` },
     })
     const resumedReader = resumed.body!.pipeThrough(new TextDecoderStream()).getReader()
     const { value } = await resumedReader.read()

@@ -1,10 +1,10 @@
-import { devUSDAbi } from '@agora/contracts'
+import { type Devnet, devUSDAbi } from '@agora/contracts'
 import { type EmbeddedRuntime, startEmbeddedRuntime } from '@agora/runtime'
 import { type Address, createPublicClient, createWalletClient, type Hex, http, parseUnits } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { createSiweMessage } from 'viem/siwe'
 import { expect } from 'vitest'
-import { type CreateAppParameters, createApp } from '../src/app.ts'
+import { type App, type CreateAppParameters, createApp } from '../src/app.ts'
 
 export const domain = 'api.test'
 export const origin = 'https://api.test'
@@ -25,8 +25,13 @@ export async function startTestApi(options: Partial<CreateAppParameters> = {}) {
     devnetRpcUrl: embedded.devnet.rpcUrl,
     ...options,
   })
-  const accounts = embedded.devnet.manifest.accounts
-  const chainId = embedded.devnet.manifest.chainId
+  return { ...apiHelpers(app, embedded.devnet), embedded, stop: embedded.stop }
+}
+
+/** Sign-in, requests and funding for an app over `devnet` (whatever runtime it serves). */
+export function apiHelpers(app: App, devnet: Devnet) {
+  const accounts = devnet.manifest.accounts
+  const chainId = devnet.manifest.chainId
 
   async function nonce(): Promise<string> {
     const response = await app.request('/auth/nonce')
@@ -65,13 +70,20 @@ export async function startTestApi(options: Partial<CreateAppParameters> = {}) {
     return (await response.json()) as { token: string; address: Address }
   }
 
-  /** A JSON request, signed in when a token is given. */
-  function call(method: string, path: string, body?: unknown, token?: string) {
+  /** A JSON request, signed in when a token is given; `headers` adds to it. */
+  function call(
+    method: string,
+    path: string,
+    body?: unknown,
+    token?: string,
+    headers: Record<string, string> = {},
+  ) {
     return app.request(path, {
       method,
       headers: {
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...headers,
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     })
@@ -81,36 +93,24 @@ export async function startTestApi(options: Partial<CreateAppParameters> = {}) {
   async function fund(to: string, amount: string) {
     const wallet = createWalletClient({
       account: privateKeyToAccount(accounts[1]!.privateKey as Hex),
-      chain: embedded.devnet.chain,
-      transport: http(embedded.devnet.rpcUrl),
+      chain: devnet.chain,
+      transport: http(devnet.rpcUrl),
     })
     const hash = await wallet.writeContract({
-      address: embedded.devnet.manifest.contracts.devUSD,
+      address: devnet.manifest.contracts.devUSD,
       abi: devUSDAbi,
       functionName: 'transfer',
       args: [to as Address, parseUnits(amount, 6)],
     })
     await createPublicClient({
-      chain: embedded.devnet.chain,
-      transport: http(embedded.devnet.rpcUrl),
+      chain: devnet.chain,
+      transport: http(devnet.rpcUrl),
     }).waitForTransactionReceipt({
       hash,
     })
   }
 
-  return {
-    app,
-    embedded,
-    chainId,
-    accounts,
-    nonce,
-    signedMessage,
-    verify,
-    signIn,
-    call,
-    fund,
-    stop: embedded.stop,
-  }
+  return { app, chainId, accounts, nonce, signedMessage, verify, signIn, call, fund }
 }
 
 /** Every error response has the one problem shape. */

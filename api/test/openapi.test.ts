@@ -170,11 +170,17 @@ describe('/openapi.json', () => {
       body: { instructions: 'Mine.' },
     })
 
-    await call('post', '/agents/{id}/pay', {
+    const paid = await call('post', '/agents/{id}/pay', {
       params: id,
       token: owner.token,
       body: { to: seller.chainAgentId, amount: '0.5', memo: 'tip' },
     })
+    const paymentId = ((await paid.json()) as { id: string }).id
+    await call('get', '/agents/{id}/payments/{paymentId}', {
+      params: { ...id, paymentId },
+      token: owner.token,
+    })
+    await call('get', '/agents/{id}/payments/{paymentId}', { params: { ...id, paymentId: 'pay_none' } })
     await call('post', '/agents/{id}/pay', {
       params: id,
       token: owner.token,
@@ -204,6 +210,8 @@ describe('/openapi.json', () => {
     await call('get', '/agents/{id}/events', { params: id })
     await call('get', '/agents/{id}/events', { params: id, query: 'lastEventId=x' })
     await call('get', '/jobs/{jobId}', { params: { jobId } })
+    await call('get', '/jobs/{jobId}', { params: { jobId }, token: owner.token })
+    await call('get', '/jobs/{jobId}', { params: { jobId }, token: 'not-a-session' })
     await call('get', '/jobs/{jobId}', { params: { jobId: '1' } })
     await call('get', '/market/offerings', { query: 'capability=echo' })
     await call('get', '/market/offerings', { query: 'maxPrice=1' })
@@ -230,6 +238,10 @@ describe('/openapi.json', () => {
     await call('post', '/agents/{id}/resume', { params: id, token: owner.token })
     await call('post', '/agents/{id}/retire', { params: { id: seller.id }, token: owner.token })
     await call('post', '/agents/{id}/resume', { params: { id: seller.id }, token: owner.token })
+    // A fresh key launches until its quota is used up: 429.
+    const fresh = await api.signIn(9)
+    for (let n = 0; n <= 20; n++)
+      await call('post', '/agents', { token: fresh.token, body: { name: `quota-${n}` } })
     await call('get', '/openapi.json')
     await call('get', '/docs')
     await call('get', '/docs/assets/{file}', { params: { file: 'init.js' } })
@@ -246,6 +258,6 @@ describe('/openapi.json', () => {
       ).toBe(true)
     }
     const problems = [...checked.values()].flatMap((s) => [...s]).filter((s) => s >= 400)
-    expect(new Set(problems)).toEqual(new Set([400, 401, 403, 404, 409, 422]))
+    expect(new Set(problems)).toEqual(new Set([400, 401, 403, 404, 409, 422, 429]))
   })
 })

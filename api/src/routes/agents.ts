@@ -20,7 +20,12 @@ const routes = {
     tags: ['agents'],
     ...ownerOnly,
     request: { body: jsonRequest(agentJsonSchema) },
-    responses: { 201: jsonResponse(agentViewSchema, 'Launched'), ...problems(400, 401, 409, 413, 415, 422) },
+    description:
+      "Counts against the owner's quotas (launches, transactions and gas per day; 429 with Retry-After once used up).",
+    responses: {
+      201: jsonResponse(agentViewSchema, 'Launched'),
+      ...problems(400, 401, 409, 413, 415, 422, 429),
+    },
   }),
   list: createRoute({
     method: 'get',

@@ -1,4 +1,11 @@
-import { consumeSiweNonce, createSession, getSession, issueSiweNonce, revokeSession } from '@agora/db'
+import {
+  consumeSiweNonce,
+  createSession,
+  getSession,
+  issueSiweNonce,
+  revokeSession,
+  type Session,
+} from '@agora/db'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Context, MiddlewareHandler } from 'hono'
 import { SiweMessage } from 'siwe'
@@ -80,8 +87,11 @@ export function createRateLimiter(parameters: { max: number; windowMs: number })
   }
 }
 
-/** The caller's address as the socket saw it (`@hono/node-server` passes the request as `env.incoming`). */
-function clientKey(c: Context): string {
+/**
+ * The caller's address as the socket saw it (`@hono/node-server` passes the request as `env.incoming`).
+ * Behind a reverse proxy every caller is the proxy: limits keyed by it then apply to everyone at once.
+ */
+export function clientKey(c: Context): string {
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming
   return incoming?.socket?.remoteAddress ?? 'local'
 }
@@ -189,14 +199,41 @@ export const requireAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
     c.header('www-authenticate', 'Bearer')
     throw unauthorized('Sign in first: send "Authorization: Bearer <token>" from POST /auth/verify.')
   }
+  await signIn(c, token)
+  await next()
+}
+
+/**
+ * For routes anyone may read that show more to some (the parties of a job, an agent's owner):
+ * without a token the caller is anonymous; a token must be a live session's (401 otherwise, rather
+ * than a silent downgrade to the public view).
+ */
+export const maybeSignedIn: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const token = bearerToken(c)
+  if (token) await signIn(c, token)
+  else if (c.req.header('authorization') !== undefined) {
+    c.header('www-authenticate', 'Bearer')
+    throw unauthorized('Send the session as "Authorization: Bearer <token>".')
+  }
+  await next()
+}
+
+async function signIn(c: Context<AppEnv>, token: string) {
   const session = await getSession(c.var.db, token)
   if (!session) {
     c.header('www-authenticate', 'Bearer error="invalid_token"')
     throw unauthorized('The session is unknown, expired or signed out.')
   }
   c.set('session', session)
-  await next()
 }
+
+/** Who reads, for the runtime's views: the signed-in address, or null for someone anonymous. */
+export function viewerOf(c: Context<AppEnv>): string | null {
+  return (c.var.session as Session | undefined)?.address ?? null
+}
+
+/** What a route anyone may read adds to its definition when signing in shows more. */
+export const signedInOrNot = { security: [{}, ...bearer], middleware: maybeSignedIn }
 
 /** What an owner-only route adds to its definition: the bearer requirement, documented and enforced. */
 export const ownerOnly = { security: bearer, middleware: requireAuth }

@@ -12,6 +12,18 @@ const healthView = z
       .nullable()
       .describe("The chain's latest block; null when the RPC does not answer."),
     database: z.enum(['ok', 'unavailable']),
+    recovery: z
+      .object({
+        running: z.boolean(),
+        lanes: z
+          .number()
+          .int()
+          .describe("Agents' (and the factory's) transaction lanes still being recovered."),
+        replaying: z.boolean().describe('A rolled-back chain is being given back the transactions it lost.'),
+      })
+      .describe(
+        'Transactions left by a restart, an outage or a rolled-back chain are being finished; meanwhile new ones of the lanes concerned may answer 503.',
+      ),
     streams: z.number().int().describe('Event streams open now.'),
     rpcUrl: z.string().optional().describe('On the embedded devnet: where a wallet reaches the chain.'),
   })
@@ -20,19 +32,22 @@ const healthView = z
 const route = createRoute({
   method: 'get',
   path: '/health',
-  summary: 'Chain and database status (503 when either does not answer)',
+  summary: 'Chain, database and recovery status (503 when either does not answer or recovery runs)',
   tags: ['meta'],
   responses: { 200: jsonResponse(healthView, 'Healthy'), 503: jsonResponse(healthView, 'Degraded') },
 })
 
-/** `GET /health`: the chain's latest block and whether the database answers; on the devnet its RPC URL. */
+/**
+ * `GET /health`: the chain's latest block, whether the database answers and whether recovery runs
+ * (then "degraded": the API serves, but some agents' new transactions may wait); on the devnet its RPC URL.
+ */
 export function healthRouter(streams: { open: number }, devnetRpcUrl?: string) {
   const app = new OpenAPIHono<AppEnv>()
   app.openapi(route, async (c) => {
-    const { chainId, block, database } = await c.var.runtime.health()
-    const healthy = block !== null && database === 'ok'
+    const { chainId, block, database, recovery } = await c.var.runtime.health()
+    const healthy = block !== null && database === 'ok' && !recovery.running
     const status = healthy ? ('ok' as const) : ('degraded' as const)
-    const body = { status, chainId, block, database, streams: streams.open }
+    const body = { status, chainId, block, database, recovery, streams: streams.open }
     const view = devnetRpcUrl ? { ...body, rpcUrl: devnetRpcUrl } : body
     return healthy ? c.json(view, 200) : c.json(view, 503)
   })

@@ -32,9 +32,14 @@ export async function runDemoEconomy(parameters: DemoEconomyParameters = {}) {
   try {
     const owner = devnet.manifest.accounts[1]!
     say(`devnet ${devnet.rpcUrl}: launching ${definitions.map((d) => d.name).join(', ')}...`)
+    // Each provider has an owner of its own (a job between two agents of one owner counts in no
+    // record); the orchestrator is the owner's.
     const agents = []
-    for (const definition of definitions)
-      agents.push(await runtime.launch(definition, { owner: owner.address }))
+    for (const [i, definition] of definitions.entries()) {
+      const isBoss = i === definitions.length - 1
+      const by = isBoss ? owner.address : devnet.manifest.accounts[2 + i]!.address
+      agents.push(await runtime.launch(definition, { owner: by }))
+    }
     const boss = agents.at(-1)!
     const bossInfo = await boss.info()
     const transport = http(devnet.rpcUrl)

@@ -75,10 +75,14 @@ const { runtime, devnet, stop } = await startEmbeddedRuntime({
   log: () => {},
 })
 try {
+  // The writer is the owner's; the providers have owners of their own (a job between two agents of
+  // one owner counts in no record).
   const owner = devnet.manifest.accounts[1]!.address
-  say(`devnet ${devnet.rpcUrl}; launching three agents owned by ${owner}...`)
+  say(`devnet ${devnet.rpcUrl}; launching three agents, the writer owned by ${owner}...`)
   const [s, t, w] = await Promise.all(
-    [summarizer, translator, writer].map((d) => runtime.launch(d, { owner })),
+    [summarizer, translator, writer].map((d, i) =>
+      runtime.launch(d, { owner: d === writer ? owner : devnet.manifest.accounts[2 + i]!.address }),
+    ),
   )
   const info = await Promise.all([s!, t!, w!].map((a) => a.info()))
   for (const a of info) say(`  ${a.name.padEnd(11)} agent #${a.chainAgentId}  Safe ${a.safe}`)

@@ -99,6 +99,8 @@ export const agents = pgTable(
     signerAddress: text('signer_address').notNull().unique(),
     /** Ciphertext of the agent's private key; the plaintext never reaches the database. */
     encryptedKey: text('encrypted_key').notNull(),
+    /** Ciphertext of the API key of the agent's model provider, when its owner gave one (never returned). */
+    modelKey: text('model_key'),
     safeAddress: text('safe_address').unique(),
     accountAddress: text('account_address').unique(),
     launchTx: text('launch_tx'),
@@ -284,6 +286,32 @@ export const activity = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('activity_agent_id_id_idx').on(t.agentId, t.id)],
+)
+
+export const taskStatuses = ['running', 'succeeded', 'failed'] as const
+export type TaskStatus = (typeof taskStatuses)[number]
+
+/** A goal given to an agent's model; its steps stream on the agent's activity under the task id. */
+export const tasks = pgTable(
+  'tasks',
+  {
+    id: text('id').primaryKey(),
+    agentId: text('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    goal: text('goal').notNull(),
+    status: text('status', { enum: taskStatuses }).notNull().default('running'),
+    /** The model's final answer once it succeeded. */
+    answer: text('answer'),
+    error: text('error'),
+    steps: integer('steps').notNull().default(0),
+    createdAt: createdAt(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('tasks_agent_id_created_at_idx').on(t.agentId, t.createdAt),
+    check('tasks_status_check', isOneOf(t.status, taskStatuses)),
+  ],
 )
 
 export const usage = pgTable(

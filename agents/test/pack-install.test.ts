@@ -1,13 +1,6 @@
 import { spawn } from 'node:child_process'
-import {
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -35,10 +28,11 @@ const scopeRegistry = createServer((request, response) => {
 })
 
 beforeAll(() => new Promise<void>((resolve) => scopeRegistry.listen(0, '127.0.0.1', resolve)))
-afterAll(() => {
+// The installed project holds a full node_modules: removing it takes a while on a busy machine.
+afterAll(async () => {
   scopeRegistry.close()
-  rmSync(work, { recursive: true, force: true })
-})
+  await rm(work, { recursive: true, force: true })
+}, 120_000)
 
 function say(line: string) {
   process.stdout.write(`pack-install: ${line}\n`)

@@ -27,7 +27,7 @@ import {
   zeroAddress,
 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { expect } from 'vitest'
+import { afterAll, afterEach, beforeEach, expect } from 'vitest'
 import { type Devnet, type StartDevnetParameters, startDevnet } from '../src/devnet.ts'
 import { agentEconomyAbi } from '../src/generated/AgentEconomy.ts'
 import { agentFactoryAbi } from '../src/generated/AgentFactory.ts'
@@ -123,6 +123,23 @@ export async function startEconomyFixture(
 // ------------------------------------------------------------------ calls
 
 /** A state-changing call, its arguments checked against the ABI when it was built. */
+/**
+ * Stops the fixture's devnet after the file and starts each test from the same chain state (a
+ * snapshot taken before it, reverted after it).
+ */
+export function isolateEachTest(fixture: () => EconomyFixture | undefined) {
+  let snapshot: Hex
+  afterAll(async () => {
+    await fixture()?.devnet.stop()
+  })
+  beforeEach(async () => {
+    snapshot = await fixture()!.testClient.snapshot()
+  })
+  afterEach(async () => {
+    await fixture()!.testClient.revert({ id: snapshot })
+  })
+}
+
 export type Call = {
   address: Address
   abi: Abi

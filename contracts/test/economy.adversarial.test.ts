@@ -15,7 +15,7 @@ import {
   zeroAddress,
   zeroHash,
 } from 'viem'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { beforeAll, describe, expect, test } from 'vitest'
 import { agentEconomyAbi } from '../src/generated/AgentEconomy.ts'
 import { maliciousTokenAbi, maliciousTokenBytecode } from '../src/generated/MaliciousToken.ts'
 import { reentrantReceiverAbi } from '../src/generated/ReentrantReceiver.ts'
@@ -36,6 +36,7 @@ import {
   expectRevert,
   gasCost,
   hashOf,
+  isolateEachTest,
   jobIdOf,
   latestTimestamp,
   ReceiverMode,
@@ -62,7 +63,6 @@ let evaluator: LocalAccount
 let stranger: LocalAccount
 let providerId: bigint
 let token: Address
-let snapshot: Hex
 
 const supply = 10n ** 30n
 const deliverable = hashOf('deliverable')
@@ -84,17 +84,7 @@ beforeAll(async () => {
   await approve(fx, client, fx.usd)
 })
 
-afterAll(async () => {
-  await fx?.devnet.stop()
-})
-
-beforeEach(async () => {
-  snapshot = await fx.testClient.snapshot()
-})
-
-afterEach(async () => {
-  await fx.testClient.revert({ id: snapshot })
-})
+isolateEachTest(() => fx)
 
 const job = (jobId: bigint) => readEconomy(fx, 'getJob', [jobId])
 

@@ -9,13 +9,12 @@ import {
   type Address,
   encodeFunctionData,
   getAddress,
-  type Hex,
   type LocalAccount,
   parseEther,
   parseEventLogs,
   zeroHash,
 } from 'viem'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { beforeAll, describe, expect, test } from 'vitest'
 import { agentFactoryAbi } from '../src/generated/AgentFactory.ts'
 import { agentIdentityRegistryAbi } from '../src/generated/AgentIdentityRegistry.ts'
 import { gasGrieferAbi, gasGrieferBytecode } from '../src/generated/GasGriefer.ts'
@@ -32,6 +31,7 @@ import {
   economyCalldata,
   economyEvents,
   hashOf,
+  isolateEachTest,
   jobIdOf,
   latestTimestamp,
   readEconomy,
@@ -60,7 +60,6 @@ let evaluator: LocalAccount
 let stranger: LocalAccount
 let providerId: bigint
 let griefer: Address
-let snapshot: Hex
 
 beforeAll(async () => {
   fx = await startEconomyFixture({ submissionGraceSeconds: 100 })
@@ -77,17 +76,7 @@ beforeAll(async () => {
   await fx.testClient.setBalance({ address: griefer, value: parseEther('10') })
 })
 
-afterAll(async () => {
-  await fx?.devnet.stop()
-})
-
-beforeEach(async () => {
-  snapshot = await fx.testClient.snapshot()
-})
-
-afterEach(async () => {
-  await fx.testClient.revert({ id: snapshot })
-})
+isolateEachTest(() => fx)
 
 /** Sends `call` from `account` with a generous gas limit (as an escalated relayer would) and returns the receipt. */
 async function sendGenerously(account: LocalAccount, call: Call) {

@@ -6,16 +6,8 @@
  * counts a job between two agents of the same owner, nor a job below the token's minimum value, which
  * the economy's owner sets.
  */
-import {
-  type Address,
-  createPublicClient,
-  type Hex,
-  http,
-  type LocalAccount,
-  zeroAddress,
-  zeroHash,
-} from 'viem'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { type Address, createPublicClient, http, type LocalAccount, zeroAddress, zeroHash } from 'viem'
+import { beforeAll, describe, expect, test } from 'vitest'
 import { startDevnet } from '../src/devnet.ts'
 import { agentEconomyAbi } from '../src/generated/AgentEconomy.ts'
 import {
@@ -29,6 +21,7 @@ import {
   economyEvents,
   expectRevert,
   hashOf,
+  isolateEachTest,
   jobIdOf,
   latestTimestamp,
   launchAgent,
@@ -51,7 +44,6 @@ let providerWallet: LocalAccount
 let evaluator: LocalAccount
 let stranger: LocalAccount
 let providerId: bigint
-let snapshot: Hex
 
 beforeAll(async () => {
   fx = await startEconomyFixture({ submissionGraceSeconds: Number(grace) })
@@ -68,17 +60,7 @@ beforeAll(async () => {
   await approve(fx, client, fx.usd)
 })
 
-afterAll(async () => {
-  await fx?.devnet.stop()
-})
-
-beforeEach(async () => {
-  snapshot = await fx.testClient.snapshot()
-})
-
-afterEach(async () => {
-  await fx.testClient.revert({ id: snapshot })
-})
+isolateEachTest(() => fx)
 
 const reputation = (agentId: bigint, token: Address = ETH) =>
   readEconomy(fx, 'reputationIn', [agentId, token])

@@ -8,7 +8,7 @@ import {
   zeroAddress,
   zeroHash,
 } from 'viem'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { beforeAll, describe, expect, test } from 'vitest'
 import { agentEconomyAbi, agentEconomyBytecode } from '../src/generated/AgentEconomy.ts'
 import { agentIdentityRegistryAbi } from '../src/generated/AgentIdentityRegistry.ts'
 import { maliciousTokenAbi, maliciousTokenBytecode } from '../src/generated/MaliciousToken.ts'
@@ -32,6 +32,7 @@ import {
   expectRevert,
   gasCost,
   hashOf,
+  isolateEachTest,
   jobIdOf,
   latestTimestamp,
   maxJobDuration,
@@ -64,7 +65,6 @@ let plainOwner: LocalAccount
 let providerId: bigint
 /** An agent without a wallet: its payment address is its owner, `plainOwner`. */
 let plainId: bigint
-let snapshot: Hex
 
 const unknownAgent = 999_999n
 const memo = hashOf('invoice-1')
@@ -89,17 +89,7 @@ beforeAll(async () => {
     await approve(fx, account, fx.usd)
 })
 
-afterAll(async () => {
-  await fx?.devnet.stop()
-})
-
-beforeEach(async () => {
-  snapshot = await fx.testClient.snapshot()
-})
-
-afterEach(async () => {
-  await fx.testClient.revert({ id: snapshot })
-})
+isolateEachTest(() => fx)
 
 const job = (jobId: bigint) => readEconomy(fx, 'getJob', [jobId])
 const reputation = (agentId: bigint, token: Address) => readEconomy(fx, 'reputationIn', [agentId, token])

@@ -1,15 +1,15 @@
 import { agentFactoryAbi, agentIdentityRegistryAbi } from '@agora/contracts'
 import { InternalError } from '@agora/db'
-import { decodeErrorResult, encodeFunctionData, type Hex, parseEventLogs } from 'viem'
+import { encodeFunctionData, parseEventLogs } from 'viem'
 import {
   type LaunchPayload,
   launchIntent,
   MAX_LAUNCH_ATTEMPTS,
   releaseAgent,
 } from '../../actions/agents/launch-attempts.ts'
-import { ContractRevertedError } from '../../errors.ts'
 import type { IntentHandler } from '../intent-handler.ts'
 import { recordIntent } from '../record-intent.ts'
+import { explainRevert } from './explain-revert.ts'
 
 /** What a launch can be refused with: the factory's errors and the registry's, from inside the launch. */
 const launchErrors = [...agentFactoryAbi, ...agentIdentityRegistryAbi].filter((item) => item.type === 'error')
@@ -79,25 +79,7 @@ export const launchHandler: IntentHandler = {
   /** The factory's proxy calls hide the registry's refusal: replay the launch to decode it. */
   async explain(client, intent) {
     const call = await launchHandler.build(client, intent)
-    try {
-      await client.chain.publicClient.call({
-        account: client.outbox.relayerFor('factory').address,
-        to: call.to,
-        data: call.data,
-      })
-      return undefined
-    } catch (error) {
-      const data = (error as { walk?: (fn: (e: unknown) => boolean) => unknown }).walk?.(
-        (e) => typeof (e as { data?: unknown }).data === 'string',
-      ) as { data?: Hex } | undefined
-      if (!data?.data) return undefined
-      try {
-        const decoded = decodeErrorResult({ abi: launchErrors, data: data.data })
-        const args = (decoded.args ?? []).map(String)
-        return new ContractRevertedError(intent.kind, { name: decoded.errorName, args }, { cause: error })
-      } catch {
-        return undefined
-      }
-    }
+    const account = client.outbox.relayerFor('factory').address
+    return explainRevert(client, intent, { account, to: call.to, data: call.data }, launchErrors)
   },
 }

@@ -1,17 +1,9 @@
 import { agentEconomyAbi, agentIdentityRegistryAbi, devUSDAbi, multiSendCallOnlyAbi } from '@agora/contracts'
 import type { Intent } from '@agora/db'
-import {
-  type Address,
-  concatHex,
-  decodeErrorResult,
-  encodeFunctionData,
-  encodePacked,
-  type Hex,
-  size,
-} from 'viem'
-import { ContractRevertedError } from '../../errors.ts'
+import { type Address, concatHex, encodeFunctionData, encodePacked, type Hex, size } from 'viem'
 import { agentSigner } from '../../wallet/agent-signers.ts'
 import type { IntentHandler } from '../intent-handler.ts'
+import { explainRevert } from './explain-revert.ts'
 
 /** The payload every Safe-executed intent carries: the call the agent's Safe makes. */
 export type SafeCallPayload = { safe: Address; to: Address; data: Hex; value: string }
@@ -56,27 +48,8 @@ export function safeCallHandler({
     /** Safe reports a failed inner call only as GS013: replay the inner call from the Safe to learn why. */
     async explain(client, intent) {
       const p = intent.payload as SafeCallPayload
-      try {
-        await client.chain.publicClient.call({
-          account: p.safe,
-          to: p.to,
-          data: p.data,
-          value: BigInt(p.value),
-        })
-        return undefined
-      } catch (error) {
-        const data = (error as { walk?: (fn: (e: unknown) => boolean) => unknown }).walk?.(
-          (e) => typeof (e as { data?: unknown }).data === 'string',
-        ) as { data?: Hex } | undefined
-        if (!data?.data) return undefined
-        try {
-          const decoded = decodeErrorResult({ abi: knownErrors, data: data.data })
-          const args = (decoded.args ?? []).map(String)
-          return new ContractRevertedError(intent.kind, { name: decoded.errorName, args }, { cause: error })
-        } catch {
-          return undefined
-        }
-      }
+      const call = { account: p.safe, to: p.to, data: p.data, value: BigInt(p.value) }
+      return explainRevert(client, intent, call, knownErrors)
     },
     ...hooks,
   }

@@ -56,6 +56,31 @@ describeStorage((store) => {
       expect((await getAgent(store.db, 'agt_fixed'))?.definition).toEqual(definition)
     })
 
+    test('behavior: keeps a sealed model key apart from the definition (none by default)', async () => {
+      const plain = await insertAgent(
+        store.db,
+        agentParameters({ id: 'agt_nokey', name: 'nokey', signerAddress: address(0x71) }),
+      )
+      expect(plain.modelKey).toBeNull()
+      const agent = await insertAgent(
+        store.db,
+        agentParameters({
+          id: 'agt_key',
+          name: 'withkey',
+          signerAddress: address(0x72),
+          modelKey: 'v1.iv.tag.body',
+        }),
+      )
+      expect((await getAgent(store.db, agent.id))?.modelKey).toBe('v1.iv.tag.body')
+      expect((await updateAgent(store.db, agent.id, { modelKey: 'v1.iv2.tag2.body2' })).modelKey).toBe(
+        'v1.iv2.tag2.body2',
+      )
+      expect((await updateAgent(store.db, agent.id, { description: 'kept' })).modelKey).toBe(
+        'v1.iv2.tag2.body2',
+      )
+      expect((await updateAgent(store.db, agent.id, { modelKey: null })).modelKey).toBeNull()
+    })
+
     test('behavior: refuses a signer already used by another agent', async () => {
       const signerAddress = address(0x77)
       await insertAgent(store.db, agentParameters({ signerAddress }))

@@ -31,6 +31,8 @@ export type InsertAgentParameters = {
   signerAddress: string
   /** Ciphertext only: encrypt before calling. */
   encryptedKey: string
+  /** The model's API key, sealed (ciphertext only), when its owner gave one. */
+  modelKey?: string | null
   chainAgentId?: string | null
   safeAddress?: string | null
   accountAddress?: string | null
@@ -137,6 +139,7 @@ export type UpdateAgentParameters = Partial<
     | 'accountAddress'
     | 'launchTx'
     | 'encryptedKey'
+    | 'modelKey'
   >
 >
 

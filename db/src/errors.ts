@@ -104,6 +104,7 @@ export type ConflictErrorCode =
   | 'AGENT_PAUSED'
   | 'AGENT_RETIRED'
   | 'NO_MODEL'
+  | 'DEFINED_IN_CODE'
 
 /** A well-formed request the current state refuses: a name taken, a paused agent, a reused key. */
 export class ConflictError extends BaseError<ConflictErrorCode> {

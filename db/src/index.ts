@@ -140,6 +140,8 @@ export {
   paymentStatuses,
   type Session,
   type SiweNonce,
+  type TaskStatus,
+  taskStatuses,
   type Usage,
   zeroAddress,
 } from './schema.ts'
@@ -150,5 +152,17 @@ export {
   issueSiweNonce,
   pruneSiweNonces,
 } from './siwe-nonces.ts'
+export {
+  type FinishTaskParameters,
+  failRunningTasks,
+  finishTask,
+  getTask,
+  type InsertTaskParameters,
+  insertTask,
+  type ListTasksParameters,
+  listTasks,
+  setTaskSteps,
+  type Task,
+} from './tasks.ts'
 export { transaction } from './transaction.ts'
 export { type RecordUsageParameters, recordUsage, summarizeUsage, type UsageSummary } from './usage.ts'

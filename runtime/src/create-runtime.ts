@@ -22,6 +22,9 @@ import { searchMarket } from './actions/market/search-market.ts'
 import { getPayment } from './actions/payments/get-payment.ts'
 import { listPayments } from './actions/payments/list-payments.ts'
 import { pay } from './actions/payments/pay.ts'
+import { failInterruptedTasks } from './actions/tasks/fail-interrupted-tasks.ts'
+import { getTask } from './actions/tasks/get-task.ts'
+import { listTasks } from './actions/tasks/list-tasks.ts'
 import { runTask } from './actions/tasks/run-task.ts'
 import { startTask } from './actions/tasks/start-task.ts'
 import { createClient, type DeploymentManifest, type RuntimeClient } from './client.ts'
@@ -149,6 +152,7 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
       // Recovery runs in the background: a stuck transaction never keeps the runtime (or its API) down.
       const { settled } = worker.start()
       await restoreAgents(client)
+      await failInterruptedTasks(client)
       await indexer
         .step()
         .catch((error: unknown) => log(`indexer: catching up at start failed: ${String(error)}`))
@@ -188,6 +192,8 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
     registrationFile: (chainAgentId) => getRegistrationFile(client, chainAgentId),
     runTask: (agentId, p) => runTask(client, agentId, p),
     startTask: (agentId, p) => startTask(client, agentId, p),
+    getTask: (agentId, taskId, p) => getTask(client, agentId, taskId, p),
+    listTasks: (agentId, p) => listTasks(client, agentId, p),
     listActivity: (agentId, p) => listActivity(client, agentId, p),
     subscribe: (listener, p) => subscribeActivity(client, listener, p),
     async health() {

@@ -25,7 +25,11 @@ export type Offering<Input = unknown, Output = unknown> = {
   /** When given, deliverables must match it (clients check it too before paying). */
   output?: z.ZodType<Output>
 } & (
-  | { handler(input: Input, context: OfferingContext): Promise<Output> | Output; prompt?: never }
+  | {
+      handler(input: Input, context: OfferingContext): Promise<Output> | Output
+      prompt?: never
+      webhook?: never
+    }
   | {
       /**
        * Served by the agent's model instead of code: `{{field}}` is replaced by that input field
@@ -34,6 +38,16 @@ export type Offering<Input = unknown, Output = unknown> = {
       prompt: string
       output: z.ZodType<Output>
       handler?: never
+      webhook?: never
+    }
+  | {
+      /**
+       * Served by the owner's own service: the job is POSTed to this http(s) URL, signed by the
+       * agent's key, and the answer is the deliverable (see `serveWebhook`).
+       */
+      webhook: string
+      handler?: never
+      prompt?: never
     }
 )
 
@@ -126,6 +140,10 @@ const offeringShape = z.strictObject({
     .custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', 'must be a function')
     .optional(),
   prompt: z.string().min(1).max(20_000).optional(),
+  webhook: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .max(2_000)
+    .optional(),
 })
 
 export const spendingPolicySchema = z.strictObject({
@@ -230,10 +248,10 @@ export function defineAgent(parameters: DefineAgentParameters): AgentDefinition 
   }
   const names = new Set<string>()
   for (const offering of parsed.data.offerings) {
-    const served = (offering.handler ? 1 : 0) + (offering.prompt ? 1 : 0)
+    const served = (offering.handler ? 1 : 0) + (offering.prompt ? 1 : 0) + (offering.webhook ? 1 : 0)
     if (served !== 1) {
       throw new ValidationError(
-        `Offering "${offering.name}" of "${parsed.data.name}" needs exactly one of a handler or a prompt.`,
+        `Offering "${offering.name}" of "${parsed.data.name}" needs exactly one of a handler, a prompt or a webhook.`,
         { code: 'INVALID_DEFINITION' },
       )
     }

@@ -24,16 +24,31 @@ export type { GetBalancesParameters } from './actions/agents/get-balances.ts'
 export type { LaunchAgentParameters } from './actions/agents/launch-agent.ts'
 export type { ListAgentsParameters } from './actions/agents/list-agents.ts'
 export type { SetAgentStatusParameters } from './actions/agents/set-agent-status.ts'
-export type { UpdateAgentParameters, UpdateAgentReturnType } from './actions/agents/update-agent.ts'
+export {
+  type UpdateAgentParameters,
+  type UpdateAgentReturnType,
+  updateAgentSchema,
+} from './actions/agents/update-agent.ts'
 export {
   type WithdrawParameters,
   type WithdrawReturnType,
   withdrawalViewSchema,
 } from './actions/agents/withdraw.ts'
 export type { HireParameters } from './actions/jobs/hire.ts'
+export {
+  defaultWebhookTiming,
+  maxWebhookAnswerBytes,
+  WebhookFailure,
+  type WebhookTiming,
+  webhookHeaders,
+  webhookMessage,
+} from './actions/jobs/serve-webhook.ts'
+export { isDevelopmentChain, type WebhookScope, webhookUrlProblem } from './actions/jobs/webhook-url.ts'
 export type { SearchMarketParameters } from './actions/market/search-market.ts'
 export type { PayParameters } from './actions/payments/pay.ts'
 export { agentTools } from './actions/tasks/agent-tools.ts'
+export type { GetTaskParameters } from './actions/tasks/get-task.ts'
+export type { ListTasksParameters } from './actions/tasks/list-tasks.ts'
 export type { RunTaskParameters, RunTaskReturnType } from './actions/tasks/run-task.ts'
 export type { StartTaskParameters, StartTaskReturnType } from './actions/tasks/start-task.ts'
 export type { ActivityEvent } from './activity/activity-log.ts'
@@ -95,9 +110,15 @@ export type {
 export {
   type ModelConfig,
   type ModelConfigInput,
+  type ModelCredential,
+  type ModelJson,
+  type ModelPatch,
   type ModelProvider,
   modelConfigFromEnv,
   modelConfigSchema,
+  modelJsonSchema,
+  modelKeyEnvsVariable,
+  modelPatchSchema,
   parseModelConfig,
 } from './inference/model-config.ts'
 export {
@@ -105,9 +126,17 @@ export {
   type GenerateStructuredReturnType,
   generateStructured,
 } from './inference/structured.ts'
+export {
+  type CompiledJsonSchema,
+  compileJsonSchema,
+  describeJsonSchemaIssues,
+  type JsonSchema,
+  type JsonSchemaIssue,
+  zodFromJsonSchema,
+} from './json-schema.ts'
 export type { AgentHandle, JobHandle, Runtime, RuntimeHealth } from './runtime.ts'
 export { type ActivityView, activityViewSchema } from './views/activity-view.ts'
-export { type AgentView, agentViewSchema } from './views/agent-view.ts'
+export { type AgentView, agentViewSchema, type ModelView, modelViewSchema } from './views/agent-view.ts'
 export { type JobView, jobViewSchema } from './views/job-view.ts'
 export { type MarketMatchView, marketMatchViewSchema } from './views/market-view.ts'
 export { type Money, moneySchema, toMoney } from './views/money.ts'
@@ -120,5 +149,6 @@ export {
   type ReputationView,
   reputationViewSchema,
 } from './views/reputation-view.ts'
+export { type TaskView, taskViewSchema } from './views/task-view.ts'
 export type { Viewer, ViewerParameters } from './views/viewer.ts'
 export { createKeyVault, loadOrCreateMasterKey, parseMasterKey } from './wallet/key-vault.ts'

@@ -15,6 +15,8 @@ import type { SearchMarketParameters } from './actions/market/search-market.ts'
 import type { GetPaymentParameters } from './actions/payments/get-payment.ts'
 import type { ListPaymentsParameters } from './actions/payments/list-payments.ts'
 import type { PayParameters } from './actions/payments/pay.ts'
+import type { GetTaskParameters } from './actions/tasks/get-task.ts'
+import type { ListTasksParameters } from './actions/tasks/list-tasks.ts'
 import type { RunTaskParameters, RunTaskReturnType } from './actions/tasks/run-task.ts'
 import type { StartTaskParameters, StartTaskReturnType } from './actions/tasks/start-task.ts'
 import type { ActivityEvent } from './activity/activity-log.ts'
@@ -28,6 +30,7 @@ import type { Money } from './views/money.ts'
 import type { PaymentView } from './views/payment-view.ts'
 import type { RegistrationFile } from './views/registration-file.ts'
 import type { ReputationView } from './views/reputation-view.ts'
+import type { TaskView } from './views/task-view.ts'
 
 /** A job, to read now or to wait for. */
 export type JobHandle = {
@@ -111,6 +114,10 @@ export type Runtime = {
   registrationFile(chainAgentId: string): Promise<RegistrationFile>
   runTask(agentId: string, parameters: RunTaskParameters): Promise<RunTaskReturnType>
   startTask(agentId: string, parameters: StartTaskParameters): Promise<StartTaskReturnType>
+  /** One task of the agent (its owner's only, with a `viewer`): status, steps so far, answer or error. */
+  getTask(agentId: string, taskId: string, parameters?: GetTaskParameters): Promise<TaskView>
+  /** The agent's tasks, newest first, a page at a time (its owner's only, with a `viewer`). */
+  listTasks(agentId: string, parameters?: ListTasksParameters): Promise<TaskView[]>
   /** An agent's stored activity after `afterId`, oldest first, at most `limit` (default 100) entries, as `viewer` may see it. */
   listActivity(agentId: string, parameters?: ListActivityParameters): Promise<ActivityEvent[]>
   /** Calls `listener` with every activity entry once stored (of `agentId`, as `viewer` may see it); returns the function that stops it. */

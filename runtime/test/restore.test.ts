@@ -5,11 +5,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { agentFromJson } from '../src/actions/agents/agent-from-json.ts'
 import { createRuntime } from '../src/create-runtime.ts'
 import { defineAgent } from '../src/define-agent.ts'
+import { startTestReceiver, type TestReceiver } from './fixtures/webhook-receiver.ts'
 import { devnetClients, withDevnet } from './harness.ts'
 
 describe('restoring agents defined as JSON', () => {
   let devnet: Devnet
   let database: Awaited<ReturnType<typeof createDb>>
+  let receiver: TestReceiver // the owner's service; answers { received: input }
   const masterKey = randomBytes(32)
 
   const open = async () => {
@@ -27,10 +29,12 @@ describe('restoring agents defined as JSON', () => {
 
   beforeAll(async () => {
     devnet = await withDevnet()
+    receiver = await startTestReceiver()
     database = await createDb()
   })
   afterAll(async () => {
     await database?.close()
+    await receiver?.close()
     await devnet?.stop()
   })
 
@@ -41,7 +45,9 @@ describe('restoring agents defined as JSON', () => {
       agentFromJson({
         name: 'echo',
         instructions: 'Repeat.',
-        offerings: [{ name: 'echo', description: 'Echoes', price: '1', token: 'dUSD' }],
+        offerings: [
+          { name: 'echo', description: 'Echoes', price: '1', token: 'dUSD', webhook: receiver.url },
+        ],
       }),
       { owner },
     )

@@ -69,6 +69,9 @@ export function wrapInferenceError(error: unknown, model: BaseChatModel): BaseEr
   if (error instanceof BaseError) return error
   const who = describeModel(model)
   const config = configs.get(model)
+  // A server may echo the credential it was sent; the message travels to logs and activity.
+  if (config?.apiKey && error instanceof Error && error.message.includes(config.apiKey))
+    error.message = error.message.replaceAll(config.apiKey, '[api key]')
   const meta: Record<string, unknown> = { model: modelName(model), provider: config?.provider }
   if (!(error instanceof Error)) {
     return new InferenceError(`${who} failed: ${String(error)}`, { cause: error, meta })

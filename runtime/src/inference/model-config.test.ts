@@ -2,7 +2,13 @@ import { BaseError } from '@agora/db'
 import { ChatOpenAI } from '@langchain/openai'
 import { describe, expect, test } from 'vitest'
 import { createChatModel } from '../../src/inference/chat-model.ts'
-import { modelConfigFromEnv, parseModelConfig } from '../../src/inference/model-config.ts'
+import {
+  modelConfigFromEnv,
+  modelFromJson,
+  modelJsonSchema,
+  modelPatchSchema,
+  parseModelConfig,
+} from './model-config.ts'
 
 function configError(run: () => unknown): BaseError {
   try {
@@ -166,6 +172,148 @@ describe('createChatModel', () => {
   test('behavior: an invalid config is refused before any request', () => {
     expect(configError(() => createChatModel({ provider: 'ollama', model: '' })).shortMessage).toBe(
       'Model config is invalid: model: must not be empty',
+    )
+  })
+})
+
+describe('modelJsonSchema', () => {
+  const issues = (input: unknown) => {
+    const parsed = modelJsonSchema.safeParse(input)
+    return parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)
+  }
+
+  test('default: the fields of defineAgent plus apiKeyEnv, with no defaults written in', () => {
+    expect(
+      modelJsonSchema.parse({ provider: 'openai', model: 'gpt-4o-mini', apiKeyEnv: 'OPENAI_API_KEY' }),
+    ).toEqual({ provider: 'openai', model: 'gpt-4o-mini', apiKeyEnv: 'OPENAI_API_KEY' })
+  })
+
+  test('behavior: an unknown provider names the allowed ones', () => {
+    expect(issues({ provider: 'anthropic', model: 'm' })).toEqual([
+      'provider: must be one of "openai", "openai-compatible", "ollama", "llamacpp", "vllm"',
+    ])
+  })
+
+  test.each([
+    ['http://user:sk-1@host/v1'],
+    ['http://host/v1?key=sk-1'],
+    ['http://host/v1?api_key=sk-1'],
+    ['http://host/v1?apiKey=sk-1'],
+    ['https://host/v1?x=1&access_token=sk-1'],
+  ])('behavior: a key in the base URL (%s) is refused, naming where it goes', (baseURL) => {
+    const found = issues({ provider: 'vllm', model: 'm', baseURL })
+    expect(found).toEqual([expect.stringMatching(/^baseURL: must not carry credentials .*model\.apiKey/)])
+    expect(found.join()).not.toContain('sk-1')
+  })
+
+  test('behavior: apiKey and apiKeyEnv together, a bad variable name, unknown fields', () => {
+    expect(issues({ provider: 'vllm', model: 'm', apiKey: 'sk-1', apiKeyEnv: 'K' })).toEqual([
+      'apiKeyEnv: give apiKey or apiKeyEnv, not both',
+    ])
+    expect(issues({ provider: 'vllm', model: 'm', apiKeyEnv: 'lower' })).toEqual([
+      expect.stringMatching(/^apiKeyEnv: must name an environment variable/),
+    ])
+    expect(issues({ provider: 'vllm', model: 'm', api_key: 'sk-1' })).toEqual([
+      expect.stringMatching(
+        /^: unknown field\(s\) "api_key": the fields are provider, model, baseURL, apiKey/,
+      ),
+    ])
+    expect(issues({ provider: 'openai-compatible', model: 'm' })).toEqual([
+      'baseURL: is required for provider "openai-compatible"',
+    ])
+  })
+
+  test('behavior: the patch form takes apiKey: null (remove the sealed key)', () => {
+    expect(modelPatchSchema.parse({ provider: 'vllm', model: 'm', apiKey: null })).toMatchObject({
+      apiKey: null,
+    })
+    expect(modelJsonSchema.safeParse({ provider: 'vllm', model: 'm', apiKey: null }).success).toBe(false)
+  })
+})
+
+describe('modelFromJson', () => {
+  const env = {
+    AGORA_MODEL_KEY_ENVS: 'OPENAI_API_KEY=https://api.openai.com, ROUTER_KEY=*, BROKEN=not a url',
+    OPENAI_API_KEY: 'sk-from-env',
+    ROUTER_KEY: 'sk-router',
+    BROKEN: 'sk-broken',
+    AGORA_MASTER_KEY: 'ab'.repeat(32),
+  }
+  const refusal = (run: () => unknown) => {
+    try {
+      run()
+    } catch (error) {
+      expect(error).toMatchObject({ name: 'ValidationError', code: 'INVALID_ARGUMENT' })
+      return (error as BaseError).shortMessage
+    }
+    throw new Error('expected a ValidationError')
+  }
+
+  test('default: a given key, else the sealed one, is the config key', () => {
+    expect(
+      modelFromJson({ provider: 'vllm', model: 'm', apiKey: 'sk-given' }, { apiKey: 'sk-sealed' }),
+    ).toMatchObject({
+      apiKey: 'sk-given',
+      baseURL: 'http://127.0.0.1:8000/v1',
+    })
+    expect(modelFromJson({ provider: 'vllm', model: 'm' }, { apiKey: 'sk-sealed' }).apiKey).toBe('sk-sealed')
+    expect(modelFromJson({ provider: 'vllm', model: 'm' }).apiKey).toBeUndefined()
+  })
+
+  test('behavior: apiKeyEnv reads a variable its operator offers, for the origin offered', () => {
+    expect(
+      modelFromJson({ provider: 'openai', model: 'gpt', apiKeyEnv: 'OPENAI_API_KEY' }, { env }).apiKey,
+    ).toBe('sk-from-env')
+    expect(
+      modelFromJson(
+        {
+          provider: 'openai-compatible',
+          model: 'm',
+          baseURL: 'https://router.example/v1',
+          apiKeyEnv: 'ROUTER_KEY',
+        },
+        { env },
+      ).apiKey,
+    ).toBe('sk-router')
+  })
+
+  test('behavior: a variable not offered, sent elsewhere, or missing is a 400 that never shows a value', () => {
+    const messages = [
+      refusal(() =>
+        modelFromJson({ provider: 'openai', model: 'gpt', apiKeyEnv: 'AGORA_MASTER_KEY' }, { env }),
+      ),
+      refusal(() => modelFromJson({ provider: 'openai', model: 'gpt', apiKeyEnv: 'BROKEN' }, { env })),
+      refusal(() =>
+        modelFromJson(
+          {
+            provider: 'openai-compatible',
+            model: 'm',
+            baseURL: 'https://evil.example/v1',
+            apiKeyEnv: 'OPENAI_API_KEY',
+          },
+          { env },
+        ),
+      ),
+      refusal(() =>
+        modelFromJson(
+          { provider: 'openai', model: 'gpt', apiKeyEnv: 'OPENAI_API_KEY' },
+          { env: { AGORA_MODEL_KEY_ENVS: 'OPENAI_API_KEY=https://api.openai.com' } },
+        ),
+      ),
+    ]
+    expect(messages[0]).toBe(
+      'model.apiKeyEnv: the server does not offer "AGORA_MASTER_KEY" for model keys (its operator lists the ones it offers in AGORA_MODEL_KEY_ENVS).',
+    )
+    expect(messages[2]).toBe(
+      'model.apiKeyEnv: the key in "OPENAI_API_KEY" may only be sent to https://api.openai.com, not to https://evil.example.',
+    )
+    expect(messages[3]).toBe('model.apiKeyEnv: the server has no environment variable "OPENAI_API_KEY".')
+    expect(messages.join()).not.toMatch(/sk-|abab/)
+  })
+
+  test('behavior: openai without any key says where one goes', () => {
+    expect(refusal(() => modelFromJson({ provider: 'openai', model: 'gpt' }))).toBe(
+      'model.apiKey: is required for provider "openai" (or name a server variable with apiKeyEnv).',
     )
   })
 })

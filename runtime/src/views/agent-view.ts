@@ -1,10 +1,37 @@
 import { type Agent, agentStatuses } from '@agora/db'
 import { z } from 'zod'
+import type { StoredFormerOffering } from '../actions/agents/former-offerings.ts'
 import type { RuntimeClient } from '../client.ts'
 import { spendingPolicySchema } from '../define-agent.ts'
+import {
+  defaultBaseURLs,
+  type ModelCredential,
+  type ModelProvider,
+  openAIBaseURL,
+} from '../inference/model-config.ts'
 import { offeringViewSchema, type StoredOffering, toOfferingView } from './offering-view.ts'
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/)
+
+export const modelViewSchema = z
+  .object({
+    provider: z.string().describe('`openai`, `openai-compatible`, `ollama`, `llamacpp` or `vllm`.'),
+    model: z.string(),
+    baseURL: z.string().describe('Where its requests go.'),
+    temperature: z.number().optional(),
+    maxTokens: z.number().int().optional(),
+    timeoutMs: z.number().int().optional(),
+    maxRetries: z.number().int().optional(),
+    credential: z
+      .enum(['sealed', 'env', 'code', 'none'])
+      .describe(
+        'Where its API key comes from: given over HTTP and sealed at rest (`sealed`), a server environment variable (`env`, named by `apiKeyEnv`), its TypeScript definition (`code`), or none.',
+      ),
+    apiKeyEnv: z.string().optional(),
+  })
+  .meta({ id: 'AgentModel', description: 'The model an agent thinks with; never its key.' })
+
+export type ModelView = z.infer<typeof modelViewSchema>
 
 export const agentViewSchema = z
   .object({
@@ -19,10 +46,7 @@ export const agentViewSchema = z
     signer: address.describe("The agent's own key (a Safe owner)."),
     offerings: z.array(offeringViewSchema),
     policy: spendingPolicySchema,
-    model: z
-      .object({ provider: z.string(), model: z.string() })
-      .nullable()
-      .describe('The model it thinks with, if any (never its key).'),
+    model: modelViewSchema.nullable().describe('The model it thinks with, if any (never its key).'),
     launchTx: z.string().nullable(),
     createdAt: z.iso.datetime(),
   })
@@ -32,11 +56,16 @@ export type AgentView = z.infer<typeof agentViewSchema>
 
 /** The definition as stored with an agent (see `describeDefinition`). */
 export type StoredDefinition = {
-  model?: { provider?: string; model?: string } | null
+  /** The model config as used, without its key. */
+  model?: Record<string, unknown> | null
+  /** Where the model's key comes from (older rows have none: read as `none`). */
+  credential?: ModelCredential
   policy?: z.infer<typeof spendingPolicySchema>
   offerings?: StoredOffering[]
-  /** The JSON an agent defined over HTTP was built from (`agentFromJson`). */
+  /** The JSON an agent defined over HTTP was built from (`agentFromJson`), without its model's key. */
   json?: Record<string, unknown>
+  /** Offerings a PATCH retired or changed, kept for the jobs hired before it (see `offeringForJob`). */
+  formerOfferings?: StoredFormerOffering[]
 }
 
 /**
@@ -47,7 +76,6 @@ export type StoredDefinition = {
  */
 export async function toAgentView(client: Pick<RuntimeClient, 'tokens'>, agent: Agent): Promise<AgentView> {
   const definition = agent.definition as StoredDefinition
-  const model = definition.model
   return {
     id: agent.id,
     name: agent.name,
@@ -60,8 +88,31 @@ export async function toAgentView(client: Pick<RuntimeClient, 'tokens'>, agent: 
     signer: agent.signerAddress,
     offerings: await Promise.all((definition.offerings ?? []).map((o) => toOfferingView(client, o))),
     policy: definition.policy ?? {},
-    model: model?.model ? { provider: String(model.provider ?? 'openai'), model: model.model } : null,
+    model: toModelView(definition),
     launchTx: agent.launchTx,
     createdAt: agent.createdAt.toISOString(),
+  }
+}
+
+/** The stored model as anyone may see it: where requests go and where the key comes from, never the key. */
+export function toModelView(definition: StoredDefinition): ModelView | null {
+  const model = definition.model
+  if (typeof model?.model !== 'string') return null
+  const provider = String(model.provider ?? 'openai')
+  const number = (key: string) => (typeof model[key] === 'number' ? { [key]: model[key] as number } : {})
+  const credential = definition.credential ?? { source: 'none' }
+  return {
+    provider,
+    model: model.model,
+    baseURL:
+      typeof model.baseURL === 'string'
+        ? model.baseURL
+        : (defaultBaseURLs[provider as ModelProvider] ?? openAIBaseURL),
+    ...number('temperature'),
+    ...number('maxTokens'),
+    ...number('timeoutMs'),
+    ...number('maxRetries'),
+    credential: credential.source,
+    ...(credential.apiKeyEnv ? { apiKeyEnv: credential.apiKeyEnv } : {}),
   }
 }

@@ -19,6 +19,8 @@ export type AgentStore = {
   get(id: string): Promise<Agent>
   /** Writes the agent's row and keeps the in-memory copy in step. */
   update(id: string, patch: UpdateAgentParameters): Promise<Agent>
+  /** Reads the row again, after a write inside a wider transaction (once it committed). */
+  reload(id: string): Promise<Agent>
   /** The launched agent hosted here behind an on-chain id, if any. */
   byChainId(chainAgentId: string): Promise<Agent | undefined>
   /** The hosted agent whose Safe is `address` (Safes never change hands between agents). */
@@ -52,6 +54,10 @@ export function createAgentStore(db: Db): AgentStore {
     async update(id, patch) {
       byId.delete(id)
       return keep(await updateAgent(db, id, patch))
+    },
+    async reload(id) {
+      byId.delete(id)
+      return store.get(id)
     },
     async byChainId(chainAgentId) {
       const id = idByChainId.get(chainAgentId)

@@ -17,7 +17,8 @@ import type { ChainUnavailableError, ContractRevertedError } from '../../errors.
 import type { QuotaError } from '../../guard/quotas.ts'
 import { recordIntent } from '../../outbox/record-intent.ts'
 import { sendIntent } from '../../outbox/send-intent.ts'
-import { describeDefinition, jsonSchemaOf } from './describe-definition.ts'
+import { checkWebhooks } from '../jobs/webhook-url.ts'
+import { credentialOf, describeDefinition, jsonSchemaOf } from './describe-definition.ts'
 import {
   type LaunchPayload,
   launchIntent,
@@ -63,21 +64,7 @@ export async function launchAgent(
   const checked = defineAgent(definition)
   if (!isAddress(parameters.owner))
     throw new ValidationError(`The owner "${parameters.owner}" is not an address.`)
-  const offerings = await Promise.all(
-    checked.offerings.map(async (o) => {
-      const token = await client.tokens.resolve(o.token)
-      return {
-        name: o.name,
-        description: o.description,
-        price: client.tokens.parse(o.price, token).toString(),
-        token: token.address,
-        capabilities: o.capabilities ?? [],
-        inputSchema: jsonSchemaOf(o.input),
-      }
-    }),
-  )
-  // The policy's token is read only when money moves: an unknown one is refused now.
-  if (checked.policy.token) await client.tokens.resolve(checked.policy.token)
+  const offerings = await offeringRows(client, checked)
   const existing = parameters.id ? await getAgent(client.db, parameters.id) : undefined
   // A new launch counts against the owner's quota (the relayer pays for it); a resumed one already did.
   const agent =
@@ -145,6 +132,53 @@ async function currentAttempt(
   )
 }
 
+/**
+ * An agent's offerings as the market stores them (price in base units, token by address). An
+ * unknown token, in an offering or in the policy (read only when money moves), is refused here.
+ *
+ * @example
+ * const rows = await offeringRows(client, definition)
+ */
+export async function offeringRows(
+  client: Pick<RuntimeClient, 'tokens' | 'chain' | 'publicUrl'>,
+  definition: AgentDefinition,
+): Promise<(OfferingInput & { token: string })[]> {
+  checkWebhooks(client, definition)
+  const rows = await Promise.all(
+    definition.offerings.map(async (o) => {
+      const token = await client.tokens.resolve(o.token)
+      return {
+        name: o.name,
+        description: o.description,
+        price: client.tokens.parse(o.price, token).toString(),
+        token: token.address,
+        capabilities: o.capabilities ?? [],
+        inputSchema: jsonSchemaOf(o.input),
+      }
+    }),
+  )
+  if (definition.policy.token) await client.tokens.resolve(definition.policy.token)
+  return rows
+}
+
+/**
+ * The model's API key of an agent defined as JSON, sealed for the agent (`agents.model_key`), or
+ * null when it has none to keep: no model, a key from a server variable, or a key given in code
+ * (which stays in code).
+ *
+ * @example
+ * const modelKey = sealModelKey(client, definition, agent.signerAddress)
+ */
+export function sealModelKey(
+  client: Pick<RuntimeClient, 'keys'>,
+  definition: AgentDefinition,
+  signerAddress: string,
+): string | null {
+  const apiKey = definition.model?.apiKey
+  if (credentialOf(definition).source !== 'sealed' || typeof apiKey !== 'string') return null
+  return client.keys.sealSecret(apiKey, { address: signerAddress, purpose: 'model-api-key' })
+}
+
 async function recordLaunch(
   client: RuntimeClient,
   definition: AgentDefinition,
@@ -152,6 +186,7 @@ async function recordLaunch(
   offerings: (OfferingInput & { token: string })[],
 ): Promise<Agent> {
   const key = client.keys.create()
+  const modelKey = sealModelKey(client, definition, key.address)
   return transaction(client.db, async (tx) => {
     const row = await insertAgent(tx, {
       id: parameters.id,
@@ -165,6 +200,7 @@ async function recordLaunch(
       ),
       signerAddress: key.address,
       encryptedKey: key.sealed,
+      modelKey,
     })
     await upsertOfferings(tx, { agentId: row.id, offerings })
     await recordIntent(

@@ -8,6 +8,7 @@ import { createChatModel } from '../../inference/chat-model.ts'
 import type { ModelConfigInput } from '../../inference/model-config.ts'
 import { generateStructured } from '../../inference/structured.ts'
 import { untrusted, untrustedDataRule } from '../../inference/untrusted.ts'
+import { offeringForJob } from '../agents/former-offerings.ts'
 import { sendJobStep } from './send-job-step.ts'
 
 const verdictSchema = z.object({
@@ -71,11 +72,21 @@ async function checkDeliverable(client: RuntimeClient, job: Job): Promise<Verdic
   if (keccak256(toHex(canonicalJson(job.deliverable))) !== job.deliverableHash)
     return { accept: false, reason: 'The deliverable does not match the hash submitted on-chain.' }
   const provider = job.providerAgentId ? await client.agents.get(job.providerAgentId) : undefined
-  const output = provider
-    ? client.definitions.get(provider.name)?.offerings.find((o) => o.name === job.offering)?.output
-    : undefined
-  if (output && !output.safeParse(job.deliverable).success)
-    return { accept: false, reason: 'The deliverable does not match the offering output schema.' }
+  const hosted = provider && client.definitions.get(provider.name)
+  const output = hosted ? offeringForJob(hosted, job)?.output : undefined
+  const parsed = output?.safeParse(job.deliverable)
+  if (parsed && !parsed.success) {
+    const issues = parsed.error.issues
+      .slice(0, 10)
+      .map((i) => `${i.path.join('.') || '(deliverable)'}: ${i.message}`)
+    return {
+      accept: false,
+      reason: `The deliverable does not match the offering output schema: ${issues.join('; ')}`.slice(
+        0,
+        1_000,
+      ),
+    }
+  }
   return undefined
 }
 

@@ -13,10 +13,12 @@ import {
   ValidationError,
 } from '@agora/db'
 import { type Address, encodeFunctionData, type Hex, keccak256, toHex, zeroAddress } from 'viem'
+import type { z } from 'zod'
 import { canonicalJson } from '../../canonical-json.ts'
 import type { RuntimeClient } from '../../client.ts'
 import { type ChainUnavailableError, type ContractRevertedError, PolicyError } from '../../errors.ts'
 import type { QuotaError } from '../../guard/quotas.ts'
+import { compileJsonSchema, type JsonSchemaIssue } from '../../json-schema.ts'
 import { recordIntent } from '../../outbox/record-intent.ts'
 import type { Token } from '../../wallet/tokens.ts'
 import { type ActiveAgent, requireActiveAgent } from '../agents/require-active-agent.ts'
@@ -28,7 +30,7 @@ export type HireParameters = {
   provider: string | bigint
   /** The provider's offering name. */
   offering: string
-  /** The offering's input; the provider validates it against its schema. */
+  /** The offering's input; checked against the offering's schema before any money moves. */
   input: unknown
   /** Refuse to hire if the offering costs more than this, in its token's units. */
   maxPrice?: string
@@ -87,7 +89,7 @@ export async function hire(
       `"${offering.name}" costs ${client.tokens.format(price, token)} ${token.symbol}, over the maximum of ${parameters.maxPrice}.`,
     )
   }
-  checkInput(client, provider.name, offering.name, parameters.input)
+  checkInput(client, provider.name, offering, parameters.input)
   if (parameters.idempotencyKey !== undefined) {
     const earlier = await getJobByKey(client.db, {
       clientAgentId: hirer.id,
@@ -160,13 +162,36 @@ async function resumeHire(
   return job
 }
 
-/** The provider's input schema, when it is defined in this process, is checked before money moves. */
-function checkInput(client: RuntimeClient, providerName: string, offering: string, input: unknown) {
-  const schema = client.definitions.get(providerName)?.offerings.find((o) => o.name === offering)?.input
-  const parsed = schema?.safeParse(input)
-  if (!parsed || parsed.success) return
-  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`)
-  throw new ValidationError(`The input does not fit "${offering}": ${issues.join('; ')}`)
+/**
+ * The input is checked before money moves: against the provider's schema when it is hosted here,
+ * else against the JSON Schema its offering publishes in the market. Every problem is listed, each
+ * with its path (`input.topic`).
+ */
+function checkInput(client: RuntimeClient, providerName: string, offering: Offering, input: unknown) {
+  const hosted = client.definitions.get(providerName)?.offerings.find((o) => o.name === offering.name)?.input
+  const issues = hosted ? zodIssues(hosted, input) : publishedIssues(offering, input)
+  if (issues.length === 0) return
+  const problems = issues.map((i) => ({ path: ['input', ...i.path.map(String)], message: i.message }))
+  throw new ValidationError(
+    `The input does not fit "${offering.name}": ${problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('; ')}`,
+    { meta: { issues: problems } },
+  )
+}
+
+function zodIssues(schema: z.ZodType, input: unknown): JsonSchemaIssue[] {
+  const parsed = schema.safeParse(input)
+  return parsed.success
+    ? []
+    : parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message }))
+}
+
+function publishedIssues(offering: Offering, input: unknown): JsonSchemaIssue[] {
+  if (!offering.inputSchema) return []
+  try {
+    return compileJsonSchema(offering.inputSchema).validate(input)
+  } catch {
+    return [] // a schema this runtime cannot compile (written by code elsewhere): the provider checks it
+  }
 }
 
 type Terms = {

@@ -1,5 +1,5 @@
 import { agentEconomyAbi, agentIdentityRegistryAbi } from '@agora/contracts'
-import { ConflictError } from '@agora/db'
+import { ConflictError, NotFoundError } from '@agora/db'
 import type { RuntimeClient } from '../../client.ts'
 import { wrapChainError } from '../../errors.ts'
 import { toMoney } from '../../views/money.ts'
@@ -46,7 +46,11 @@ export async function getReputation(
       args: [id],
     }),
   ]).catch((error: unknown) => {
-    throw wrapChainError(error, `Reading agent ${chainAgentId}'s reputation`)
+    const wrapped = wrapChainError(error, `Reading agent ${chainAgentId}'s reputation`)
+    // An id no agent holds on chain is not found, like an unknown agt_ id.
+    if ((wrapped.meta?.contractError as { name?: string } | undefined)?.name === 'IdentityUnknownAgent')
+      throw new NotFoundError(`No agent with on-chain id ${chainAgentId} exists.`, { cause: error })
+    throw wrapped
   })
   const total = { completed: 0, rejected: 0, expired: 0, clients: 0, ratingSum: 0 }
   for (const r of records) {

@@ -10,12 +10,13 @@ const agentId = z.string().regex(/^\d+$/, 'an on-chain agent id (digits)')
 export const agentTools = [
   {
     name: 'search_market',
-    description: 'Find offerings of other agents by text or capability, with price and reputation.',
+    description:
+      "Find offerings of other agents by text or capability. Each result has the provider's id, the offering's price in token units with its token symbol, the JSON Schema its input must match, and the provider's reputation.",
     schema: z.strictObject({
-      text: z.string().max(200).optional(),
-      capability: z.string().max(64).optional(),
-      maxPrice: amount.optional(),
-      minRating: z.number().min(0).max(100).optional(),
+      text: z.string().max(200).optional().describe('words in the offering or the agent name'),
+      capability: z.string().max(64).optional().describe('a capability tag, e.g. "summarize"'),
+      maxPrice: amount.optional().describe('the highest price, in dUSD'),
+      minRating: z.number().min(0).max(100).optional().describe('the lowest average rating, 0-100'),
     }),
   },
   {
@@ -25,8 +26,10 @@ export const agentTools = [
     schema: z.strictObject({
       providerId: agentId,
       offering: z.string().min(1).max(64),
-      input: z.record(z.string(), z.unknown()),
-      maxPrice: amount,
+      input: z
+        .record(z.string(), z.unknown())
+        .describe("the job's input: an object matching the offering's input schema from search_market"),
+      maxPrice: amount.describe('refuse to hire above this price, in the offering token units'),
     }),
   },
   {

@@ -1,5 +1,6 @@
-import { NotFoundError, ValidationError } from '@agora/db'
+import { type Job, NotFoundError, ValidationError } from '@agora/db'
 import type { RuntimeClient } from '../../client.ts'
+import type { PaymentView } from '../../views/payment-view.ts'
 import { getBalances } from '../agents/get-balances.ts'
 import { getJob } from '../jobs/get-job.ts'
 import { hire } from '../jobs/hire.ts'
@@ -17,14 +18,26 @@ type ToolArguments = {
   finish: { answer: string }
 }
 
+/** Told of money a tool moves as soon as it is recorded (a hire well before its delivery). */
+export type ToolProgress = {
+  hired?(job: Job): Promise<void>
+  paid?(payment: PaymentView): Promise<void>
+}
+
+/** A market listing as the model reads it when the offering publishes no input schema. */
+const anyObject = { type: 'object' } as const
+
 /**
  * Runs one of the agent tools for the agent: the same actions code calls, with their guardrails.
- * The arguments were validated against the tool's schema already. Amounts are read back as token units.
+ * The arguments were validated against the tool's schema already. Amounts are read back as token
+ * units; market listings carry each offering's input JSON Schema, so the model hires with the
+ * fields the provider expects.
  */
 export async function runTool(
   client: RuntimeClient,
   agentId: string,
   call: { name: string; args: unknown },
+  progress: ToolProgress = {},
 ): Promise<unknown> {
   const name = call.name as AgentToolName
   switch (name) {
@@ -38,6 +51,7 @@ export async function runTool(
         description: m.offering.description,
         price: m.offering.price.formatted,
         token: m.offering.price.symbol,
+        input: m.offering.inputSchema ?? anyObject,
         capabilities: m.offering.capabilities,
         rating: m.reputation?.averageRating ?? null,
         completedJobs: m.reputation?.completed ?? 0,
@@ -51,11 +65,13 @@ export async function runTool(
         input: a.input,
         maxPrice: a.maxPrice,
       })
+      await progress.hired?.(hired)
       const job = await waitForJob(client, hired.jobId)
       return { jobId: job.jobId, status: job.status, deliverable: job.deliverable, rating: job.rating }
     }
     case 'pay': {
       const payment = await pay(client, agentId, call.args as ToolArguments['pay'])
+      await progress.paid?.(payment)
       return { paymentId: payment.id, status: payment.status, txHash: payment.txHash }
     }
     case 'job_status': {

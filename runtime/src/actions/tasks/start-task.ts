@@ -1,17 +1,17 @@
-import { randomUUID } from 'node:crypto'
-import { BaseError, ConflictError } from '@agora/db'
+import { insertTask } from '@agora/db'
 import type { RuntimeClient } from '../../client.ts'
-import type { ModelConfigInput } from '../../inference/model-config.ts'
 import { requireActiveAgent } from '../agents/require-active-agent.ts'
-import { runTask } from './run-task.ts'
+import { prepareTask, runAcceptedTask } from './run-task.ts'
 
 export type StartTaskParameters = { goal: string; maxSteps?: number }
 export type StartTaskReturnType = { taskId: string }
 
 /**
- * Accepts a task for an agent with a model and runs it in the background: `task accepted`, the
- * model's steps and tool calls, then `task succeeded` or `task failed` go to the agent's activity
- * under the returned task id.
+ * Accepts a task for an agent with a model and runs it in the background. The task is recorded at
+ * once (follow it with `getTask`), and `task accepted`, each model turn, tool call, hire, payment
+ * and refusal, then `task succeeded` or `task failed` go to the agent's activity under the returned
+ * task id. The model is the one the agent has in this process (see `taskModelOf`): `NO_MODEL`
+ * without one, before anything is recorded.
  *
  * @example
  * const { taskId } = await startTask(client, agentId, { goal: 'Find a summarizer and summarise …' })
@@ -21,36 +21,15 @@ export async function startTask(
   agentId: string,
   parameters: StartTaskParameters,
 ): Promise<StartTaskReturnType> {
-  const agent = await client.agents.get(agentId)
-  if (!(agent.definition as { model?: unknown }).model) {
-    throw new ConflictError(`Agent "${agent.name}" has no model configured; tasks need one to think with.`, {
-      code: 'NO_MODEL',
-    })
-  }
+  const { agent, model } = await prepareTask(client, agentId)
   requireActiveAgent(agent, 'run tasks')
-  // The stored model leaves out its API key; the definition hosted in this process has it.
-  const model = client.definitions.get(agent.name)?.model as ModelConfigInput | undefined
-  const taskId = `task_${randomUUID()}`
+  const task = await insertTask(client.db, { agentId: agent.id, goal: parameters.goal })
   await client.activity.record(agent.id, 'lifecycle', {
     event: 'task accepted',
-    taskId,
+    taskId: task.id,
     goal: parameters.goal,
   })
-  void runTask(client, agent.id, { ...parameters, ...(model ? { model } : {}) })
-    .then(
-      (result) =>
-        client.activity.record(agent.id, 'lifecycle', {
-          event: 'task succeeded',
-          taskId,
-          steps: result.steps,
-        }),
-      (error: unknown) =>
-        client.activity.record(agent.id, 'lifecycle', {
-          event: 'task failed',
-          taskId,
-          error: error instanceof BaseError ? error.shortMessage : String(error),
-        }),
-    )
-    .catch((error: unknown) => client.log(`runtime: task ${taskId} could not be recorded: ${error}`))
-  return { taskId }
+  // The outcome is on the task's row and in the activity (runAcceptedTask writes both), not here.
+  void runAcceptedTask(client, agent, task, { ...parameters, model }).catch(() => {})
+  return { taskId: task.id }
 }

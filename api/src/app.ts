@@ -9,11 +9,13 @@ import { registerDocs } from './openapi.ts'
 import { fieldErrors, HttpError, problemResponse, retryAfterOf, toProblem } from './problem.ts'
 import { agentsRouter } from './routes/agents.ts'
 import { authRouter, createRateLimiter } from './routes/auth.ts'
+import { devnetRouter } from './routes/devnet.ts'
 import { type EventStreamLimits, eventsRouter } from './routes/events.ts'
 import { healthRouter } from './routes/health.ts'
 import { jobsRouter } from './routes/jobs.ts'
 import { marketRouter } from './routes/market.ts'
 import { moneyRouter } from './routes/money.ts'
+import { tasksRouter } from './routes/tasks.ts'
 
 export type CreateAppParameters = {
   runtime: Runtime
@@ -36,8 +38,13 @@ export type CreateAppParameters = {
   siweMaxAgeMs?: number
   /** Where unexpected errors are reported (default: stderr). */
   log?: (line: string) => void
-  /** On the devnet, its RPC URL: `/health` shows it so a person can point a wallet at the chain. */
+  /**
+   * On the devnet, its RPC URL: `/health` shows it so a person can point a wallet at the chain, and
+   * `POST /devnet/faucet` mints dUSD through it (the route exists only then).
+   */
   devnetRpcUrl?: string
+  /** Faucet requests allowed per client and per target per window (default 5 a minute). */
+  faucetLimit?: { max: number; windowMs: number }
   /**
    * Limits on event streams (`GET /agents/:id/events`): per client 10, in total 1,000, 1,000
    * events replayed per connection, slow consumers dropped after 10 s (see `EventStreamLimits`).
@@ -101,9 +108,19 @@ export function createApp(parameters: CreateAppParameters) {
   app.route('/auth', authRouter(limits))
   app.route('/agents', agentsRouter())
   app.route('/agents', moneyRouter())
+  app.route('/agents', tasksRouter())
   app.route('/agents', eventsRouter(streams, parameters.eventStreams))
   app.route('/jobs', jobsRouter())
   app.route('/', marketRouter())
+  if (parameters.devnetRpcUrl)
+    app.route(
+      '/devnet',
+      devnetRouter({
+        rpcUrl: parameters.devnetRpcUrl,
+        devUSD: runtime.manifest.contracts.devUSD,
+        limit: parameters.faucetLimit,
+      }),
+    )
   registerDocs(app)
 
   app.notFound((c) =>

@@ -8,7 +8,7 @@
 import { join } from 'node:path'
 import { evaluator, summarizer, translator } from '@agora/agents'
 import { createDb, type Db, isDriverClosedSocketCrash } from '@agora/db'
-import { createRuntime, type Runtime, startEmbeddedRuntime } from '@agora/runtime'
+import { type AgentView, createRuntime, type Runtime, startEmbeddedRuntime } from '@agora/runtime'
 import { serve } from '@hono/node-server'
 import { createApp } from './app.ts'
 import { type ChainConfig, type Config, ConfigError, type EmbeddedConfig, loadConfig } from './config.ts'
@@ -45,6 +45,13 @@ type Started = {
   notes: string
   /** The devnet's RPC URL, shown by `/health` (embedded mode only). */
   devnetRpcUrl?: string
+  /** Resolves once the agents this process hosts are launched (the demo agents, in the background). */
+  launched: Promise<void>
+  /**
+   * The models of the definitions given in code here, by agent name: what those agents think with in
+   * this process (an `AGORA_MODEL_*` set after their launch included), whatever was stored then.
+   */
+  hostedModels: Map<string, Record<string, unknown> | undefined>
 }
 
 /** The embedded devnet with the demo agents (summarizer, translator, evaluator) owned by dev account #1. */
@@ -62,7 +69,7 @@ async function startEmbedded(config: EmbeddedConfig): Promise<Started> {
   })
   const { devnet, runtime } = embedded
   // In the background: a launch waits for the chain, and the API listens meanwhile.
-  void (async () => {
+  const launched = (async () => {
     const present = new Set((await runtime.listAgents()).map((a) => a.name))
     for (const definition of demo) {
       if (!present.has(definition.name))
@@ -76,6 +83,8 @@ async function startEmbedded(config: EmbeddedConfig): Promise<Started> {
     db: embedded.db,
     stop: embedded.stop,
     devnetRpcUrl: devnet.rpcUrl,
+    launched,
+    hostedModels: new Map(demo.map((d) => [d.name, d.model])),
     rows: [
       ['RPC URL', devnet.rpcUrl],
       ['chain id', String(manifest.chainId)],
@@ -115,6 +124,9 @@ async function startOnChain(config: ChainConfig): Promise<Started> {
         await runtime.stop()
         await database.close()
       },
+      // Agents launched over HTTP were restored by `start()`; none is defined in code here.
+      launched: Promise.resolve(),
+      hostedModels: new Map(),
       rows: [
         ['RPC URL', config.rpcUrl],
         ['chain id', String(config.chainId)],
@@ -160,7 +172,38 @@ Sign in (Sign-In with Ethereum, EIP-4361):
   4. send "Authorization: Bearer <token>" to POST /agents and to an agent's owner routes
 
 Ctrl-C stops everything; the chain and the database are kept for the next start.`)
+  void started.launched
+    .then(() => printAgents(started.runtime, started.hostedModels))
+    .catch((error: unknown) => console.error(`agents: listing failed: ${errorLogLine(error)}`))
 })
+
+/** The most agents the banner lists one by one; `GET /agents` has them all. */
+const bannerAgents = 20
+
+/**
+ * The agents hosted here with the model each thinks with (`provider/model`, or "no model"), once
+ * they are launched: a definition given in code here names its model; any other, the one stored.
+ */
+async function printAgents(runtime: Runtime, hostedModels: Started['hostedModels']) {
+  const agents = await runtime.listAgents()
+  if (agents.length === 0) {
+    console.log('\nNo agents yet: launch one with POST /agents (see docs/quickstart.md).')
+    return
+  }
+  const modelOf = (agent: AgentView) => {
+    const model = hostedModels.has(agent.name)
+      ? hostedModels.get(agent.name)
+      : (agent.model as Record<string, unknown> | null | undefined)
+    return model?.model ? `${model.provider ?? 'openai'}/${model.model}` : 'no model'
+  }
+  const width = Math.max(...agents.slice(0, bannerAgents).map((a) => a.name.length))
+  console.log('\nAgents hosted here (name, on-chain id, model):')
+  for (const agent of agents.slice(0, bannerAgents)) {
+    const id = agent.chainAgentId ? `#${agent.chainAgentId}` : `(${agent.status})`
+    console.log(`  ${agent.name.padEnd(width)}  ${id.padEnd(6)} ${modelOf(agent)}`)
+  }
+  if (agents.length > bannerAgents) console.log(`  … and ${agents.length - bannerAgents} more (GET /agents)`)
+}
 
 // A taken port fails after the chain started: stop it again rather than leave it running.
 server.on('error', async (error: NodeJS.ErrnoException) => {

@@ -35,9 +35,11 @@ export const documentInfo: Parameters<OpenAPIHono['getOpenAPI31Document']>[0] = 
   tags: [
     { name: 'agents', description: 'Launch, read and steer agents.' },
     { name: 'money', description: "Pay, hire, withdraw, and read an agent's money." },
+    { name: 'tasks', description: "Goals for an agent's model, followed live on its events." },
     { name: 'market', description: 'Offerings for hire and registration files.' },
     { name: 'auth', description: 'Sign-In with Ethereum.' },
     { name: 'meta', description: 'Health and this document.' },
+    { name: 'devnet', description: 'The embedded development chain only: its faucet.' },
   ],
 }
 
@@ -85,7 +87,7 @@ export function registerDocs(app: OpenAPIHono<AppEnv>) {
     const file = c.req.param('file')
     c.header('cache-control', 'public, max-age=86400')
     if (file === 'init.js') return c.body(init, 200, { 'content-type': 'text/javascript; charset=utf-8' })
-    const type = assets[file]
+    const type = Object.hasOwn(assets, file) ? assets[file] : undefined // not `__proto__` and the like
     if (!type) throw new HttpError('ROUTE_NOT_FOUND', `No asset "${file}".`)
     loaded[file] ??= readFile(join(swaggerDir, file), 'utf8')
     return c.body(await loaded[file], 200, { 'content-type': type })

@@ -1,4 +1,4 @@
-import { offeringNameSchema } from '@agora/runtime'
+import { offeringNameSchema, updateAgentSchema } from '@agora/runtime'
 import { z } from '@hono/zod-openapi'
 
 // Amounts are decimal strings in token units ("2.5"): never numbers, so no float rounding and no sign.
@@ -33,7 +33,15 @@ export const agentParams = z.object({
     .min(1)
     .max(100)
     .regex(/^[\w-]+$/, 'must be an agent id (`agt_…`) or an on-chain id (digits)')
-    .openapi({ param: { name: 'id', in: 'path' }, example: 'agt_3f2a…' }),
+    .openapi({
+      param: {
+        name: 'id',
+        in: 'path',
+        description:
+          "The agent's runtime id (`agt_…`) or its on-chain id (digits): every route takes either.",
+      },
+      example: 'agt_3f2a…',
+    }),
 })
 
 /** `/agents/:id/payments/:paymentId`. */
@@ -73,16 +81,15 @@ export const hireBody = z
 
 export const listAgentsQuery = z.strictObject({ owner: address.optional() })
 
-/** `PATCH /agents/:id`: what an owner may change after launch (the prompt and the public text). */
-export const updateAgentBody = z
-  .strictObject({
-    description: z.string().max(2_000).optional(),
-    instructions: z.string().max(20_000).optional(),
-  })
-  .refine((b) => b.description !== undefined || b.instructions !== undefined, {
-    message: 'must set description or instructions',
-  })
-  .meta({ id: 'UpdateAgent' })
+/**
+ * `PATCH /agents/:id`: what an owner set at launch, each field replacing the agent's (the runtime's
+ * `updateAgentSchema`: model with its sealed key, the full list of offerings, policies, texts).
+ */
+export const updateAgentBody = updateAgentSchema.meta({
+  id: 'UpdateAgent',
+  description:
+    'What to change; every field is optional and replaces the one the agent has. Agents defined in TypeScript change only description and instructions.',
+})
 
 /** `POST /agents/:id/withdraw`: everything in dUSD to the owner unless told otherwise. */
 export const withdrawBody = z
@@ -103,7 +110,7 @@ export const taskBody = z
     goal: z.string().trim().min(1).max(10_000),
     maxSteps: z.number().int().min(1).max(50).optional(),
   })
-  .meta({ id: 'Task' })
+  .meta({ id: 'StartTask' })
 
 export const searchQuery = z
   .strictObject({

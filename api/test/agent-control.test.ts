@@ -1,12 +1,14 @@
 import { defineAgent } from '@agora/runtime'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { problemOf, startTestApi, type TestApi } from './harness.ts'
-import { startModelStub } from './model-stub.ts'
+import { startScriptedModel } from './scripted-model.ts'
+import { startSellerService } from './webhook.ts'
 
 type Launched = { id: string; chainAgentId: string; safe: string }
 
 let api: TestApi
-let stub: Awaited<ReturnType<typeof startModelStub>>
+let stub: Awaited<ReturnType<typeof startScriptedModel>>
+let service: Awaited<ReturnType<typeof startSellerService>> // the seller's service: answers { received: input }
 let owner: { token: string; address: string }
 let stranger: { token: string; address: string }
 let seller: Launched // sells `echo` for 1 dUSD
@@ -51,14 +53,16 @@ async function eventsUntil(agentId: string, match: (event: Event) => boolean): P
 }
 
 beforeAll(async () => {
-  ;[api, stub] = await Promise.all([startTestApi(), startModelStub()])
+  ;[api, stub, service] = await Promise.all([startTestApi(), startScriptedModel(), startSellerService()])
   owner = await api.signIn(2)
   stranger = await api.signIn(3)
   seller = await launch(
     {
       name: 'seller',
       description: 'Echoes',
-      offerings: [{ name: 'echo', description: 'Echoes its input', price: '1', token: 'dUSD' }],
+      offerings: [
+        { name: 'echo', description: 'Echoes its input', price: '1', token: 'dUSD', webhook: service.url },
+      ],
     },
     owner.token,
   )
@@ -84,6 +88,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.stop()
   await stub?.close()
+  await service?.close()
 })
 
 describe('GET /agents/:id/jobs', () => {
@@ -321,7 +326,7 @@ describe('POST /agents/:id/tasks', () => {
     expect(taskId).toMatch(/^task_/)
     const done = await eventsUntil(
       thinker.id,
-      (e) => e.data.taskId === taskId && e.data.event !== 'task accepted',
+      (e) => e.data.taskId === taskId && e.data.event === 'task succeeded',
     )
     expect(done.at(-1)!.data).toMatchObject({ event: 'task succeeded', steps: 1 })
     expect(done.map((e) => e.data)).toContainEqual(
@@ -334,7 +339,7 @@ describe('POST /agents/:id/tasks', () => {
     const failed = ((await failing.json()) as { taskId: string }).taskId
     const events = await eventsUntil(
       thinker.id,
-      (e) => e.data.taskId === failed && e.data.event !== 'task accepted',
+      (e) => e.data.taskId === failed && e.data.event === 'task failed',
     )
     expect(events.at(-1)!.data).toMatchObject({ event: 'task failed', error: expect.any(String) })
 

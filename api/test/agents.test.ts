@@ -1,12 +1,15 @@
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
+import type { WebhookReceiver } from '@agora/agents'
 import { serve } from '@hono/node-server'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { problemOf, startTestApi, type TestApi } from './harness.ts'
+import { startSellerService } from './webhook.ts'
 
 type Launched = { id: string; chainAgentId: string; tokenBoundAccount: string; safe: string }
 
 let api: TestApi
+let service: WebhookReceiver // alice's service: answers { received: input }
 let owner: { token: string; address: string }
 let stranger: { token: string; address: string }
 let alice: Launched // sells `summarize`
@@ -24,9 +27,18 @@ const summarizer = {
       token: 'dUSD',
       capabilities: ['summarize'],
       input: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
+      webhook: 'http://127.0.0.1:9/agora', // the service's own URL at launch
     },
   ],
   policy: { perJobCap: '5', budget: { amount: '50', period: 'day' } },
+}
+const offering = summarizer.offerings[0]!
+const model = { provider: 'openai-compatible', model: 'm', baseURL: 'http://127.0.0.1:9/v1' }
+const prompted = {
+  ...offering,
+  webhook: undefined,
+  output: { type: 'object', properties: { summary: { type: 'string' } }, required: ['summary'] },
+  prompt: 'Summarize {{text}}.',
 }
 
 async function launch(body: unknown, token: string): Promise<Launched> {
@@ -42,15 +54,19 @@ async function dUSD(agent: Launched): Promise<string> {
 }
 
 beforeAll(async () => {
-  api = await startTestApi()
+  ;[api, service] = await Promise.all([startTestApi(), startSellerService()])
   owner = await api.signIn(2)
   stranger = await api.signIn(3)
-  alice = await launch(summarizer, owner.token)
+  alice = await launch(
+    { ...summarizer, offerings: [{ ...summarizer.offerings[0]!, webhook: service.url }] },
+    owner.token,
+  )
   bob = await launch({ name: 'bob', policy: { perJobCap: '5' } }, owner.token)
   await api.fund(bob.safe, '10')
 })
 afterAll(async () => {
   await api?.stop()
+  await service?.close()
 })
 
 describe('POST /agents', () => {
@@ -85,7 +101,22 @@ describe('POST /agents', () => {
       [{ name: 'x', offerings: [{ ...summarizer.offerings[0], handler: 'rm -rf' }] }, 'offerings.0'],
       [{ name: 'x', policy: { budget: { amount: '1', period: 'year' } } }, 'policy.budget.period'],
       [{ name: 'x', offerings: 'many' }, 'offerings'],
+      // Served for real: a webhook that is a URL, a schema that is a JSON Schema, a template whose
+      // fields the input has, a prompt and a model together.
+      [{ name: 'x', offerings: [{ ...offering, webhook: 'not a url' }] }, 'offerings.0.webhook'],
+      [{ name: 'x', offerings: [{ ...offering, input: { type: 'strng' } }] }, 'offerings.0.input'],
+      [{ name: 'x', offerings: [{ ...offering, input: { properties: 7 } }] }, 'offerings.0.input'],
+      [{ name: 'x', offerings: [{ ...offering, output: { required: 'all' } }] }, 'offerings.0.output'],
+      [
+        { name: 'x', model, offerings: [{ ...prompted, prompt: 'Summarize {{txt}}.' }] },
+        'offerings.0.prompt',
+      ],
+      [{ name: 'x', offerings: [prompted] }, 'offerings.0.prompt'],
+      [{ name: 'x', model, offerings: [{ ...prompted, output: undefined }] }, 'offerings.0.output'],
+      [{ name: 'x', offerings: [{ ...offering, webhook: undefined }] }, 'offerings.0'],
+      [{ name: 'x', model: { ...model, provider: 'skynet' } }, 'model.provider'],
     ]
+    const before = (await (await api.call('GET', '/agents')).json()) as { agents: unknown[] }
     for (const [body, path] of cases) {
       const problem = await problemOf(await api.call('POST', '/agents', body, owner.token))
       expect(problem.status, JSON.stringify(body)).toBe(400)
@@ -94,6 +125,8 @@ describe('POST /agents', () => {
         JSON.stringify(body),
       ).toContain(path)
     }
+    const after = (await (await api.call('GET', '/agents')).json()) as { agents: unknown[] }
+    expect(after.agents).toHaveLength(before.agents.length)
   })
 
   test('behavior: an unknown policy token is refused', async () => {
@@ -217,7 +250,7 @@ describe('POST /agents/:id/pay', () => {
 })
 
 describe('POST /agents/:id/hire', () => {
-  test('default: the owner hires; the echo offering delivers; between its own agents it counts in no record', async () => {
+  test('default: the owner hires; the offering delivers through its webhook; between its own agents it counts in no record', async () => {
     const response = await api.call(
       'POST',
       `/agents/${bob.id}/hire`,

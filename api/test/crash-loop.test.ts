@@ -18,6 +18,7 @@ import {
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { freePort, type NpmStart, npmStart, signIn } from './npm-start.ts'
+import { startSellerService } from './webhook.ts'
 
 // Issue 10, the crash-loop suite: a mixed load (payments, jobs, launches) through `npm start`'s HTTP
 // API, and a `kill -9` of the runtime, of anvil, or of both at a random moment of each cycle (a fixed
@@ -55,6 +56,8 @@ describe.each(adapters)('crash loop on $name', (adapter) => {
   let payer: { id: string; safe: Address }
   let payee: { id: string; chainAgentId: string; safe: Address }
   let provider: { chainAgentId: string }
+  // The provider's service, in this process (the API runs as a child): answers { received: input }.
+  let service: Awaited<ReturnType<typeof startSellerService>> | undefined
   const ops: Op[] = []
   const counts = { cycles: 0, operations: 0, lost: 0, duplicated: 0, fiveXX: 0, unavailable: 0 }
   const start = { payer: 0n, payee: 0n }
@@ -249,6 +252,7 @@ describe.each(adapters)('crash loop on $name', (adapter) => {
       dropDatabase = temporary.drop
     }
     devnetPort = await freePort()
+    service = await startSellerService()
     app = npmStart({ dataDir, port: await freePort(), devnetPort, databaseUrl })
     await app.start()
     token = await signIn(app.url, 2)
@@ -258,7 +262,9 @@ describe.each(adapters)('crash loop on $name', (adapter) => {
     const payeeId = (await launch({ name: 'loop-payee' })).id
     await launch({
       name: 'loop-provider',
-      offerings: [{ name: 'echo', description: 'Echoes its input', price: '1', token: 'dUSD' }],
+      offerings: [
+        { name: 'echo', description: 'Echoes its input', price: '1', token: 'dUSD', webhook: service.url },
+      ],
     })
     const agents = await json<{
       agents: { id: string; name: string; chainAgentId: string; safe: Address }[]
@@ -295,6 +301,7 @@ describe.each(adapters)('crash loop on $name', (adapter) => {
 
   afterAll(async () => {
     await app?.shutdown()
+    await service?.close()
     await dropDatabase?.()
     if (dataDir) rmSync(dataDir, { recursive: true, force: true })
   }, 60_000)

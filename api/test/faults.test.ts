@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createApp } from '../src/app.ts'
 import { apiHelpers, domain, origin } from './harness.ts'
 import { type RpcFault, type RpcProxy, startRpcProxy } from './rpc-proxy.ts'
+import { startSellerService } from './webhook.ts'
 
 // Issue 10, the fault suite: the RPC frozen, slow and erroring, and the database connection lost
 // (Postgres: every backend of the runtime's database terminated), each for a while in the middle of
@@ -64,6 +65,7 @@ describe.each(adapters)('faults on $name', (adapter) => {
   let payer: Launched
   let payee: Launched
   let provider: Launched
+  let service: Awaited<ReturnType<typeof startSellerService>> // the provider's service: answers { received: input }
   const ops: Op[] = []
   const apiLog: string[] = []
   const counts = { phases: 0, operations: 0, lost: 0, duplicated: 0, fiveXX: 0, unavailable: 0, hung: 0 }
@@ -72,6 +74,7 @@ describe.each(adapters)('faults on $name', (adapter) => {
     if (adapter.skip) return
     devnet = await startDevnet({ log: () => {}, submissionGraceSeconds: 600 })
     proxy = await startRpcProxy(devnet.rpcUrl)
+    service = await startSellerService()
     let url: string | undefined
     let drop: (() => Promise<void>) | undefined
     if (adapter.name === 'postgres') {
@@ -106,7 +109,9 @@ describe.each(adapters)('faults on $name', (adapter) => {
     payee = await launch({ name: 'fault-payee' })
     provider = await launch({
       name: 'fault-provider',
-      offerings: [{ name: 'echo', description: 'Echoes its input', price: '1', token: 'dUSD' }],
+      offerings: [
+        { name: 'echo', description: 'Echoes its input', price: '1', token: 'dUSD', webhook: service.url },
+      ],
     })
     await helpers.fund(payer.safe, '5000')
     close = async () => {
@@ -120,6 +125,7 @@ describe.each(adapters)('faults on $name', (adapter) => {
     proxy?.heal()
     await close?.()
     await proxy?.close()
+    await service?.close()
     await devnet?.stop()
   }, 60_000)
 

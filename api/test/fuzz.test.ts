@@ -4,6 +4,7 @@ import fc from 'fast-check'
 import { createPublicClient, erc20Abi, http } from 'viem'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { startTestApi, type TestApi } from './harness.ts'
+import { startSellerService } from './webhook.ts'
 
 // The issue's fuzz suite: requests generated from /openapi.json itself (valid-ish and broken bodies,
 // params, queries and headers, signed in and not) against every route, plus the findings' cases.
@@ -38,6 +39,7 @@ const GENERATED = Number(process.env.FUZZ_REQUESTS ?? 5_000)
 const TIMEOUT_MS = 10_000
 
 let api: TestApi
+let service: Awaited<ReturnType<typeof startSellerService>> // the seller's service: answers { received: input }
 let document: Document
 let owner: { token: string; address: string }
 let stranger: { token: string; address: string }
@@ -476,7 +478,7 @@ async function topUp() {
 }
 
 beforeAll(async () => {
-  api = await startTestApi()
+  ;[api, service] = await Promise.all([startTestApi(), startSellerService()])
   document = (await (await api.app.request('/openapi.json')).json()) as Document
   ;[owner, stranger] = await Promise.all([api.signIn(2), api.signIn(3)])
   revoked = (await api.signIn(4)).token
@@ -488,7 +490,7 @@ beforeAll(async () => {
   }
   seller = await launch({
     name: 'seller',
-    offerings: [{ name: 'echo', description: 'Echoes', price: '0.01', token: 'dUSD' }],
+    offerings: [{ name: 'echo', description: 'Echoes', price: '0.01', token: 'dUSD', webhook: service.url }],
   })
   buyer = await launch({ name: 'buyer' })
   spare = await launch({ name: 'spare' })
@@ -515,6 +517,7 @@ afterAll(async () => {
   )
   if (failures.length) console.log(failures.slice(0, 30).join('\n'))
   await api?.stop()
+  await service?.close()
 })
 
 describe('fuzz over /openapi.json', () => {

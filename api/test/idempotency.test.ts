@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { problemOf, startTestApi, type TestApi } from './harness.ts'
+import { startSellerService } from './webhook.ts'
 
 // Finding 4 (second half): the idempotency key was read from the body only, and a key reused with
 // other parameters silently answered with the first payment (or, for a hire, made a second job).
@@ -7,6 +8,7 @@ import { problemOf, startTestApi, type TestApi } from './harness.ts'
 type Launched = { id: string; chainAgentId: string; safe: string }
 
 let api: TestApi
+let service: Awaited<ReturnType<typeof startSellerService>> // the seller's service: answers { received: input }
 let owner: { token: string; address: string }
 let buyer: Launched
 let seller: Launched
@@ -21,17 +23,18 @@ const pay = (body: Record<string, unknown>, headers: Record<string, string> = {}
   api.call('POST', `/agents/${buyer.id}/pay`, { to: seller.chainAgentId, ...body }, owner.token, headers)
 
 beforeAll(async () => {
-  api = await startTestApi()
+  ;[api, service] = await Promise.all([startTestApi(), startSellerService()])
   owner = await api.signIn(2)
   seller = await launch({
     name: 'seller',
-    offerings: [{ name: 'echo', description: 'Echoes', price: '1', token: 'dUSD' }],
+    offerings: [{ name: 'echo', description: 'Echoes', price: '1', token: 'dUSD', webhook: service.url }],
   })
   buyer = await launch({ name: 'buyer' })
   await api.fund(buyer.safe, '20')
 })
 afterAll(async () => {
   await api?.stop()
+  await service?.close()
 })
 
 describe('Idempotency-Key', () => {

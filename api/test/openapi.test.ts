@@ -4,14 +4,16 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js'
 import addFormats from 'ajv-formats'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { startTestApi, type TestApi } from './harness.ts'
-import { startModelStub } from './model-stub.ts'
+import { startScriptedModel } from './scripted-model.ts'
+import { startSellerService } from './webhook.ts'
 
 type Schema = Record<string, unknown>
 type Operation = { responses: Record<string, { content?: Record<string, { schema?: Schema }> }> }
 type Document = { openapi: string; paths: Record<string, Record<string, Operation>>; components: Schema }
 
 let api: TestApi
-let stub: Awaited<ReturnType<typeof startModelStub>>
+let service: Awaited<ReturnType<typeof startSellerService>> // the seller's service: answers { received: input }
+let stub: Awaited<ReturnType<typeof startScriptedModel>>
 let document: Document
 let ajv: Ajv2020
 /** Every documented operation whose real responses were checked against the document, with their statuses. */
@@ -77,7 +79,7 @@ async function checkStream(response: Response, schema: Schema) {
 }
 
 beforeAll(async () => {
-  ;[api, stub] = await Promise.all([startTestApi(), startModelStub()])
+  ;[api, stub, service] = await Promise.all([startTestApi(), startScriptedModel(), startSellerService()])
   document = (await (await api.app.request('/openapi.json')).json()) as Document
   ajv = new Ajv2020({ strict: false, allErrors: true })
   addFormats.default(ajv)
@@ -86,6 +88,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.stop()
   await stub?.close()
+  await service?.close()
 })
 
 describe('/openapi.json', () => {
@@ -138,7 +141,14 @@ describe('/openapi.json', () => {
         body: {
           name: 'seller',
           offerings: [
-            { name: 'echo', description: 'Echoes', price: '1', token: 'dUSD', capabilities: ['echo'] },
+            {
+              name: 'echo',
+              description: 'Echoes',
+              price: '1',
+              token: 'dUSD',
+              capabilities: ['echo'],
+              webhook: service.url,
+            },
           ],
         },
       })
@@ -228,11 +238,19 @@ describe('/openapi.json', () => {
       { owner: owner.address as `0x${string}` },
     )
     stub.reply('done')
-    await call('post', '/agents/{id}/tasks', {
+    const started = await call('post', '/agents/{id}/tasks', {
       params: { id: thinker.id },
       token: owner.token,
       body: { goal: 'Think' },
     })
+    const task = { id: thinker.id, taskId: ((await started.json()) as { taskId: string }).taskId }
+    await call('get', '/agents/{id}/tasks/{taskId}', { params: task, token: owner.token })
+    await call('get', '/agents/{id}/tasks/{taskId}', {
+      params: { ...task, taskId: 'task_none' },
+      token: owner.token,
+    })
+    await call('get', '/agents/{id}/tasks', { params: task, token: owner.token, query: 'limit=5' })
+    await call('post', '/devnet/faucet', { body: { to: buyer.id, amount: '1' } })
     await call('post', '/agents/{id}/tasks', { params: id, token: owner.token, body: { goal: 'Think' } })
     await call('post', '/agents/{id}/pause', { params: id, token: owner.token })
     await call('post', '/agents/{id}/resume', { params: id, token: owner.token })

@@ -1,7 +1,8 @@
 import { defineAgent } from '@agora/runtime'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { problemOf, startTestApi, type TestApi } from './harness.ts'
-import { startModelStub } from './model-stub.ts'
+import { startScriptedModel } from './scripted-model.ts'
+import { startSellerService } from './webhook.ts'
 
 // Finding 7: job inputs and deliverables, payment memos, task goals and model transcripts were
 // readable by anyone, signed in or not. They are the parties' business: the job's client's owner,
@@ -25,7 +26,8 @@ type JobBody = {
 type Event = { id: number; kind: string; data: Record<string, unknown> }
 
 let api: TestApi
-let stub: Awaited<ReturnType<typeof startModelStub>>
+let stub: Awaited<ReturnType<typeof startScriptedModel>>
+let service: Awaited<ReturnType<typeof startSellerService>> // the seller's service: answers { received: input }
 let clientOwner: Session
 let providerOwner: Session
 let evaluator: Session
@@ -68,7 +70,7 @@ async function backlog(agentId: string, session?: Session): Promise<Event[]> {
 }
 
 beforeAll(async () => {
-  ;[api, stub] = await Promise.all([startTestApi(), startModelStub()])
+  ;[api, stub, service] = await Promise.all([startTestApi(), startScriptedModel(), startSellerService()])
   ;[clientOwner, providerOwner, evaluator, stranger] = await Promise.all([
     api.signIn(2),
     api.signIn(3),
@@ -76,7 +78,10 @@ beforeAll(async () => {
     api.signIn(5),
   ])
   seller = await launch(
-    { name: 'seller', offerings: [{ name: 'echo', description: 'Echoes', price: '1', token: 'dUSD' }] },
+    {
+      name: 'seller',
+      offerings: [{ name: 'echo', description: 'Echoes', price: '1', token: 'dUSD', webhook: service.url }],
+    },
     providerOwner.token,
   )
   buyer = await launch({ name: 'buyer', policy: { perJobCap: '5' } }, clientOwner.token)
@@ -122,6 +127,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.stop()
   await stub?.close()
+  await service?.close()
 })
 
 describe('GET /jobs/:jobId', () => {

@@ -9,6 +9,7 @@ import { createPublicClient, erc20Abi, http, parseUnits } from 'viem'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createApp } from '../src/app.ts'
 import { apiHelpers, domain, origin } from './harness.ts'
+import { startSellerService } from './webhook.ts'
 
 // Finding 4: with the RPC down, payments answered 503 "pay failed" but stayed recorded and were
 // made at the next start; a client that retried (without an idempotency key) paid twice. A
@@ -52,6 +53,7 @@ async function startRpcProxy(target: string) {
 
 let devnet: Devnet
 let proxy: Awaited<ReturnType<typeof startRpcProxy>>
+let service: Awaited<ReturnType<typeof startSellerService>> // the seller's service: answers { received: input }
 let database: Awaited<ReturnType<typeof createDb>>
 let runtime: Runtime
 let helpers: ReturnType<typeof apiHelpers>
@@ -85,6 +87,7 @@ const balance = (address: string) =>
 beforeAll(async () => {
   devnet = await startDevnet({ log: () => {} })
   proxy = await startRpcProxy(devnet.rpcUrl)
+  service = await startSellerService()
   database = await createDb()
   await openRuntime()
   owner = await helpers.signIn(2)
@@ -106,6 +109,7 @@ afterAll(async () => {
   await runtime?.stop()
   await database?.close()
   await proxy?.close()
+  await service?.close()
   await devnet?.stop()
 })
 
@@ -178,7 +182,12 @@ describe('POST /agents/:id/pay while the chain cannot be reached', () => {
       await helpers.call(
         'POST',
         '/agents',
-        { name: 'seller', offerings: [{ name: 'echo', description: 'Echoes', price: '1', token: 'dUSD' }] },
+        {
+          name: 'seller',
+          offerings: [
+            { name: 'echo', description: 'Echoes', price: '1', token: 'dUSD', webhook: service.url },
+          ],
+        },
         owner.token,
       )
     ).json()) as Launched

@@ -5,7 +5,7 @@ import type { AppEnv } from '../env.ts'
 import { jsonRequest, jsonResponse } from '../openapi.ts'
 import { requireOwner } from '../owner.ts'
 import { problems } from '../problem.ts'
-import { agentParams, listAgentsQuery, taskBody, updateAgentBody } from '../schemas.ts'
+import { agentParams, listAgentsQuery, updateAgentBody } from '../schemas.ts'
 import { ownerOnly } from './auth.ts'
 
 const ownedAgentView = agentViewSchema
@@ -16,12 +16,13 @@ const routes = {
   launch: createRoute({
     method: 'post',
     path: '/',
-    summary: 'Launch an agent owned by the signed-in address (its offerings echo their input)',
+    summary:
+      "Launch an agent owned by the signed-in address; its offerings are served by its model or its owner's service",
     tags: ['agents'],
     ...ownerOnly,
     request: { body: jsonRequest(agentJsonSchema) },
     description:
-      "Counts against the owner's quotas (launches, transactions and gas per day; 429 with Retry-After once used up).",
+      "Counts against the owner's quotas (launches, transactions and gas per day; 429 with Retry-After once used up). A `model.apiKey` is sealed at rest with the master key and never returned or logged; `model.apiKeyEnv` instead names a server environment variable its operator offers (`AGORA_MODEL_KEY_ENVS`).",
     responses: {
       201: jsonResponse(agentViewSchema, 'Launched'),
       ...problems(400, 401, 409, 413, 415, 422, 429),
@@ -49,25 +50,15 @@ const routes = {
   update: createRoute({
     method: 'patch',
     path: '/{id}',
-    summary: 'Change the description or instructions (owner only)',
+    summary: 'Change what the owner set at launch: model, instructions, offerings, policies (owner only)',
     tags: ['agents'],
     ...ownerOnly,
+    description:
+      'Each field given replaces the one the agent has; all or nothing (a bad patch changes nothing). `model` replaces the model (`null` removes it); inside it `apiKey` replaces the sealed key, `apiKey: null` removes it, and without `apiKey` the sealed key is kept. `offerings` is the full list: offerings left out are retired, new ones added, changed ones updated; jobs funded before keep the terms they were hired on. Agents defined in TypeScript change only description and instructions (409 `DEFINED_IN_CODE`); a retired agent only those too (409 `AGENT_RETIRED`).',
     request: { params: agentParams, body: jsonRequest(updateAgentBody) },
     responses: {
       200: jsonResponse(ownedAgentView, 'The agent, with its instructions'),
-      ...problems(400, 401, 403, 404, 415),
-    },
-  }),
-  task: createRoute({
-    method: 'post',
-    path: '/{id}/tasks',
-    summary: "Start a task for the agent's model, in the background; follow it on /events (owner only)",
-    tags: ['agents'],
-    ...ownerOnly,
-    request: { params: agentParams, body: jsonRequest(taskBody) },
-    responses: {
-      202: jsonResponse(z.object({ taskId: z.string() }), 'Accepted'),
-      ...problems(400, 401, 403, 404, 409, 422),
+      ...problems(400, 401, 403, 404, 409, 413, 415, 422),
     },
   }),
 }
@@ -78,7 +69,7 @@ const statusRoutes = [
   ['retire', 'retired', 'Retire for good; its offerings leave the market (owner only)'],
 ] as const
 
-/** `/agents`: launch (signed in), list and read (public), edit, pause/resume/retire and tasks (owner). */
+/** `/agents`: launch (signed in), list and read (public), edit, pause/resume/retire (owner); tasks are in `tasks.ts`. */
 export function agentsRouter() {
   const app = new OpenAPIHono<AppEnv>()
   app.openapi(routes.launch, async (c) => {
@@ -95,10 +86,6 @@ export function agentsRouter() {
   app.openapi(routes.update, async (c) => {
     const agent = await requireOwner(c, c.req.valid('param').id)
     return c.json(await c.var.runtime.updateAgent(agent.id, c.req.valid('json')), 200)
-  })
-  app.openapi(routes.task, async (c) => {
-    const agent = await requireOwner(c, c.req.valid('param').id)
-    return c.json(await c.var.runtime.startTask(agent.id, c.req.valid('json')), 202)
   })
   for (const [action, status, summary] of statusRoutes) {
     const route = createRoute({

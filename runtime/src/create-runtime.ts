@@ -88,22 +88,9 @@ export type CreateRuntimeParameters = {
  * await alice.pay({ to: bobChainAgentId, amount: '2.5' })
  */
 export async function createRuntime(parameters: CreateRuntimeParameters): Promise<Runtime> {
-  const { manifest, rpcUrl } = parameters.chain
+  const { manifest } = parameters.chain
   const log = parameters.log ?? ((line: string) => process.stderr.write(`${line}\n`))
-  // Requests issued in the same tick share one HTTP round trip: under load that is most of them.
-  const transport = http(rpcUrl, {
-    retryCount: 0,
-    timeout: parameters.rpcTimeoutMs ?? 10_000,
-    batch: { wait: 0, batchSize: 100 },
-  })
-  const publicClient = createPublicClient({ transport }) as PublicClient
-  const chainId = await publicClient.getChainId().catch((cause: unknown) => {
-    throw new ChainUnavailableError(`The chain at ${rpcUrl} does not answer.`, { cause })
-  })
-  if (chainId !== manifest.chainId)
-    throw new ConfigError(
-      `The RPC at ${rpcUrl} serves chain ${chainId}, but the manifest is for chain ${manifest.chainId}.`,
-    )
+  const { publicClient, chainId } = await connectChain(parameters)
   const masterKey =
     typeof parameters.masterKey === 'string' ? parseMasterKey(parameters.masterKey) : parameters.masterKey
   const client = createClient({
@@ -231,4 +218,24 @@ function agentHandle(client: RuntimeClient, id: string, job: (jobId: string) => 
     withdraw: (p) => withdraw(client, id, p),
     runTask: (p) => runTask(client, id, p),
   }
+}
+
+/** A public client of the chain the manifest describes; refuses an RPC that serves another chain. */
+async function connectChain(parameters: CreateRuntimeParameters) {
+  const { manifest, rpcUrl } = parameters.chain
+  // Requests issued in the same tick share one HTTP round trip: under load that is most of them.
+  const transport = http(rpcUrl, {
+    retryCount: 0,
+    timeout: parameters.rpcTimeoutMs ?? 10_000,
+    batch: { wait: 0, batchSize: 100 },
+  })
+  const publicClient = createPublicClient({ transport }) as PublicClient
+  const chainId = await publicClient.getChainId().catch((cause: unknown) => {
+    throw new ChainUnavailableError(`The chain at ${rpcUrl} does not answer.`, { cause })
+  })
+  if (chainId !== manifest.chainId)
+    throw new ConfigError(
+      `The RPC at ${rpcUrl} serves chain ${chainId}, but the manifest is for chain ${manifest.chainId}.`,
+    )
+  return { publicClient, chainId }
 }

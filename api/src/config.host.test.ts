@@ -1,42 +1,10 @@
 // Issue 10, finding 14: on the devnet the API listened on every interface by default, so anyone on
 // the network could reach the development accounts' agents. It listens on loopback unless told otherwise.
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
+import { writeFakeManifest } from '../test/config-fixture.ts'
 import { loadConfig } from './config.ts'
 
-const a = (n: number) => `0x${n.toString(16).padStart(40, '0')}`
-const names = ['identityRegistry', 'economy', 'factory', 'erc6551Registry', 'agentAccount', 'devUSD']
-const safeNames = [
-  'safeSingleton',
-  'safeL2Singleton',
-  'safeProxyFactory',
-  'fallbackHandler',
-  'multiSend',
-  'multiSendCallOnly',
-  'signMessageLib',
-  'createCall',
-  'simulateTxAccessor',
-]
-const manifestPath = join(mkdtempSync(join(tmpdir(), 'agora-host-')), 'manifest.json')
-writeFileSync(
-  manifestPath,
-  JSON.stringify({
-    chainId: 8453,
-    deploymentBlock: 1,
-    contracts: Object.fromEntries(names.map((name, i) => [name, a(1 + i)])),
-    safe: Object.fromEntries(safeNames.map((name, i) => [name, a(10 + i)])),
-    economy: { feeBps: 100, submissionGraceSeconds: 3_600 },
-  }),
-)
-const chainEnv = {
-  RPC_URL: 'https://rpc.example.com',
-  CHAIN_ID: '8453',
-  DEPLOYMENT_MANIFEST: manifestPath,
-  MASTER_KEY: 'ab'.repeat(32),
-  RELAYER_KEYS: `0x${'1'.repeat(64)}`,
-}
+const { chainEnv } = writeFakeManifest('agora-host-')
 
 describe('loadConfig (HOST)', () => {
   test('default: the devnet API listens on loopback only', () => {

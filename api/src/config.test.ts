@@ -1,47 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
+import { fakeManifest, writeFakeManifest } from '../test/config-fixture.ts'
 import { ConfigError, loadConfig } from './config.ts'
 
-const dir = mkdtempSync(join(tmpdir(), 'agora-config-'))
-const a = (n: number) => `0x${n.toString(16).padStart(40, '0')}`
-const manifest = {
-  chainId: 8453,
-  deploymentBlock: 100,
-  contracts: {
-    identityRegistry: a(1),
-    economy: a(2),
-    factory: a(3),
-    erc6551Registry: a(4),
-    agentAccount: a(5),
-    devUSD: a(6),
-  },
-  safe: Object.fromEntries(
-    [
-      'safeSingleton',
-      'safeL2Singleton',
-      'safeProxyFactory',
-      'fallbackHandler',
-      'multiSend',
-      'multiSendCallOnly',
-      'signMessageLib',
-      'createCall',
-      'simulateTxAccessor',
-    ].map((name, i) => [name, a(10 + i)]),
-  ),
-  economy: { feeBps: 100, submissionGraceSeconds: 3_600 },
-}
-const manifestPath = join(dir, 'manifest.json')
-writeFileSync(manifestPath, JSON.stringify(manifest))
 const relayer = `0x${'1'.repeat(64)}`
-const chainEnv = {
-  RPC_URL: 'https://rpc.example.com',
-  CHAIN_ID: '8453',
-  DEPLOYMENT_MANIFEST: manifestPath,
-  MASTER_KEY: 'ab'.repeat(32),
-  RELAYER_KEYS: `${relayer}, 0x${'2'.repeat(64)}`,
-}
+const { dir, chainEnv } = writeFakeManifest('agora-config-', `${relayer}, 0x${'2'.repeat(64)}`)
+const manifest = fakeManifest
 
 /** The problems `loadConfig` lists for an environment (it must throw). */
 function problemsOf(env: Record<string, string | undefined>): string[] {

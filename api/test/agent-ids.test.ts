@@ -1,8 +1,8 @@
-import { defineAgent, defineOffering } from '@agora/runtime'
+import { defineAgent } from '@agora/runtime'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { z } from 'zod'
 import { problemOf, startTestApi, type TestApi } from './harness.ts'
 import { startScriptedModel } from './scripted-model.ts'
+import { upperAgent } from './upper-agent.ts'
 
 // Every route that names an agent takes its runtime id (`agt_…`) or its on-chain id alike: this
 // walks them all with the on-chain id and checks each answers for the same agent as with `agt_…`.
@@ -25,20 +25,7 @@ beforeAll(async () => {
   ;[api, stub] = await Promise.all([startTestApi(), startScriptedModel()])
   owner = await api.signIn(2)
   const sellerOwner = (await api.signIn(3)).address as `0x${string}`
-  const upper = defineAgent({
-    name: 'upper',
-    offerings: [
-      defineOffering({
-        name: 'upper',
-        description: 'Upper-cases text',
-        price: '1',
-        token: 'dUSD',
-        input: z.object({ text: z.string() }),
-        handler: ({ text }) => ({ text: text.toUpperCase() }),
-      }),
-    ],
-  })
-  seller = (await (await api.embedded.runtime.launch(upper, { owner: sellerOwner })).info()) as Agent
+  seller = (await (await api.embedded.runtime.launch(upperAgent, { owner: sellerOwner })).info()) as Agent
   buyer = (await (
     await api.embedded.runtime.launch(
       defineAgent({

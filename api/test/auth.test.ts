@@ -3,7 +3,6 @@ import { getAddress, hashMessage } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { createSiweMessage } from 'viem/siwe'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { createApp } from '../src/app.ts'
 import { domain, origin, problemOf, startTestApi, type TestApi } from './harness.ts'
 
 let api: TestApi
@@ -177,14 +176,7 @@ describe('POST /auth/verify', () => {
   })
 
   test('behavior: sign-in attempts are limited per client', async () => {
-    const limited = createApp({
-      runtime: api.embedded.runtime,
-      db: api.embedded.db,
-      domain,
-      origin,
-      signInLimit: { max: 2, windowMs: 60_000 },
-      log: () => {},
-    })
+    const limited = api.appWith({ signInLimit: { max: 2, windowMs: 60_000 } })
     const attempt = (ip: string) =>
       limited.request(
         '/auth/verify',

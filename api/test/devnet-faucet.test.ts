@@ -1,7 +1,6 @@
 import { createPublicClient, erc20Abi, http, parseEther, parseUnits } from 'viem'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { createApp } from '../src/app.ts'
-import { domain, origin, problemOf, startTestApi, type TestApi } from './harness.ts'
+import { problemOf, startTestApi, type TestApi } from './harness.ts'
 
 // The devnet faucet: one request funds an address or an agent's Safe with dUSD and a little ETH;
 // only on the embedded devnet; a few requests a minute per client and per target.
@@ -140,13 +139,7 @@ describe('POST /devnet/faucet', () => {
   })
 
   test('behavior: absent off the devnet (404), and documented only on it', async () => {
-    const onChain = createApp({
-      runtime: api.embedded.runtime,
-      db: api.embedded.db,
-      domain,
-      origin,
-      log: () => {},
-    })
+    const onChain = api.appWith()
     const response = await onChain.request('/devnet/faucet', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

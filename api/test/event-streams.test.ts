@@ -1,7 +1,6 @@
 import { appendActivities } from '@agora/db'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { createApp } from '../src/app.ts'
-import { domain, origin, problemOf, startTestApi, type TestApi } from './harness.ts'
+import { problemOf, startTestApi, type TestApi } from './harness.ts'
 
 // Finding 5: anyone could open any number of event streams, and each replayed an agent's whole
 // history: 300 streams with `Last-Event-ID: 0` on an agent with 5k events stalled /health for 35 s.
@@ -93,14 +92,7 @@ describe('GET /agents/:id/events limits', () => {
   })
 
   test('behavior: the total of open streams is capped (configurable)', async () => {
-    const app = createApp({
-      runtime: api.embedded.runtime,
-      db: api.embedded.db,
-      domain,
-      origin,
-      log: () => {},
-      eventStreams: { total: 3 },
-    } as Parameters<typeof createApp>[0])
+    const app = api.appWith({ eventStreams: { total: 3 } })
     const open = await Promise.all(
       [1, 2, 3].map((n) =>
         app.request(
@@ -139,14 +131,7 @@ describe('GET /agents/:id/events limits', () => {
   })
 
   test('behavior: a consumer that stops reading is dropped instead of held open', async () => {
-    const app = createApp({
-      runtime: api.embedded.runtime,
-      db: api.embedded.db,
-      domain,
-      origin,
-      log: () => {},
-      eventStreams: { writeTimeoutMs: 200 },
-    } as Parameters<typeof createApp>[0])
+    const app = api.appWith({ eventStreams: { writeTimeoutMs: 200 } })
     // Never read: the first write waits for a reader that never comes.
     const response = await app.request(`/agents/${agentId}/events`, {}, from('10.0.2.1'))
     expect(response.status).toBe(200)

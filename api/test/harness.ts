@@ -14,18 +14,19 @@ export type TestApi = Awaited<ReturnType<typeof startTestApi>>
 /** A real runtime on a fresh devnet, and the API over it (no socket: `app.request`). */
 export async function startTestApi(options: Partial<CreateAppParameters> = {}) {
   const embedded: EmbeddedRuntime = await startEmbeddedRuntime({ log: () => {} })
+  /**
+   * Another app over the same runtime and database, with `options` and none of the suite app's own
+   * settings: the default sign-in limit, no devnet faucet. For limits tested on an app of their own.
+   */
+  const appWith = (options: Partial<CreateAppParameters> = {}) =>
+    createApp({ runtime: embedded.runtime, db: embedded.db, domain, origin, log: () => {}, ...options })
   // Every test signs in from the same (socketless) client: the sign-in limit is tested on its own app.
-  const app = createApp({
-    runtime: embedded.runtime,
-    db: embedded.db,
-    domain,
-    origin,
-    log: () => {},
+  const app = appWith({
     signInLimit: { max: 1_000, windowMs: 60_000 },
     devnetRpcUrl: embedded.devnet.rpcUrl,
     ...options,
   })
-  return { ...apiHelpers(app, embedded.devnet), embedded, stop: embedded.stop }
+  return { ...apiHelpers(app, embedded.devnet), embedded, appWith, stop: embedded.stop }
 }
 
 /** Sign-in, requests and funding for an app over `devnet` (whatever runtime it serves). */

@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { type ChildOutput, outputOf } from './child-output.ts'
 import { freePort, type NpmStart, npmStart } from './npm-start.ts'
 import { startScriptedModel } from './scripted-model.ts'
 
@@ -40,33 +41,24 @@ afterAll(async () => {
 }, 60_000)
 
 /** Runs `script` with bash in its own process group (its background jobs die with it). */
-function bash(script: string, env: Record<string, string>, ms: number) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn('bash', ['-euo', 'pipefail', '-c', script], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString()
-    })
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString()
-    })
-    const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), ms)
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      try {
-        process.kill(-child.pid!, 'SIGTERM') // the webhook receiver it left running
-      } catch {
-        // the group is gone already
-      }
-      resolve({ code, stdout, stderr })
-    })
+async function bash(script: string, env: Record<string, string>, ms: number): Promise<ChildOutput> {
+  const child = spawn('bash', ['-euo', 'pipefail', '-c', script], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
   })
+  const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), ms)
+  try {
+    return await outputOf(child)
+  } finally {
+    clearTimeout(timer)
+    try {
+      process.kill(-child.pid!, 'SIGTERM') // the webhook receiver it left running
+    } catch {
+      // the group is gone already
+    }
+  }
 }
 
 describe('docs/quickstart.md', () => {

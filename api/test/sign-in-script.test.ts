@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { serve } from '@hono/node-server'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { type ChildOutput, outputOf } from './child-output.ts'
 import { startTestApi, type TestApi } from './harness.ts'
 import { freePort } from './npm-start.ts'
 
@@ -12,27 +13,13 @@ import { freePort } from './npm-start.ts'
 const script = join(import.meta.dirname, '..', 'scripts', 'sign-in.ts')
 
 /** Runs the script with `env` (API_URL and PORT unset unless given); its exit code and output. */
-function signIn(
-  env: Record<string, string>,
-  args: string[] = [],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function signIn(env: Record<string, string>, args: string[] = []): Promise<ChildOutput> {
   const { API_URL: _, PORT: __, ...inherited } = process.env
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-      env: { ...inherited, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString()
-    })
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString()
-    })
-    child.once('error', reject)
-    child.once('exit', (code) => resolve({ code, stdout, stderr }))
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    env: { ...inherited, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   })
+  return outputOf(child)
 }
 
 let api: TestApi

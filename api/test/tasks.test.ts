@@ -1,8 +1,8 @@
-import { defineAgent, defineOffering } from '@agora/runtime'
+import { defineAgent } from '@agora/runtime'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { z } from 'zod'
 import { problemOf, startTestApi, type TestApi } from './harness.ts'
 import { startScriptedModel } from './scripted-model.ts'
+import { upperAgent } from './upper-agent.ts'
 
 // Tasks over HTTP: POST answers with the task id at once; the run streams live on the agent's
 // events (model turns, tool calls, hires, payments, refusals, all under the task id, the
@@ -74,21 +74,7 @@ beforeAll(async () => {
   ;[api, model] = await Promise.all([startTestApi(), startScriptedModel()])
   ;[owner, stranger] = await Promise.all([api.signIn(2), api.signIn(3)])
   const providerOwner = (await api.signIn(4)).address as `0x${string}`
-  const upper = defineAgent({
-    name: 'upper',
-    offerings: [
-      defineOffering({
-        name: 'upper',
-        description: 'Upper-cases text',
-        price: '1',
-        token: 'dUSD',
-        capabilities: ['text'],
-        input: z.object({ text: z.string() }),
-        handler: ({ text }) => ({ text: text.toUpperCase() }),
-      }),
-    ],
-  })
-  providerId = (await (await api.embedded.runtime.launch(upper, { owner: providerOwner })).info())
+  providerId = (await (await api.embedded.runtime.launch(upperAgent, { owner: providerOwner })).info())
     .chainAgentId!
   const handle = await api.embedded.runtime.launch(
     defineAgent({

@@ -77,13 +77,20 @@ export type KnownErrorName =
 /** Every economy event, as parsed from a receipt. */
 export type EconomyEvent = ReturnType<typeof parseEventLogs<typeof agentEconomyAbi>>[number]
 
+/**
+ * At least eight accounts, typed so: a suite names its parties by destructuring, with no cast.
+ * `startEconomyFixture` checks the devnet gave that many.
+ */
+export type FundedAccounts = [...Eight<LocalAccount>, ...LocalAccount[]]
+type Eight<T> = [T, T, T, T, T, T, T, T]
+
 export type EconomyFixture = {
   devnet: Devnet
   publicClient: ReturnType<typeof createPublicClient>
   walletClient: ReturnType<typeof createWalletClient>
   testClient: ReturnType<typeof createTestClient>
   /** The devnet's funded accounts; `accounts[0]` deployed everything and owns the economy. */
-  accounts: LocalAccount[]
+  accounts: FundedAccounts
   owner: LocalAccount
   economy: Address
   registry: Address
@@ -105,12 +112,13 @@ export async function startEconomyFixture(
   // Batching lets the many reads of an invariant check travel in a few requests.
   const transport = http(devnet.rpcUrl, { batch: { wait: 0 } })
   const accounts = manifest.accounts.map((account) => privateKeyToAccount(account.privateKey))
+  if (accounts.length < 8) throw new Error(`the devnet funded ${accounts.length} accounts; the suites need 8`)
   return {
     devnet,
     publicClient: createPublicClient({ chain: devnet.chain, transport, pollingInterval: 20 }),
     walletClient: createWalletClient({ chain: devnet.chain, transport }),
     testClient: createTestClient({ chain: devnet.chain, transport, mode: 'anvil' }),
-    accounts,
+    accounts: accounts as FundedAccounts,
     owner: accounts[0]!,
     economy: manifest.contracts.economy,
     registry: manifest.contracts.identityRegistry,
@@ -312,17 +320,22 @@ export async function deploy(
   return getAddress(receipt.contractAddress!)
 }
 
+/** The id the registry gives the next agent registered: read before registering, to know it. */
+export function nextAgentId(fx: EconomyFixture): Promise<bigint> {
+  return fx.publicClient.readContract({
+    address: fx.registry,
+    abi: agentIdentityRegistryAbi,
+    functionName: 'nextAgentId',
+  })
+}
+
 /** Registers an agent owned by `owner` (optionally binding `wallet`) and returns its id. */
 export async function registerAgent(
   fx: EconomyFixture,
   owner: LocalAccount,
   wallet?: LocalAccount,
 ): Promise<bigint> {
-  const agentId = await fx.publicClient.readContract({
-    address: fx.registry,
-    abi: agentIdentityRegistryAbi,
-    functionName: 'nextAgentId',
-  })
+  const agentId = await nextAgentId(fx)
   await send(
     fx,
     owner,
@@ -474,11 +487,7 @@ export async function receiverAgent(
   deployer: LocalAccount,
 ): Promise<{ receiver: Address; agentId: bigint }> {
   const receiver = await deploy(fx, deployer, reentrantReceiverAbi, reentrantReceiverBytecode)
-  const agentId = await fx.publicClient.readContract({
-    address: fx.registry,
-    abi: agentIdentityRegistryAbi,
-    functionName: 'nextAgentId',
-  })
+  const agentId = await nextAgentId(fx)
   await send(
     fx,
     deployer,

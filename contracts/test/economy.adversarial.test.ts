@@ -69,14 +69,7 @@ const deliverable = hashOf('deliverable')
 
 beforeAll(async () => {
   fx = await startEconomyFixture()
-  ;[owner, client, providerOwner, providerWallet, evaluator, stranger] = fx.accounts as [
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-  ]
+  ;[owner, client, providerOwner, providerWallet, evaluator, stranger] = fx.accounts
   providerId = await registerAgent(fx, providerOwner, providerWallet)
   token = await deploy(fx, owner, maliciousTokenAbi, maliciousTokenBytecode)
   await send(fx, owner, contractCall(token, maliciousTokenAbi, 'mint', [client.address, supply]))

@@ -34,6 +34,7 @@ import {
   isolateEachTest,
   jobIdOf,
   latestTimestamp,
+  nextAgentId,
   readEconomy,
   registerAgent,
   Status,
@@ -63,14 +64,7 @@ let griefer: Address
 
 beforeAll(async () => {
   fx = await startEconomyFixture({ submissionGraceSeconds: 100 })
-  ;[owner, client, providerOwner, providerWallet, evaluator, stranger] = fx.accounts as [
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-  ]
+  ;[owner, client, providerOwner, providerWallet, evaluator, stranger] = fx.accounts
   providerId = await registerAgent(fx, providerOwner, providerWallet)
   griefer = await deploy(fx, owner, gasGrieferAbi, gasGrieferBytecode, [fx.economy])
   await fx.testClient.setBalance({ address: griefer, value: parseEther('10') })
@@ -184,11 +178,7 @@ describe('GasGriefer as a client', () => {
 describe('GasGriefer as a payee', () => {
   /** Registers the griefer as an agent of its own, so payments and payouts go to it. */
   async function grieferAgent(): Promise<bigint> {
-    const agentId = await fx.publicClient.readContract({
-      address: fx.registry,
-      abi: agentIdentityRegistryAbi,
-      functionName: 'nextAgentId',
-    })
+    const agentId = await nextAgentId(fx)
     await send(
       fx,
       stranger,

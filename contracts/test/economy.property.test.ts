@@ -60,16 +60,7 @@ let tracked: Address[]
 
 beforeAll(async () => {
   fx = await startEconomyFixture({ submissionGraceSeconds: Number(grace) })
-  const [owner, c1, c2, o1, w1, ev, s, ctl] = fx.accounts as LocalAccount[] as [
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-  ]
+  const [owner, c1, c2, o1, w1, ev, s, ctl] = fx.accounts
   controller = ctl
   const eoa = (name: string, account: LocalAccount): Party => ({
     name,

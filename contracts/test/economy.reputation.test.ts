@@ -47,15 +47,7 @@ let providerId: bigint
 
 beforeAll(async () => {
   fx = await startEconomyFixture({ submissionGraceSeconds: Number(grace) })
-  ;[owner, client, otherClient, providerOwner, providerWallet, evaluator, stranger] = fx.accounts as [
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-  ]
+  ;[owner, client, otherClient, providerOwner, providerWallet, evaluator, stranger] = fx.accounts
   providerId = await registerAgent(fx, providerOwner, providerWallet)
   await approve(fx, client, fx.usd)
 })

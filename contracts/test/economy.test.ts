@@ -74,15 +74,7 @@ const reason = hashOf('reason')
 
 beforeAll(async () => {
   fx = await startEconomyFixture()
-  ;[owner, client, providerOwner, providerWallet, evaluator, stranger, plainOwner] = fx.accounts as [
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-    LocalAccount,
-  ]
+  ;[owner, client, providerOwner, providerWallet, evaluator, stranger, plainOwner] = fx.accounts
   providerId = await registerAgent(fx, providerOwner, providerWallet)
   plainId = await registerAgent(fx, plainOwner)
   for (const account of [client, evaluator, stranger, providerWallet, plainOwner])

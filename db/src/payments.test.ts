@@ -13,6 +13,16 @@ import {
 import { payments } from './schema.ts'
 import { address, agentParameters, describeStorage, expectStoreError, huge, usdc } from './test-store.ts'
 
+/** Parameters of a payment of 5 units from `agentId`'s address(1) to address(2). */
+const fivePaid = (agentId: string, idempotencyKey: string): InsertPaymentParameters => ({
+  idempotencyKey,
+  fromAgentId: agentId,
+  fromAddress: address(1),
+  toAddress: address(2),
+  token: usdc,
+  amount: '5',
+})
+
 describeStorage((store) => {
   describe('insertPayment', () => {
     test('default', async () => {
@@ -90,14 +100,7 @@ describeStorage((store) => {
   describe('updatePayment', () => {
     test('default', async () => {
       const agent = await insertAgent(store.db, agentParameters())
-      const { payment } = await insertPayment(store.db, {
-        idempotencyKey: 'p',
-        fromAgentId: agent.id,
-        fromAddress: address(1),
-        toAddress: address(2),
-        token: usdc,
-        amount: '5',
-      })
+      const { payment } = await insertPayment(store.db, fivePaid(agent.id, 'p'))
       const updated = await updatePayment(store.db, payment.id, { status: 'confirmed', txHash: '0xfeed' })
       expect(updated).toMatchObject({ status: 'confirmed', txHash: '0xfeed', amount: '5' })
       await expectStoreError(updatePayment(store.db, 'pay_missing', { status: 'failed' }), 'NOT_FOUND')
@@ -109,14 +112,7 @@ describeStorage((store) => {
       const agent = await insertAgent(store.db, agentParameters())
       const ids: string[] = []
       for (const key of ['a', 'b', 'c']) {
-        const { payment } = await insertPayment(store.db, {
-          idempotencyKey: key,
-          fromAgentId: agent.id,
-          fromAddress: address(1),
-          toAddress: address(2),
-          token: usdc,
-          amount: '5',
-        })
+        const { payment } = await insertPayment(store.db, fivePaid(agent.id, key))
         ids.push(payment.id)
       }
       const rows = await markPaymentsConfirmed(store.db, [
@@ -139,15 +135,7 @@ describeStorage((store) => {
     test('default', async () => {
       const agent = await insertAgent(store.db, agentParameters())
       const other = await insertAgent(store.db, agentParameters({ name: 'other' }))
-      for (const key of ['a', 'b'])
-        await insertPayment(store.db, {
-          idempotencyKey: key,
-          fromAgentId: agent.id,
-          fromAddress: address(1),
-          toAddress: address(2),
-          token: usdc,
-          amount: '5',
-        })
+      for (const key of ['a', 'b']) await insertPayment(store.db, fivePaid(agent.id, key))
       expect(await listPayments(store.db, { agentId: agent.id })).toHaveLength(2)
       expect(await listPayments(store.db, { agentId: agent.id, limit: 1 })).toHaveLength(1)
       expect(await listPayments(store.db, { agentId: other.id })).toEqual([])

@@ -1,15 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Devnet } from '@agora/contracts'
-import { createDb } from '@agora/db'
 import { createTemporaryDatabase } from '@agora/db/testing'
 import { parseAbiItem, parseUnits } from 'viem'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { createRuntime } from '../src/create-runtime.ts'
-import { crashAgents } from './fixtures/crash-agents.ts'
+import type { CrashConfig } from './fixtures/crash-agents.ts'
+import { prepareCrashRun } from './fixtures/crash-setup.ts'
 import { adapters, devnetClients, withDevnet } from './harness.ts'
 
 const child = join(import.meta.dirname, 'fixtures', 'crash-child.ts')
@@ -35,7 +33,7 @@ function output(proc: ChildProcess): Promise<{ code: number | null; stdout: stri
 
 describe.each(adapters)('crash safety on $name', (adapter) => {
   let devnet: Devnet
-  let config: Record<string, unknown>
+  let config: CrashConfig
   let database: { url?: string; dataDir?: string; drop(): Promise<void> }
   const chain = () => devnetClients(devnet)
 
@@ -94,40 +92,7 @@ describe.each(adapters)('crash safety on $name', (adapter) => {
       const dataDir = mkdtempSync(join(tmpdir(), 'agora-crash-'))
       database = { dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) }
     }
-    const masterKey = randomBytes(32).toString('hex')
-    const relayerKeys = [16, 17].map((i) => devnet.manifest.accounts[i]!.privateKey)
-    const opened = await createDb({ url: database.url, dataDir: database.dataDir })
-    const runtime = await createRuntime({
-      chain: { rpcUrl: devnet.rpcUrl, manifest: devnet.manifest },
-      db: opened.db,
-      masterKey,
-      relayerKeys,
-      definitions: crashAgents,
-      log: () => {},
-    })
-    await runtime.start()
-    const owner = devnet.manifest.accounts[2]!.address
-    const provider = await runtime.launch(crashAgents[0]!, { owner })
-    const client = await runtime.launch(crashAgents[1]!, { owner })
-    await chain().fund((await client.info()).safe!, '50', 2)
-    const providerChainId = (await provider.info()).chainAgentId!
-    // The first payment approves the economy once; the crash rounds then send one transaction each.
-    await client.pay({ to: providerChainId, amount: '1' })
-    const [clientSafe, providerSafe] = [(await client.info()).safe, (await provider.info()).safe]
-    await runtime.stop()
-    await opened.close()
-    config = {
-      rpcUrl: devnet.rpcUrl,
-      manifest: devnet.manifest,
-      databaseUrl: database.url,
-      dataDir: database.dataDir,
-      masterKey,
-      relayerKeys,
-      clientId: client.id,
-      providerChainId,
-      clientSafe,
-      providerSafe,
-    }
+    config = await prepareCrashRun(devnet, database, [16, 17])
   })
   afterAll(async () => {
     await devnet?.stop()
@@ -137,21 +102,21 @@ describe.each(adapters)('crash safety on $name', (adapter) => {
   test.skipIf(adapter.skip)(
     'behavior: killed while a payment is in flight, pays exactly once after restart',
     async () => {
-      const before = await chain().dUSD(config.clientSafe as string)
+      const before = await chain().dUSD(config.clientSafe)
       const { payments } = await crashThenResume('pay')
       const crashPayments = payments.filter((p: { idempotencyKey: string }) =>
         p.idempotencyKey.endsWith(':crash-pay'),
       )
       expect(crashPayments).toHaveLength(1)
       expect(crashPayments[0].status).toBe('confirmed')
-      expect(before - (await chain().dUSD(config.clientSafe as string))).toBe(parseUnits('3', 6))
+      expect(before - (await chain().dUSD(config.clientSafe))).toBe(parseUnits('3', 6))
     },
   )
 
   test.skipIf(adapter.skip)(
     'behavior: killed while a batch of payments is in flight, each recorded payment pays exactly once',
     async () => {
-      const before = await chain().dUSD(config.clientSafe as string)
+      const before = await chain().dUSD(config.clientSafe)
       const fromBlock = await chain().publicClient.getBlockNumber()
       const { payments } = await crashThenResume('batch')
       // The kill comes once a batch is in the pool: payments not yet recorded by then were never made.
@@ -172,7 +137,7 @@ describe.each(adapters)('crash safety on $name', (adapter) => {
         fromBlock,
       })
       expect(paid).toHaveLength(batch.length)
-      expect(before - (await chain().dUSD(config.clientSafe as string))).toBe(
+      expect(before - (await chain().dUSD(config.clientSafe))).toBe(
         parseUnits('0.5', 6) * BigInt(batch.length),
       )
     },
@@ -181,7 +146,7 @@ describe.each(adapters)('crash safety on $name', (adapter) => {
   test.skipIf(adapter.skip)(
     'behavior: killed while hiring, the job is created once and finishes after restart',
     async () => {
-      const before = await chain().dUSD(config.clientSafe as string)
+      const before = await chain().dUSD(config.clientSafe)
       const { job } = await crashThenResume('hire')
       expect(job.status).toBe('completed')
       expect(job.deliverable).toEqual({ text: 'survive' })
@@ -193,7 +158,7 @@ describe.each(adapters)('crash safety on $name', (adapter) => {
         fromBlock: 0n,
       })
       expect(created.filter((e) => String(e.args.jobId) === job.jobId)).toHaveLength(1)
-      expect(before - (await chain().dUSD(config.clientSafe as string))).toBe(parseUnits('2', 6))
+      expect(before - (await chain().dUSD(config.clientSafe))).toBe(parseUnits('2', 6))
     },
   )
 })

@@ -1,14 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Devnet } from '@agora/contracts'
-import { createDb, listPayments } from '@agora/db'
+import { listPayments } from '@agora/db'
 import { parseUnits } from 'viem'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { createRuntime } from '../src/create-runtime.ts'
-import { crashAgents } from './fixtures/crash-agents.ts'
+import { type CrashConfig, reopenCrashRuntime } from './fixtures/crash-agents.ts'
+import { prepareCrashRun } from './fixtures/crash-setup.ts'
 import { devnetClients, withDevnet } from './harness.ts'
 
 const child = join(import.meta.dirname, 'fixtures', 'crash-child.ts')
@@ -28,7 +27,7 @@ function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
 describe('recovery', () => {
   let devnet: Devnet
   let dataDir: string
-  let config: Record<string, unknown>
+  let config: CrashConfig
   const chain = () => devnetClients(devnet)
   const automine = (on: boolean) =>
     chain().publicClient.request({ method: 'evm_setAutomine' as never, params: [on] as never })
@@ -36,36 +35,7 @@ describe('recovery', () => {
   beforeAll(async () => {
     devnet = await withDevnet()
     dataDir = mkdtempSync(join(tmpdir(), 'agora-recovery-'))
-    const masterKey = randomBytes(32).toString('hex')
-    const relayerKeys = [18, 19].map((i) => devnet.manifest.accounts[i]!.privateKey)
-    const opened = await createDb({ dataDir })
-    const runtime = await createRuntime({
-      chain: { rpcUrl: devnet.rpcUrl, manifest: devnet.manifest },
-      db: opened.db,
-      masterKey,
-      relayerKeys,
-      definitions: crashAgents,
-      log: () => {},
-    })
-    await runtime.start()
-    const owner = devnet.manifest.accounts[2]!.address
-    const provider = await runtime.launch(crashAgents[0]!, { owner })
-    const client = await runtime.launch(crashAgents[1]!, { owner })
-    await chain().fund((await client.info()).safe!, '50', 2)
-    const providerChainId = (await provider.info()).chainAgentId!
-    await client.pay({ to: providerChainId, amount: '1' })
-    await runtime.stop()
-    await opened.close()
-    config = {
-      rpcUrl: devnet.rpcUrl,
-      manifest: devnet.manifest,
-      dataDir,
-      masterKey,
-      relayerKeys,
-      clientId: client.id,
-      providerChainId,
-      clientSafe: (await client.info()).safe,
-    }
+    config = await prepareCrashRun(devnet, { dataDir }, [18, 19])
   })
   afterAll(async () => {
     await automine(true).catch(() => {})
@@ -95,17 +65,8 @@ describe('recovery', () => {
     await new Promise((resolve) => actor.once('exit', resolve))
 
     // This run: the chain still does not mine.
-    const before = await chain().dUSD(config.clientSafe as string)
-    const database = await createDb({ dataDir })
-    const runtime = await createRuntime({
-      chain: { rpcUrl: devnet.rpcUrl, manifest: devnet.manifest },
-      db: database.db,
-      masterKey: config.masterKey as string,
-      relayerKeys: config.relayerKeys as `0x${string}`[],
-      definitions: crashAgents,
-      pollIntervalMs: 50,
-      log: () => {},
-    })
+    const before = await chain().dUSD(config.clientSafe)
+    const { database, runtime } = await reopenCrashRuntime(config, () => {})
     try {
       await within(15_000, 'runtime.start()', runtime.start())
       const health = (await runtime.health()) as unknown as Record<string, unknown>
@@ -124,10 +85,10 @@ describe('recovery', () => {
           },
         )
         .toBe(false)
-      const payments = await listPayments(database.db, { agentId: config.clientId as string })
+      const payments = await listPayments(database.db, { agentId: config.clientId })
       const crashed = payments.filter((p) => p.idempotencyKey.endsWith(':crash-pay'))
       expect(crashed.map((p) => p.status)).toEqual(['confirmed'])
-      expect(before - (await chain().dUSD(config.clientSafe as string))).toBe(parseUnits('3', 6))
+      expect(before - (await chain().dUSD(config.clientSafe))).toBe(parseUnits('3', 6))
     } finally {
       await automine(true)
       await runtime.stop()

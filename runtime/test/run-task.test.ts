@@ -4,24 +4,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { z } from 'zod'
 import { defineAgent, defineOffering } from '../src/define-agent.ts'
 import type { AgentHandle, Runtime } from '../src/runtime.ts'
+import { searchAndHireUpper, upperAgent } from './fixtures/upper-agent.ts'
 import { devnetClients, openRuntime, withDevnet } from './harness.ts'
 import { type OpenAIStub, startOpenAIStub } from './inference/openai-stub.ts'
 
-const upper = defineAgent({
-  name: 'upper',
-  description: 'Upper-cases text.',
-  offerings: [
-    defineOffering({
-      name: 'upper',
-      description: 'Upper-cases text',
-      price: '1',
-      token: 'dUSD',
-      capabilities: ['text'],
-      input: z.object({ text: z.string() }),
-      handler: ({ text }) => ({ text: text.toUpperCase() }),
-    }),
-  ],
-})
+const upper = upperAgent()
 
 describe('runTask', () => {
   let devnet: Devnet
@@ -72,15 +59,7 @@ describe('runTask', () => {
 
   test('behavior: a scripted model finds a provider, hires, gets the delivery, pays a tip and finishes', async () => {
     stub.reply(
-      { toolCalls: [{ name: 'search_market', arguments: { capability: 'text' } }] },
-      {
-        toolCalls: [
-          {
-            name: 'hire',
-            arguments: { providerId, offering: 'upper', input: { text: 'agora' }, maxPrice: '2' },
-          },
-        ],
-      },
+      ...searchAndHireUpper(providerId),
       { toolCalls: [{ name: 'pay', arguments: { to: providerId, amount: '0.25', memo: 'thanks' } }] },
       { toolCalls: [{ name: 'finish', arguments: { answer: 'AGORA' } }] },
     )

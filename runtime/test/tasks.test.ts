@@ -2,33 +2,19 @@ import { randomBytes } from 'node:crypto'
 import type { Devnet } from '@agora/contracts'
 import { type Db, insertTask } from '@agora/db'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { z } from 'zod'
 import { interruptedTaskError } from '../src/actions/tasks/fail-interrupted-tasks.ts'
 import { createRuntime } from '../src/create-runtime.ts'
-import { defineAgent, defineOffering } from '../src/define-agent.ts'
+import { defineAgent } from '../src/define-agent.ts'
 import type { AgentHandle, Runtime } from '../src/runtime.ts'
 import type { TaskView } from '../src/views/task-view.ts'
+import { searchAndHireUpper, upperAgent } from './fixtures/upper-agent.ts'
 import { devnetClients, openRuntime, withDevnet } from './harness.ts'
 import { type OpenAIStub, startOpenAIStub } from './inference/openai-stub.ts'
 
 // Tasks as an owner follows them: recorded at once, every step on the agent's activity under the
 // task's id, the outcome on the task; the model sees each tool's JSON Schema and each offering's.
 
-const upper = defineAgent({
-  name: 'upper',
-  description: 'Upper-cases text.',
-  offerings: [
-    defineOffering({
-      name: 'upper',
-      description: 'Upper-cases text',
-      price: '1.5',
-      token: 'dUSD',
-      capabilities: ['text'],
-      input: z.object({ text: z.string().describe('the text to upper-case') }),
-      handler: ({ text }) => ({ text: text.toUpperCase() }),
-    }),
-  ],
-})
+const upper = upperAgent('1.5')
 
 describe('tasks', () => {
   let devnet: Devnet
@@ -83,15 +69,7 @@ describe('tasks', () => {
 
   test('behavior: a started task streams its steps, hire, payment and refusal under its id, and ends with its answer', async () => {
     stub.reply(
-      { toolCalls: [{ name: 'search_market', arguments: { capability: 'text' } }] },
-      {
-        toolCalls: [
-          {
-            name: 'hire',
-            arguments: { providerId, offering: 'upper', input: { text: 'agora' }, maxPrice: '2' },
-          },
-        ],
-      },
+      ...searchAndHireUpper(providerId),
       { toolCalls: [{ name: 'pay', arguments: { to: providerId, amount: '0.5', memo: 'thanks' } }] },
       // Over the per-job cap: refused below the model.
       { toolCalls: [{ name: 'pay', arguments: { to: providerId, amount: '6' } }] },

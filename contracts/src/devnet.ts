@@ -201,12 +201,52 @@ async function deployAll(
   log: (line: string) => void,
 ): Promise<DevnetManifest> {
   const { feeBps = 100, submissionGraceSeconds = 86_400, devUSDPerAccount = 1_000_000n } = parameters
-  const { devUSD: minJobValueDevUSD = 10_000n, eth: minJobValueEth = 10n ** 13n } =
-    parameters.minJobValue ?? {}
-  const deployerKey = anvil.privateKeys[0]!
-  const deployer = privateKeyToAccount(deployerKey)
-  const wallet = createWalletClient({ account: deployer, chain: anvil.chain, transport: http(anvil.rpcUrl) })
+  const tx = deployerOf(anvil, publicClient)
+  log('devnet: deploying Safe 1.4.1 at its canonical addresses...')
+  await deploySafe(anvil, publicClient, tx)
+  log('devnet: deploying Agora contracts...')
+  const deploymentBlock = Number(await publicClient.getBlockNumber())
+  const contracts = await deployAgora(tx, parameters)
+  const accounts = anvil.privateKeys.map((privateKey) => ({
+    address: privateKeyToAccount(privateKey).address,
+    privateKey,
+  }))
+  log(`devnet: minting ${devUSDPerAccount} dUSD to ${accounts.length} development accounts...`)
+  await tx.step('minting dUSD', async () => {
+    const amount = parseUnits(String(devUSDPerAccount), 6)
+    // Sent one after another (each send awaited, receipts after): anvil gets the nonces in order.
+    const hashes: Hex[] = []
+    for (const account of accounts) {
+      hashes.push(
+        await tx.wallet.writeContract({
+          address: contracts.devUSD,
+          abi: devUSDAbi,
+          functionName: 'mint',
+          args: [account.address, amount],
+        }),
+      )
+    }
+    for (const hash of hashes) await tx.confirm(hash, 'minting dUSD')
+  })
 
+  return {
+    chainId: anvil.chain.id,
+    rpcUrl: anvil.rpcUrl,
+    deploymentBlock,
+    deployer: tx.wallet.account.address,
+    contracts,
+    safe: { ...safeCanonicalAddresses },
+    accounts,
+    economy: { feeBps, submissionGraceSeconds },
+  }
+}
+
+type Deployer = ReturnType<typeof deployerOf>
+
+/** Transactions from the devnet's deployer (development account #0), each failure named by its step. */
+function deployerOf(anvil: Anvil, publicClient: PublicClient) {
+  const account = privateKeyToAccount(anvil.privateKeys[0]!)
+  const wallet = createWalletClient({ account, chain: anvil.chain, transport: http(anvil.rpcUrl) })
   const step = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
     try {
       return await run()
@@ -225,15 +265,27 @@ async function deployAll(
     if (receipt.status !== 'success') throw new Error(`devnet: ${what} reverted (tx ${hash})`)
     return receipt
   }
-  const deploy = (what: string, abi: Abi, bytecode: Hex, args: readonly unknown[] = []) =>
-    step(`deploying ${what}`, async () => {
-      const hash = await wallet.deployContract({ abi, bytecode, args })
-      const receipt = await confirm(hash, `deploying ${what}`)
-      return getAddress(receipt.contractAddress!)
-    })
+  return {
+    wallet,
+    step,
+    confirm,
+    deploy: (what: string, abi: Abi, bytecode: Hex, args: readonly unknown[] = []) =>
+      step(`deploying ${what}`, async () => {
+        const hash = await wallet.deployContract({ abi, bytecode, args })
+        const receipt = await confirm(hash, `deploying ${what}`)
+        return getAddress(receipt.contractAddress!)
+      }),
+    /** One call of an owner-only setting, confirmed. */
+    call: (
+      what: string,
+      call: { address: Address; abi: Abi; functionName: string; args: readonly unknown[] },
+    ) => step(what, async () => confirm(await wallet.writeContract(call), what)),
+  }
+}
 
-  // Safe singleton factory, from its presigned transaction, then Safe 1.4.1 through it.
-  log('devnet: deploying Safe 1.4.1 at its canonical addresses...')
+/** The Safe singleton factory, from its presigned transaction, then Safe 1.4.1 through it. */
+async function deploySafe(anvil: Anvil, publicClient: PublicClient, tx: Deployer) {
+  const { wallet, step, confirm } = tx
   const factoryInfo = getSingletonFactoryInfo(anvil.chain.id)
   if (!factoryInfo)
     throw new Error(`devnet: no Safe singleton factory transaction for chain ${anvil.chain.id}`)
@@ -272,24 +324,29 @@ async function deployAll(
       }
     })
   }
+}
 
-  log('devnet: deploying Agora contracts...')
-  const deploymentBlock = Number(await publicClient.getBlockNumber())
-  const erc6551Registry = await deploy('ERC6551Registry', erc6551RegistryAbi, erc6551RegistryBytecode)
-  const agentAccount = await deploy('AgentAccount', agentAccountAbi, agentAccountBytecode)
-  const identityRegistry = await deploy(
+/** Agora's contracts and dUSD, the minimum job values set and the factory trusted as launcher. */
+async function deployAgora(tx: Deployer, parameters: StartDevnetParameters) {
+  const { feeBps = 100, submissionGraceSeconds = 86_400 } = parameters
+  const { devUSD: minJobValueDevUSD = 10_000n, eth: minJobValueEth = 10n ** 13n } =
+    parameters.minJobValue ?? {}
+  const owner = tx.wallet.account.address
+  const erc6551Registry = await tx.deploy('ERC6551Registry', erc6551RegistryAbi, erc6551RegistryBytecode)
+  const agentAccount = await tx.deploy('AgentAccount', agentAccountAbi, agentAccountBytecode)
+  const identityRegistry = await tx.deploy(
     'AgentIdentityRegistry',
     agentIdentityRegistryAbi,
     agentIdentityRegistryBytecode,
-    [deployer.address],
+    [owner],
   )
-  const economy = await deploy('AgentEconomy', agentEconomyAbi, agentEconomyBytecode, [
+  const economy = await tx.deploy('AgentEconomy', agentEconomyAbi, agentEconomyBytecode, [
     identityRegistry,
     BigInt(submissionGraceSeconds),
     feeBps,
-    deployer.address,
+    owner,
   ])
-  const factory = await deploy('AgentFactory', agentFactoryAbi, agentFactoryBytecode, [
+  const factory = await tx.deploy('AgentFactory', agentFactoryAbi, agentFactoryBytecode, [
     identityRegistry,
     safeCanonicalAddresses.safeProxyFactory,
     safeCanonicalAddresses.safeSingleton,
@@ -297,68 +354,26 @@ async function deployAll(
     erc6551Registry,
     agentAccount,
   ])
-  const devUSD = await deploy('DevUSD', devUSDAbi, devUSDBytecode)
+  const devUSD = await tx.deploy('DevUSD', devUSDAbi, devUSDBytecode)
   for (const [token, minJobValue] of [
     [devUSD, minJobValueDevUSD],
     [zeroAddress, minJobValueEth],
   ] as const) {
     if (minJobValue === 0n) continue
-    await step('setting the minimum job values', async () =>
-      confirm(
-        await wallet.writeContract({
-          address: economy,
-          abi: agentEconomyAbi,
-          functionName: 'setMinJobValue',
-          args: [token, minJobValue],
-        }),
-        'setMinJobValue',
-      ),
-    )
+    await tx.call('setting the minimum job values', {
+      address: economy,
+      abi: agentEconomyAbi,
+      functionName: 'setMinJobValue',
+      args: [token, minJobValue],
+    })
   }
-  await step('trusting the factory as launcher', async () =>
-    confirm(
-      await wallet.writeContract({
-        address: identityRegistry,
-        abi: agentIdentityRegistryAbi,
-        functionName: 'setLauncher',
-        args: [factory, true],
-      }),
-      'setLauncher',
-    ),
-  )
-
-  const accounts = anvil.privateKeys.map((privateKey) => ({
-    address: privateKeyToAccount(privateKey).address,
-    privateKey,
-  }))
-  log(`devnet: minting ${devUSDPerAccount} dUSD to ${accounts.length} development accounts...`)
-  await step('minting dUSD', async () => {
-    const amount = parseUnits(String(devUSDPerAccount), 6)
-    // Sent one after another (each send awaited, receipts after): anvil gets the nonces in order.
-    const hashes: Hex[] = []
-    for (const account of accounts) {
-      hashes.push(
-        await wallet.writeContract({
-          address: devUSD,
-          abi: devUSDAbi,
-          functionName: 'mint',
-          args: [account.address, amount],
-        }),
-      )
-    }
-    for (const hash of hashes) await confirm(hash, 'minting dUSD')
+  await tx.call('trusting the factory as launcher', {
+    address: identityRegistry,
+    abi: agentIdentityRegistryAbi,
+    functionName: 'setLauncher',
+    args: [factory, true],
   })
-
-  return {
-    chainId: anvil.chain.id,
-    rpcUrl: anvil.rpcUrl,
-    deploymentBlock,
-    deployer: deployer.address,
-    contracts: { identityRegistry, economy, factory, erc6551Registry, agentAccount, devUSD },
-    safe: { ...safeCanonicalAddresses },
-    accounts,
-    economy: { feeBps, submissionGraceSeconds },
-  }
+  return { identityRegistry, economy, factory, erc6551Registry, agentAccount, devUSD }
 }
 
 /** The `contractNetworks` entry `@safe-global/protocol-kit` needs for a chain with these Safe addresses. */

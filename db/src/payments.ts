@@ -1,18 +1,25 @@
-import { desc, eq, inArray, sql } from 'drizzle-orm'
+import { desc, eq, inArray, or, sql } from 'drizzle-orm'
 import type { Db } from './create-db.ts'
 import { createId } from './create-id.ts'
 import { ConflictError, NotFoundError } from './errors.ts'
 import { normalizeAddress, normalizeUint, optional } from './normalize.ts'
-import { type Payment, type PaymentStatus, payments } from './schema.ts'
+import { type Payment, type PaymentKind, type PaymentStatus, payments } from './schema.ts'
 
 export type InsertPaymentParameters = {
   /** Defaults to a fresh `pay_…` id. */
   id?: string
   idempotencyKey: string
-  fromAgentId: string
+  /** `pay` (the default) or `x402`. */
+  kind?: PaymentKind
+  /** The paying agent when it is hosted here; null for an outside payer (then `toAgentId` is set). */
+  fromAgentId: string | null
   fromAddress: string
   toChainAgentId?: string | null
+  /** The paid agent when it is hosted here. */
+  toAgentId?: string | null
   toAddress: string
+  /** What an x402 payment bought (the resource's URL). */
+  resource?: string | null
   token: string
   /** Smallest units of `token`, as a decimal string. */
   amount: string
@@ -140,7 +147,7 @@ export async function getPaymentByKey(db: Db, idempotencyKey: string): Promise<P
 }
 
 /**
- * An agent's outgoing payments, newest first.
+ * An agent's payments, made and received (x402 sales, payments from agents hosted here), newest first.
  *
  * @example
  * await listPayments(db, { agentId, limit: 20 })
@@ -149,7 +156,7 @@ export function listPayments(db: Db, parameters: { agentId: string; limit?: numb
   return db
     .select()
     .from(payments)
-    .where(eq(payments.fromAgentId, parameters.agentId))
+    .where(or(eq(payments.fromAgentId, parameters.agentId), eq(payments.toAgentId, parameters.agentId)))
     .orderBy(desc(payments.createdAt), desc(payments.id))
     .limit(parameters.limit ?? 100)
 }

@@ -38,6 +38,14 @@ export type JobRecordStatus = (typeof jobRecordStatuses)[number]
 export const paymentStatuses = ['pending', 'sent', 'confirmed', 'failed'] as const
 export type PaymentStatus = (typeof paymentStatuses)[number]
 
+/** `pay`: through the economy's `pay`; `x402`: an EIP-3009 authorization settled for an x402 resource. */
+export const paymentKinds = ['pay', 'x402'] as const
+export type PaymentKind = (typeof paymentKinds)[number]
+
+/** `listed`: its registration file was read and is valid; `skipped`: it could not be (see `error`). */
+export const listingStatuses = ['listed', 'skipped'] as const
+export type ListingStatus = (typeof listingStatuses)[number]
+
 export const intentStatuses = ['pending', 'sent', 'confirmed', 'failed'] as const
 export type IntentStatus = (typeof intentStatuses)[number]
 
@@ -52,6 +60,7 @@ export const intentKinds = [
   'declineJob',
   'refundExpired',
   'withdraw',
+  'x402Settle',
 ] as const
 export type IntentKind = (typeof intentKinds)[number]
 
@@ -197,15 +206,19 @@ export const payments = pgTable(
   {
     id: text('id').primaryKey(),
     idempotencyKey: text('idempotency_key').notNull().unique(),
-    fromAgentId: text('from_agent_id')
-      .notNull()
-      .references(() => agents.id),
+    kind: text('kind', { enum: paymentKinds }).notNull().default('pay'),
+    /** The paying agent when it is hosted here; null for an outside payer (an x402 sale). */
+    fromAgentId: text('from_agent_id').references(() => agents.id),
     fromAddress: text('from_address').notNull(),
     toChainAgentId: uint256('to_chain_agent_id'),
+    /** The paid agent when it is hosted here (an x402 sale, or a payment between two agents hosted here). */
+    toAgentId: text('to_agent_id').references(() => agents.id),
     toAddress: text('to_address').notNull(),
     token: text('token').notNull(),
     amount: uint256('amount').notNull(),
     memo: text('memo'),
+    /** What an x402 payment bought: the resource's URL. */
+    resource: text('resource'),
     txHash: text('tx_hash'),
     status: text('status', { enum: paymentStatuses }).notNull().default('pending'),
     createdAt: createdAt(),
@@ -213,11 +226,102 @@ export const payments = pgTable(
   },
   (t) => [
     index('payments_from_agent_id_idx').on(t.fromAgentId, t.createdAt),
+    index('payments_to_agent_id_idx').on(t.toAgentId, t.createdAt),
     check('payments_status_check', isOneOf(t.status, paymentStatuses)),
+    check('payments_kind_check', isOneOf(t.kind, paymentKinds)),
+    check('payments_party_check', sql`${t.fromAgentId} is not null or ${t.toAgentId} is not null`),
     check('payments_from_address_check', isAddress(t.fromAddress)),
     check('payments_to_address_check', isAddress(t.toAddress)),
     check('payments_token_check', isAddress(t.token)),
     check('payments_amount_check', sql`${t.amount} >= 0`),
+  ],
+)
+
+/**
+ * A job's input handed over by a client that is not hosted here (any wallet), with the client's
+ * signature: kept until the job is funded on chain (or matched at once when it already is).
+ * `specHash` is the hash the job was (or will be) created with; it binds the input to the job.
+ */
+export const jobInputs = pgTable(
+  'job_inputs',
+  {
+    jobId: text('job_id').primaryKey(),
+    clientAddress: text('client_address').notNull(),
+    providerChainAgentId: uint256('provider_chain_agent_id').notNull(),
+    offering: text('offering').notNull(),
+    input: jsonb('input').$type<unknown>().notNull(),
+    nonce: text('nonce').notNull(),
+    specHash: text('spec_hash').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    check('job_inputs_job_id_check', sql`${t.jobId} ~ '^[0-9]+$'`),
+    check('job_inputs_client_address_check', isAddress(t.clientAddress)),
+    index('job_inputs_created_at_idx').on(t.createdAt),
+  ],
+)
+
+/**
+ * Every agent on the chain as the market knows it: read from its registration file (tokenURI) by the
+ * indexer, or written directly for agents hosted here. The file is kept as validated.
+ */
+export const marketAgents = pgTable(
+  'market_agents',
+  {
+    chainAgentId: uint256('chain_agent_id').primaryKey(),
+    owner: text('owner').notNull(),
+    /** Where payments to it go (its bound wallet), when known. */
+    wallet: text('wallet'),
+    uri: text('uri').notNull().default(''),
+    name: text('name').notNull().default(''),
+    description: text('description').notNull().default(''),
+    /** The agent's runtime id when it is hosted here. */
+    agentId: text('agent_id').references(() => agents.id, { onDelete: 'set null' }),
+    status: text('status', { enum: listingStatuses }).notNull().default('skipped'),
+    active: boolean('active').notNull().default(true),
+    /** Why the file was skipped, when it was. */
+    error: text('error'),
+    file: jsonb('file').$type<JsonObject>(),
+    /** keccak256 of the file's bytes: a refresh that finds the same hash changes nothing. */
+    fileHash: text('file_hash'),
+    fetchedAt: timestamp('fetched_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    check('market_agents_status_check', isOneOf(t.status, listingStatuses)),
+    check('market_agents_owner_check', isAddress(t.owner)),
+    check('market_agents_wallet_check', isAddress(t.wallet)),
+    index('market_agents_agent_id_idx').on(t.agentId),
+  ],
+)
+
+/** The offerings of the market's agents, from their registration files. */
+export const marketOfferings = pgTable(
+  'market_offerings',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    chainAgentId: uint256('chain_agent_id')
+      .notNull()
+      .references(() => marketAgents.chainAgentId, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    price: uint256('price').notNull(),
+    token: text('token').notNull(),
+    inputSchema: jsonb('input_schema').$type<JsonObject>(),
+    outputSchema: jsonb('output_schema').$type<JsonObject>(),
+    capabilities: text('capabilities').array().notNull().default([]),
+    /** Where it is sold: `x402` (a paid HTTP resource) and `escrow` (the runtime's API base), when offered. */
+    endpoints: jsonb('endpoints').$type<{ x402?: string; escrow?: string }>().notNull().default({}),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('market_offerings_agent_name_idx').on(t.chainAgentId, t.name),
+    index('market_offerings_capabilities_idx').using('gin', t.capabilities),
+    index('market_offerings_token_price_idx').on(t.token, t.price),
+    check('market_offerings_price_check', sql`${t.price} >= 0`),
+    check('market_offerings_token_check', isAddress(t.token)),
   ],
 )
 
@@ -368,6 +472,9 @@ export type Agent = typeof agents.$inferSelect
 export type Offering = typeof offerings.$inferSelect
 export type Job = typeof jobs.$inferSelect
 export type Payment = typeof payments.$inferSelect
+export type HandedInput = typeof jobInputs.$inferSelect
+export type MarketAgent = typeof marketAgents.$inferSelect
+export type MarketOffering = typeof marketOfferings.$inferSelect
 export type Intent = typeof intents.$inferSelect
 export type IndexerCursor = typeof indexerCursors.$inferSelect
 export type IndexedBlock = typeof indexedBlocks.$inferSelect

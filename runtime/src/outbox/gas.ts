@@ -22,6 +22,8 @@ export const gasCaps: Record<IntentKind, bigint> = {
   rejectJob: 500_000n,
   declineJob: 500_000n,
   refundExpired: 400_000n,
+  // transferWithAuthorization: a signature check (ERC-1271 for a Safe payer) and a transfer.
+  x402Settle: 300_000n,
 }
 
 /**

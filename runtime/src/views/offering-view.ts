@@ -10,6 +10,8 @@ export type StoredOffering = {
   token: string
   capabilities?: string[]
   inputSchema?: Record<string, unknown> | null
+  /** A JSON Schema of the deliverable, when the offering declares one. */
+  outputSchema?: Record<string, unknown> | null
 }
 
 export const offeringViewSchema = z

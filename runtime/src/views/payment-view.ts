@@ -1,4 +1,4 @@
-import { type Payment, paymentStatuses } from '@agora/db'
+import { type Payment, paymentKinds, paymentStatuses } from '@agora/db'
 import { z } from 'zod'
 import type { RuntimeClient } from '../client.ts'
 import { moneySchema } from './money.ts'
@@ -10,8 +10,19 @@ export const paymentViewSchema = z
     status: z
       .enum(paymentStatuses)
       .describe('`pending` or `sent` until its transaction lands; `failed` only once it can never happen.'),
-    from: z.object({ agentId: z.string(), address: z.string() }),
-    to: z.object({ chainAgentId: z.string().nullable(), address: z.string() }),
+    kind: z
+      .enum(paymentKinds)
+      .describe('`pay`: through the economy; `x402`: an EIP-3009 authorization settled for an x402 resource.'),
+    from: z.object({
+      agentId: z.string().nullable().describe('The paying agent when it is hosted here; null for an outside payer.'),
+      address: z.string(),
+    }),
+    to: z.object({
+      chainAgentId: z.string().nullable(),
+      agentId: z.string().nullable().describe('The paid agent when it is hosted here.'),
+      address: z.string(),
+    }),
+    resource: z.string().nullable().describe('What an x402 payment bought: the resource URL.'),
     amount: moneySchema,
     memo: z
       .string()
@@ -23,7 +34,10 @@ export const paymentViewSchema = z
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
-  .meta({ id: 'Payment', description: "A direct payment from an agent's Safe through the economy." })
+  .meta({
+    id: 'Payment',
+    description: "A payment made or received by an agent: through the economy's `pay`, or for an x402 resource.",
+  })
 
 export type PaymentView = z.infer<typeof paymentViewSchema>
 
@@ -42,7 +56,7 @@ export async function paymentVisibleTo(
   if (!viewer || !client.agents) return false
   const { agents } = client
   const owners = await Promise.all([
-    ownerOf({ agents }, { id: payment.fromAgentId }),
+    payment.fromAgentId ? ownerOf({ agents }, { id: payment.fromAgentId }) : undefined,
     ownerOf({ agents }, { chainAgentId: payment.toChainAgentId }),
   ])
   return viewerIsAny(viewer, owners)
@@ -65,8 +79,10 @@ export async function toPaymentView(
   return {
     id: payment.id,
     status: payment.status,
+    kind: payment.kind,
     from: { agentId: payment.fromAgentId, address: payment.fromAddress },
-    to: { chainAgentId: payment.toChainAgentId, address: payment.toAddress },
+    to: { chainAgentId: payment.toChainAgentId, agentId: payment.toAgentId, address: payment.toAddress },
+    resource: payment.resource,
     amount: await client.tokens.moneyOf(payment.amount, payment.token),
     memo: visible ? payment.memo : null,
     txHash: payment.txHash,

@@ -25,6 +25,7 @@ export function describeDefinition(definition: AgentDefinition, tokenAddresses: 
       token: tokenAddresses[i]!.toLowerCase(),
       capabilities: o.capabilities ?? [],
       inputSchema: jsonSchemaOf(o.input),
+      outputSchema: o.output ? jsonSchemaOf(o.output) : null,
     })),
     ...(definition.json ? { json: definition.json } : {}),
   }

@@ -144,7 +144,7 @@ async function deliver(client: RuntimeClient, payment: Payment, intent: Intent):
   if (payment.status === 'confirmed') return toPaymentView(client, payment)
   if (payment.status === 'failed') {
     // A retry of a payment that failed: it spends nothing (sending it reports the failure).
-    client.guard.release(payment.fromAgentId, payment.idempotencyKey)
+    client.guard.release(payment.fromAgentId!, payment.idempotencyKey)
     await sendIntent(client, intent)
   }
   const outcome = await sendRecorded(client, intent)

@@ -5,6 +5,7 @@ import { launchHandler } from './launch.ts'
 import { payHandler } from './pay.ts'
 import { refundExpiredHandler } from './refund-expired.ts'
 import { safeCallHandler } from './safe-call.ts'
+import { x402SettleHandler } from './x402-settle.ts'
 
 /**
  * Every kind of intent and the handler that builds and settles it: from a recorded intent's kind,
@@ -21,4 +22,5 @@ export const intentHandlers = {
   completeJob: jobStepHandler,
   rejectJob: jobStepHandler,
   refundExpired: refundExpiredHandler,
+  x402Settle: x402SettleHandler,
 } satisfies Record<IntentKind, IntentHandler>

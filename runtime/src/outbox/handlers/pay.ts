@@ -29,7 +29,7 @@ export const payHandler = safeCallHandler({
   },
   async onFailed(client, intent, error) {
     const payment = await updatePayment(client.db, String(intent.payload.paymentId), { status: 'failed' })
-    client.guard.release(payment.fromAgentId, payment.idempotencyKey)
+    client.guard.release(payment.fromAgentId!, payment.idempotencyKey)
     await client.activity.record(intent.agentId, 'payment', {
       event: 'payment failed',
       paymentId: intent.payload.paymentId,

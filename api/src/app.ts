@@ -7,6 +7,7 @@ import type { AppEnv } from './env.ts'
 import { errorLogLine } from './error-log.ts'
 import { registerDocs } from './openapi.ts'
 import { fieldErrors, HttpError, problemResponse, retryAfterOf, toProblem } from './problem.ts'
+import { a2aRouter } from './routes/a2a.ts'
 import { agentsRouter } from './routes/agents.ts'
 import { authRouter, createRateLimiter } from './routes/auth.ts'
 import { devnetRouter } from './routes/devnet.ts'
@@ -16,6 +17,7 @@ import { jobsRouter } from './routes/jobs.ts'
 import { marketRouter } from './routes/market.ts'
 import { moneyRouter } from './routes/money.ts'
 import { tasksRouter } from './routes/tasks.ts'
+import { salesRouter } from './routes/x402.ts'
 
 export type CreateAppParameters = {
   runtime: Runtime
@@ -112,6 +114,8 @@ export function createApp(parameters: CreateAppParameters) {
   app.route('/agents', eventsRouter(streams, parameters.eventStreams))
   app.route('/jobs', jobsRouter())
   app.route('/', marketRouter())
+  app.route('/', a2aRouter())
+  app.route('/', salesRouter(runtime))
   if (parameters.devnetRpcUrl)
     app.route(
       '/devnet',

@@ -1,7 +1,12 @@
-import { defineAgent } from '@agora/runtime'
+import { jobIdOf } from '@agora/contracts'
+import { defineAgent, jobInputMessage, specHashOf } from '@agora/runtime'
 import { Validator } from '@seriousme/openapi-schema-validator'
+import { x402Client } from '@x402/core/client'
+import { decodePaymentRequiredHeader, encodePaymentSignatureHeader } from '@x402/core/http'
+import { ExactEvmScheme } from '@x402/evm/exact/client'
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js'
 import addFormats from 'ajv-formats'
+import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { startTestApi, type TestApi } from './harness.ts'
 import { startScriptedModel } from './scripted-model.ts'
@@ -32,7 +37,13 @@ function compile(schema: Schema): ValidateFunction {
 async function call(
   method: string,
   template: string,
-  options: { params?: Record<string, string>; body?: unknown; token?: string; query?: string } = {},
+  options: {
+    params?: Record<string, string>
+    body?: unknown
+    token?: string
+    query?: string
+    headers?: Record<string, string>
+  } = {},
 ): Promise<Response> {
   const path = template.replace(/\{(\w+)\}/g, (_, name: string) => options.params![name]!)
   const response = await api.app.request(`${path}${options.query ? `?${options.query}` : ''}`, {
@@ -40,6 +51,7 @@ async function call(
     headers: {
       ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
       ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...options.headers,
     },
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   })
@@ -227,6 +239,10 @@ describe('/openapi.json', () => {
     await call('get', '/market/offerings', { query: 'maxPrice=1' })
     await call('get', '/registration/{chainAgentId}', { params: { chainAgentId: seller.chainAgentId } })
     await call('get', '/registration/{chainAgentId}', { params: { chainAgentId: '999999' } })
+    const card = '/agents/{chainAgentId}/.well-known/agent-card.json'
+    await call('get', card, { params: { chainAgentId: seller.chainAgentId } })
+    await call('get', card, { params: { chainAgentId: '999999' } })
+    await sellAndHandOver(seller.chainAgentId)
     await call('post', '/agents/{id}/withdraw', { params: id, token: owner.token, body: { amount: '1' } })
     await call('post', '/agents/{id}/withdraw', { params: id, token: owner.token, body: { amount: '1000' } })
 
@@ -276,6 +292,35 @@ describe('/openapi.json', () => {
       ).toBe(true)
     }
     const problems = [...checked.values()].flatMap((s) => [...s]).filter((s) => s >= 400)
-    expect(new Set(problems)).toEqual(new Set([400, 401, 403, 404, 409, 422, 429]))
+    expect(new Set(problems)).toEqual(new Set([400, 401, 402, 403, 404, 409, 422, 429]))
   })
 })
+
+/** The x402 sale route (402, then paid by the published client) and an escrow input handed over by a wallet. */
+async function sellAndHandOver(chainAgentId: string) {
+  const sale = '/agents/{chainAgentId}/offerings/{offering}'
+  const params = { chainAgentId, offering: 'echo' }
+  const unpaid = await call('post', sale, { params, body: { text: 'hi' } })
+  await call('post', sale, { params: { chainAgentId, offering: 'none' }, body: { text: 'hi' } })
+  const payer = privateKeyToAccount(api.accounts[6]!.privateKey)
+  await api.fund(payer.address, '5')
+  const client = new x402Client()
+    .register(`eip155:${api.chainId}`, new ExactEvmScheme(payer))
+    .setSpendControls({ allowedAssets: true })
+  const required = decodePaymentRequiredHeader(unpaid.headers.get('payment-required')!)
+  const header = encodePaymentSignatureHeader(await client.createPaymentPayload(required))
+  await call('post', sale, { params, body: { text: 'hi' }, headers: { 'payment-signature': header } })
+
+  const spec = { offering: 'echo', input: { text: 'hi' }, provider: chainAgentId, nonce: 'openapi' }
+  const specHash = specHashOf(spec)
+  const jobId = jobIdOf(payer.address, BigInt(chainAgentId), specHash).toString()
+  const signature = await payer.signMessage({ message: jobInputMessage(jobId, specHash) })
+  await call('put', '/jobs/{jobId}/input', {
+    params: { jobId },
+    body: { ...spec, client: payer.address, signature },
+  })
+  await call('put', '/jobs/{jobId}/input', {
+    params: { jobId: '1' },
+    body: { ...spec, client: payer.address, signature },
+  })
+}

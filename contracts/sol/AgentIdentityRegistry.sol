@@ -12,6 +12,9 @@ import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/Signa
 /// address that receives the agent's payments. The wallet can only be bound with the wallet's own
 /// signature (EIP-712, or ERC-1271 so a Safe can sign) over a per-agent nonce, or by a trusted launcher
 /// in the transaction that creates the wallet, and it is cleared whenever the token changes hands.
+/// As ERC-8004 readers expect, every binding and clearing is also announced as the `agentWallet`
+/// metadata entry (`MetadataSet`, the wallet's 20 bytes, or empty when cleared), and
+/// `getMetadata(agentId, "agentWallet")` reads it back in the same encoding.
 /// A token cannot be moved into its own ERC-6551 account (or into an account whose chain of holders
 /// leads back to it), where it would be locked forever.
 contract AgentIdentityRegistry is ERC721, Ownable, EIP712 {
@@ -30,7 +33,9 @@ contract AgentIdentityRegistry is ERC721, Ownable, EIP712 {
     uint256 private constant _ACCOUNT_FOOTER_OFFSET = 0x4d;
 
     /// @dev Metadata key reserved for the wallet; it has its own setter with signature checks.
-    bytes32 private constant AGENT_WALLET_KEY = keccak256("agentWallet");
+    string private constant AGENT_WALLET = "agentWallet";
+    /// @dev Its hash, what a key is compared with.
+    bytes32 private constant AGENT_WALLET_KEY = keccak256(bytes(AGENT_WALLET));
 
     /// @dev The next agent id; ids start at 1 so that 0 can mean "no agent".
     uint256 private _nextAgentId = 1;
@@ -55,7 +60,8 @@ contract AgentIdentityRegistry is ERC721, Ownable, EIP712 {
     event Registered(uint256 indexed agentId, string agentURI, address indexed owner);
     /// @notice The agent's registration file moved.
     event URIUpdated(uint256 indexed agentId, string newURI, address indexed updatedBy);
-    /// @notice A metadata entry was written.
+    /// @notice A metadata entry was written. The reserved `agentWallet` entry is announced with it too:
+    /// `metadataValue` is the bound wallet's 20 bytes (`abi.encodePacked(wallet)`), empty when cleared.
     event MetadataSet(uint256 indexed agentId, string indexed indexedMetadataKey, string metadataKey, bytes metadataValue);
     /// @notice The agent's payment wallet was bound (or cleared, when `wallet` is zero).
     event AgentWalletSet(uint256 indexed agentId, address indexed wallet, address indexed setBy);
@@ -99,7 +105,7 @@ contract AgentIdentityRegistry is ERC721, Ownable, EIP712 {
         if (wallet == address(0)) revert IdentityZeroAddress();
         agentId = _register(agentOwner, agentURI);
         _agentWallets[agentId].wallet = wallet;
-        emit AgentWalletSet(agentId, wallet, msg.sender);
+        _emitAgentWallet(agentId, wallet, msg.sender);
     }
 
     /// @notice The id the next registration will receive.
@@ -142,9 +148,10 @@ contract AgentIdentityRegistry is ERC721, Ownable, EIP712 {
         emit MetadataSet(agentId, key, key, value);
     }
 
-    /// @notice Reads an on-chain metadata entry; `agentWallet` returns the bound wallet, abi-encoded.
+    /// @notice Reads an on-chain metadata entry. `agentWallet` reads the bound wallet as ERC-8004 has
+    /// it: its 20 bytes (`abi.encodePacked(wallet)`), or empty bytes when none is bound.
     function getMetadata(uint256 agentId, string calldata key) external view returns (bytes memory) {
-        if (keccak256(bytes(key)) == AGENT_WALLET_KEY) return abi.encode(_agentWallets[agentId].wallet);
+        if (keccak256(bytes(key)) == AGENT_WALLET_KEY) return _walletBytes(_agentWallets[agentId].wallet);
         return _metadata[agentId][key];
     }
 
@@ -209,22 +216,28 @@ contract AgentIdentityRegistry is ERC721, Ownable, EIP712 {
             // 2^96 bindings of one agent cannot happen.
             _agentWallets[agentId] = WalletBinding(newWallet, nonce + 1);
         }
-        emit AgentWalletSet(agentId, newWallet, msg.sender);
+        _emitAgentWallet(agentId, newWallet, msg.sender);
     }
 
     /// @notice Unbinds the agent's wallet (its consent nonce stays). Owner or approved operator only.
     function unsetAgentWallet(uint256 agentId) external {
         _checkAuthorized(agentId);
         _agentWallets[agentId].wallet = address(0);
-        emit AgentWalletSet(agentId, address(0), msg.sender);
+        _emitAgentWallet(agentId, address(0), msg.sender);
     }
 
     // ------------------------------------------------------------------ administration
 
     /// @notice Sets the URI prefix of agents registered without a URI. Registry owner only.
-    function setBaseURI(string calldata baseURI) external onlyOwner {
-        _baseAgentURI = baseURI;
-        emit BaseURISet(baseURI);
+    function setBaseURI(string calldata newBaseURI) external onlyOwner {
+        _baseAgentURI = newBaseURI;
+        emit BaseURISet(newBaseURI);
+    }
+
+    /// @notice The URI prefix of agents registered without a URI of their own (`tokenURI` is then
+    /// `baseURI ++ agentId`); empty while none is set.
+    function baseURI() external view returns (string memory) {
+        return _baseAgentURI;
     }
 
     /// @notice Trusts or distrusts a launcher (the agent factory). Registry owner only.
@@ -251,7 +264,7 @@ contract AgentIdentityRegistry is ERC721, Ownable, EIP712 {
             WalletBinding storage binding = _agentWallets[tokenId];
             if (binding.wallet != address(0)) {
                 binding.wallet = address(0);
-                emit AgentWalletSet(tokenId, address(0), msg.sender);
+                _emitAgentWallet(tokenId, address(0), msg.sender);
             }
         }
     }
@@ -284,6 +297,18 @@ contract AgentIdentityRegistry is ERC721, Ownable, EIP712 {
             tokenId := mload(add(buffer, 0x40))
         }
         isAccount = chainId == block.chainid && tokenContract == address(this);
+    }
+
+    /// @dev Announces a binding (or, with a zero `wallet`, a clearing) of the agent's wallet: our own
+    /// `AgentWalletSet`, and the `agentWallet` metadata entry ERC-8004 readers follow.
+    function _emitAgentWallet(uint256 agentId, address wallet, address setBy) private {
+        emit AgentWalletSet(agentId, wallet, setBy);
+        emit MetadataSet(agentId, AGENT_WALLET, AGENT_WALLET, _walletBytes(wallet));
+    }
+
+    /// @dev The `agentWallet` metadata value: the wallet's 20 bytes, or empty bytes for none.
+    function _walletBytes(address wallet) private pure returns (bytes memory) {
+        return wallet == address(0) ? bytes("") : abi.encodePacked(wallet);
     }
 
     function _walletDigest(uint256 agentId, address newWallet, address agentOwner, uint256 nonce, uint256 deadline)

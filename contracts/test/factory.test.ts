@@ -294,7 +294,7 @@ describe('launch', () => {
     expect(agentId).toBe(nextId)
     expect(safe).toBe(predictedSafe)
     expect(account).toBe(predictedAccount)
-    expect(receipt.gasUsed).toMatchInlineSnapshot(`495881n`)
+    expect(receipt.gasUsed).toMatchInlineSnapshot(`499994n`)
     console.info(
       `AgentFactory.launch (1-of-1 Safe, ${params.agentURI.length}-char URI): ${receipt.gasUsed} gas`,
     )
@@ -343,6 +343,7 @@ describe('launch', () => {
       'Transfer',
       'Registered',
       'AgentWalletSet',
+      'MetadataSet',
       'ERC6551AccountCreated',
       'AgentLaunched',
     ])
@@ -357,6 +358,13 @@ describe('launch', () => {
     expect(byName.ProxyCreation!.args).toEqual({ proxy: safe, singleton: safeAddresses.safeSingleton })
     expect(byName.Transfer!.args).toEqual({ from: zeroAddress, to: agentOwner.address, tokenId: agentId })
     expect(byName.AgentWalletSet!.args).toEqual({ agentId, wallet: safe, setBy: contracts.factory })
+    // ERC-8004 readers see the Safe as the agent's `agentWallet` entry: its 20 bytes.
+    expect(byName.MetadataSet!.args).toEqual({
+      agentId,
+      indexedMetadataKey: keccak256(stringToHex('agentWallet')),
+      metadataKey: 'agentWallet',
+      metadataValue: safe.toLowerCase(),
+    })
     expect(byName.AgentLaunched!.args).toEqual({
       agentId,
       owner: agentOwner.address,
@@ -371,7 +379,7 @@ describe('launch', () => {
     const { safe, receipt } = await launch(launcher, launchParams({ safeOwners: owners, threshold: 2n }))
     expect(await readSafe(safe, 'getOwners')).toEqual(owners)
     expect(await readSafe(safe, 'getThreshold')).toBe(2n)
-    expect(receipt.gasUsed).toMatchInlineSnapshot(`543143n`)
+    expect(receipt.gasUsed).toMatchInlineSnapshot(`547256n`)
   })
 
   test('behavior: the owner may be someone other than the caller and need not own the Safe', async () => {

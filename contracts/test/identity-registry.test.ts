@@ -5,6 +5,8 @@ import {
   createTestClient,
   createWalletClient,
   encodeAbiParameters,
+  encodePacked,
+  getAddress,
   getContract,
   type Hex,
   hashTypedData,
@@ -12,6 +14,7 @@ import {
   keccak256,
   pad,
   parseEventLogs,
+  size,
   stringToHex,
   type TransactionReceipt,
   toHex,
@@ -105,6 +108,37 @@ function events(receipt: TransactionReceipt) {
   }))
 }
 
+/** The `agentWallet` metadata value: the wallet's 20 bytes, empty for none (how viem decodes `bytes`). */
+function walletBytes(address: Address): Hex {
+  return address === zeroAddress ? '0x' : (address.toLowerCase() as Hex)
+}
+
+/** The `MetadataSet` event that announces `agentId`'s wallet as its `agentWallet` entry. */
+function walletMetadataSet(agentId: bigint, address: Address) {
+  return {
+    eventName: 'MetadataSet',
+    args: {
+      agentId,
+      indexedMetadataKey: keccak256(stringToHex('agentWallet')),
+      metadataKey: 'agentWallet',
+      metadataValue: walletBytes(address),
+    },
+  }
+}
+
+/** Binds `signer` as `agentId`'s wallet with its consent, submitted by `owner`, who holds the agent. */
+async function bindWallet(owner: PrivateKeyAccount, agentId: bigint, signer: PrivateKeyAccount) {
+  const deadline = await deadlineIn(3600)
+  return mined(
+    registry(owner).write.setAgentWallet([
+      agentId,
+      signer.address,
+      deadline,
+      await signConsent(signer, agentId, owner.address, deadline),
+    ]),
+  )
+}
+
 /** Registers an agent for `owner` and returns its id (read from the `Registered` event). */
 async function register(owner: PrivateKeyAccount, agentURI = ''): Promise<bigint> {
   const receipt = await mined(registry(owner).write.register([agentURI]))
@@ -194,7 +228,7 @@ describe('register', () => {
         args: { agentId: 1n, agentURI: 'ipfs://alice-agent', owner: alice.address },
       },
     ])
-    expect(receipt.gasUsed).toMatchInlineSnapshot(`99358n`)
+    expect(receipt.gasUsed).toMatchInlineSnapshot(`99380n`)
 
     expect(await register(bob)).toBe(2n)
     expect(await register(alice, 'https://alice.example/agent.json')).toBe(3n)
@@ -244,6 +278,18 @@ describe('setBaseURI', () => {
     expect(events(receipt)).toEqual([
       { eventName: 'BaseURISet', args: { baseURI: 'https://agora.example/a/' } },
     ])
+  })
+})
+
+describe('baseURI', () => {
+  test('default: empty until set; then what was set last', async () => {
+    expect(await registry().read.baseURI()).toBe('')
+    await mined(registry(registryOwner).write.setBaseURI(['https://agora.example/agents/']))
+    expect(await registry().read.baseURI()).toBe('https://agora.example/agents/')
+    const agentId = await register(alice)
+    expect(await registry().read.tokenURI([agentId])).toBe(`${await registry().read.baseURI()}${agentId}`)
+    await mined(registry(registryOwner).write.setBaseURI(['']))
+    expect(await registry().read.baseURI()).toBe('')
   })
 })
 
@@ -303,14 +349,33 @@ describe('setMetadata and getMetadata', () => {
     expect(await registry().read.getMetadata([agentId, 'a2a'])).toBe('0x')
   })
 
-  test('behavior: agentWallet reads back the bound wallet, abi-encoded', async () => {
+  test('behavior: agentWallet reads the bound wallet’s 20 bytes, and empty bytes while none is bound', async () => {
     const agentId = await register(alice)
-    const encoded = (address: Address) => encodeAbiParameters([{ type: 'address' }], [address])
-    expect(await registry().read.getMetadata([agentId, 'agentWallet'])).toBe(encoded(zeroAddress))
-    const deadline = await deadlineIn(3600)
-    const signature = await signConsent(wallet, agentId, alice.address, deadline)
-    await mined(registry(alice).write.setAgentWallet([agentId, wallet.address, deadline, signature]))
-    expect(await registry().read.getMetadata([agentId, 'agentWallet'])).toBe(encoded(wallet.address))
+    const agentWallet = () => registry().read.getMetadata([agentId, 'agentWallet'])
+    expect(await agentWallet()).toBe('0x')
+    // Unknown agents have no wallet either.
+    expect(await registry().read.getMetadata([99n, 'agentWallet'])).toBe('0x')
+
+    await bindWallet(alice, agentId, wallet)
+    const bound = await agentWallet()
+    expect(size(bound)).toBe(20)
+    expect(getAddress(bound)).toBe(wallet.address)
+    expect(bound).toBe(encodePacked(['address'], [wallet.address]).toLowerCase())
+
+    await bindWallet(alice, agentId, cosigner)
+    expect(getAddress(await agentWallet())).toBe(cosigner.address)
+    await mined(registry(alice).write.unsetAgentWallet([agentId]))
+    expect(await agentWallet()).toBe('0x')
+    await bindWallet(alice, agentId, wallet)
+    await mined(registry(alice).write.transferFrom([alice.address, bob.address, agentId]))
+    expect(await agentWallet()).toBe('0x')
+  })
+
+  test('behavior: a launched agent reads its Safe as agentWallet', async () => {
+    const safe = await launchSafe([wallet.address], 1n)
+    const agentId = (await registry().read.nextAgentId()) - 1n
+    expect(await registry().read.getAgentWallet([agentId])).toBe(safe)
+    expect(getAddress(await registry().read.getMetadata([agentId, 'agentWallet']))).toBe(safe)
   })
 
   test('error: IdentityReservedMetadataKey, IdentityUnknownAgent', async () => {
@@ -375,8 +440,9 @@ describe('setAgentWallet', () => {
     )
     expect(events(receipt)).toEqual([
       { eventName: 'AgentWalletSet', args: { agentId, wallet: wallet.address, setBy: alice.address } },
+      walletMetadataSet(agentId, wallet.address),
     ])
-    expect(receipt.gasUsed).toMatchInlineSnapshot(`57741n`)
+    expect(receipt.gasUsed).toMatchInlineSnapshot(`61814n`)
     expect(await registry().read.getAgentWallet([agentId])).toBe(wallet.address)
     expect(await registry().read.paymentAddress([agentId])).toBe(wallet.address)
   })
@@ -408,6 +474,17 @@ describe('setAgentWallet', () => {
     expect(events(receipt)[0]!.args).toEqual({ agentId, wallet: wallet.address, setBy: operator.address })
   })
 
+  test('behavior: rebinding announces the new wallet as agentWallet', async () => {
+    const agentId = await register(alice)
+    await bindWallet(alice, agentId, wallet)
+    const receipt = await bindWallet(alice, agentId, cosigner)
+    expect(events(receipt)).toEqual([
+      { eventName: 'AgentWalletSet', args: { agentId, wallet: cosigner.address, setBy: alice.address } },
+      walletMetadataSet(agentId, cosigner.address),
+    ])
+    expect(await registry().read.getAgentWallet([agentId])).toBe(cosigner.address)
+  })
+
   test('behavior: a Safe consents through ERC-1271 (protocol-kit signature)', async () => {
     const safe = await launchSafe([wallet.address], 1n)
     const agentId = await register(alice)
@@ -429,8 +506,11 @@ describe('setAgentWallet', () => {
     expect(await publicClient.verifyHash({ address: safe, hash: digest, signature })).toBe(true)
 
     const receipt = await mined(registry(alice).write.setAgentWallet([agentId, safe, deadline, signature]))
-    expect(events(receipt)[0]!.args).toEqual({ agentId, wallet: safe, setBy: alice.address })
-    expect(receipt.gasUsed).toMatchInlineSnapshot(`81392n`)
+    expect(events(receipt)).toEqual([
+      { eventName: 'AgentWalletSet', args: { agentId, wallet: safe, setBy: alice.address } },
+      walletMetadataSet(agentId, safe),
+    ])
+    expect(receipt.gasUsed).toMatchInlineSnapshot(`85456n`)
     expect(await registry().read.paymentAddress([agentId])).toBe(safe)
   })
 
@@ -569,7 +649,7 @@ describe('setAgentWallet', () => {
 })
 
 describe('unsetAgentWallet', () => {
-  test('default: unbinds; payments go to the owner again; emits AgentWalletSet with zero', async () => {
+  test('default: unbinds; payments go to the owner again; emits AgentWalletSet with zero and an empty agentWallet', async () => {
     const agentId = await register(alice)
     const deadline = await deadlineIn(3600)
     await mined(
@@ -583,6 +663,7 @@ describe('unsetAgentWallet', () => {
     const receipt = await mined(registry(alice).write.unsetAgentWallet([agentId]))
     expect(events(receipt)).toEqual([
       { eventName: 'AgentWalletSet', args: { agentId, wallet: zeroAddress, setBy: alice.address } },
+      walletMetadataSet(agentId, zeroAddress),
     ])
     expect(await registry().read.getAgentWallet([agentId])).toBe(zeroAddress)
     expect(await registry().read.paymentAddress([agentId])).toBe(alice.address)
@@ -615,7 +696,7 @@ describe('paymentAddress', () => {
 })
 
 describe('transfers', () => {
-  test('default: a transfer clears the wallet and emits AgentWalletSet with zero, set by the sender', async () => {
+  test('default: a transfer clears the wallet and emits AgentWalletSet with zero, set by the sender, and an empty agentWallet', async () => {
     const agentId = await register(alice)
     const deadline = await deadlineIn(3600)
     await mined(
@@ -633,12 +714,13 @@ describe('transfers', () => {
     expect(events(receipt)).toEqual([
       { eventName: 'Transfer', args: { from: alice.address, to: bob.address, tokenId: agentId } },
       { eventName: 'AgentWalletSet', args: { agentId, wallet: zeroAddress, setBy: operator.address } },
+      walletMetadataSet(agentId, zeroAddress),
     ])
     expect(await registry().read.getAgentWallet([agentId])).toBe(zeroAddress)
     expect(await registry().read.paymentAddress([agentId])).toBe(bob.address)
   })
 
-  test('behavior: a transfer without a bound wallet emits no AgentWalletSet', async () => {
+  test('behavior: a transfer without a bound wallet emits no AgentWalletSet nor MetadataSet', async () => {
     const agentId = await register(alice)
     const receipt = await mined(registry(alice).write.transferFrom([alice.address, bob.address, agentId]))
     expect(events(receipt).map((event) => event.eventName)).toEqual(['Transfer'])
@@ -731,7 +813,9 @@ describe('registerWithWallet and setLauncher', () => {
       { eventName: 'Transfer', args: { from: zeroAddress, to: alice.address, tokenId: 1n } },
       { eventName: 'Registered', args: { agentId: 1n, agentURI: 'ipfs://launched', owner: alice.address } },
       { eventName: 'AgentWalletSet', args: { agentId: 1n, wallet: wallet.address, setBy: operator.address } },
+      walletMetadataSet(1n, wallet.address),
     ])
+    expect(receipt.gasUsed).toMatchInlineSnapshot(`130581n`)
     expect(await registry().read.ownerOf([1n])).toBe(alice.address)
     expect(await registry().read.getAgentWallet([1n])).toBe(wallet.address)
     expect(await registry().read.paymentAddress([1n])).toBe(wallet.address)

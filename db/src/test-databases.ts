@@ -81,6 +81,8 @@ const allTables = [
   'payments',
   'jobs',
   'offerings',
+  'market_offerings',
+  'market_agents',
   'agents',
   'owners',
   'indexer_cursors',

@@ -8,6 +8,8 @@ import { type ActivityLog, createActivityLog } from './activity/activity-log.ts'
 import type { AgentDefinition } from './define-agent.ts'
 import { createPolicyGuard, type PolicyGuard } from './guard/policy-guard.ts'
 import { createQuotas, type Quotas, type QuotasParameters } from './guard/quotas.ts'
+import { createListingQueue, type ListingQueue } from './market/listing-queue.ts'
+import { refreshListing } from './market/refresh-listing.ts'
 import { type CreateOutboxParameters, createOutbox, type Outbox } from './outbox/outbox.ts'
 import { createJobWatch, type JobWatch } from './projection/job-watch.ts'
 import { type AgentSigners, createAgentSigners } from './wallet/agent-signers.ts'
@@ -63,6 +65,10 @@ export type RuntimeClient = {
   definitions: Map<string, AgentDefinition>
   /** Where the runtime's HTTP API is reachable, if it has one (named in registration files). */
   publicUrl: string | undefined
+  /** How long a job funded by a client not hosted here waits for its input before it is declined. */
+  jobInputGraceMs: number
+  /** Refreshes of the market's listings (agents' registration files), in the background or now. */
+  market: ListingQueue
   log(line: string): void
 }
 
@@ -75,6 +81,8 @@ export type CreateClientParameters = {
   relayerKeys: readonly Hex[]
   definitions: AgentDefinition[]
   publicUrl?: string
+  /** How long a job funded by a client not hosted here waits for its input before it is declined (default 10 min). */
+  jobInputGraceMs?: number
   maxBatch?: number
   /** Gas caps, when a transaction counts as stuck, how long new ones wait for recovery. */
   gasCaps?: CreateOutboxParameters['gasCaps']
@@ -104,7 +112,7 @@ export function createClient(parameters: CreateClientParameters): RuntimeClient 
     stuckAfterMs: parameters.stuckAfterMs,
     recoveryWaitMs: parameters.recoveryWaitMs,
   })
-  return {
+  const client: RuntimeClient = {
     db,
     chain: {
       publicClient,
@@ -128,6 +136,16 @@ export function createClient(parameters: CreateClientParameters): RuntimeClient 
     jobs: createJobWatch(),
     definitions: new Map(parameters.definitions.map((d) => [d.name, d])),
     publicUrl: parameters.publicUrl,
+    jobInputGraceMs: parameters.jobInputGraceMs ?? 10 * 60_000,
+    market: createListingQueue({
+      // A file refused or not read may be served in a moment (another runtime settling a launch).
+      refresh: async (chainAgentId, signal) => {
+        const { status } = await refreshListing(client, chainAgentId, { signal })
+        return { retry: status === 'skipped' || status === 'unavailable' }
+      },
+      log,
+    }),
     log,
   }
+  return client
 }

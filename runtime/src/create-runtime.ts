@@ -12,25 +12,32 @@ import { subscribeActivity } from './actions/agents/subscribe-activity.ts'
 import { updateAgent } from './actions/agents/update-agent.ts'
 import { withdraw } from './actions/agents/withdraw.ts'
 import { getJob } from './actions/jobs/get-job.ts'
+import { handOverInput } from './actions/jobs/hand-over-input.ts'
 import { hire } from './actions/jobs/hire.ts'
 import { listJobs } from './actions/jobs/list-jobs.ts'
 import { refundExpiredJobs } from './actions/jobs/refund-expired-jobs.ts'
 import { resumeJobs } from './actions/jobs/resume-jobs.ts'
 import { waitForJob } from './actions/jobs/wait-for-job.ts'
+import { getListing } from './actions/market/get-listing.ts'
+import { getMarketOffering } from './actions/market/get-market-offering.ts'
 import { getReputation } from './actions/market/get-reputation.ts'
 import { searchMarket } from './actions/market/search-market.ts'
 import { getPayment } from './actions/payments/get-payment.ts'
 import { listPayments } from './actions/payments/list-payments.ts'
 import { pay } from './actions/payments/pay.ts'
+import { payX402 } from './actions/payments/pay-x402.ts'
 import { failInterruptedTasks } from './actions/tasks/fail-interrupted-tasks.ts'
 import { getTask } from './actions/tasks/get-task.ts'
 import { listTasks } from './actions/tasks/list-tasks.ts'
 import { runTask } from './actions/tasks/run-task.ts'
 import { startTask } from './actions/tasks/start-task.ts'
+import { deliverSale } from './actions/x402/deliver-sale.ts'
+import { quoteSale } from './actions/x402/quote-sale.ts'
 import { createClient, type DeploymentManifest, type RuntimeClient } from './client.ts'
 import type { AgentDefinition } from './define-agent.ts'
 import { ChainUnavailableError, withErrorBoundary } from './errors.ts'
 import type { QuotasParameters } from './guard/quotas.ts'
+import { followMarket } from './market/follow-market.ts'
 import { createOutboxWorker } from './outbox/outbox-worker.ts'
 import { applyJobEvent } from './projection/apply-job-event.ts'
 import { createIndexer } from './projection/indexer.ts'
@@ -38,6 +45,7 @@ import { createIndexerStore } from './projection/indexer-store.ts'
 import { resumeStalledJobs } from './projection/resume-stalled-jobs.ts'
 import type { AgentHandle, JobHandle, Runtime } from './runtime.ts'
 import { parseMasterKey } from './wallet/key-vault.ts'
+import { createSaleFacilitator } from './x402/facilitator.ts'
 
 export type CreateRuntimeParameters = {
   chain: { rpcUrl: string; manifest: DeploymentManifest }
@@ -74,6 +82,16 @@ export type CreateRuntimeParameters = {
   retryIntervalMs?: number
   /** How long one RPC request may take before it counts as unavailable (default 10 s). */
   rpcTimeoutMs?: number
+  /**
+   * How often every agent the market lists is refreshed from its registration file, so files changed
+   * at the same URI are picked up (default 5 minutes). Registry events refresh an agent at once.
+   */
+  marketRefreshMs?: number
+  /**
+   * How long a job funded on chain by a client not hosted here waits for its input (handed over with
+   * `handOverInput`) before the provider declines it and the client is refunded (default 10 minutes).
+   */
+  jobInputGraceMs?: number
   log?: (line: string) => void
 }
 
@@ -102,15 +120,18 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
     log,
     definitions: parameters.definitions ?? [],
   })
+  const market = followMarket(client, { refreshMs: parameters.marketRefreshMs })
   const indexer = createIndexer({
     publicClient,
     store: createIndexerStore(client.db),
-    addresses: [manifest.contracts.economy],
+    addresses: [manifest.contracts.economy, manifest.contracts.identityRegistry],
     fromBlock: BigInt(manifest.deploymentBlock),
     confirmations: parameters.confirmations ?? 0,
     pollIntervalMs: parameters.pollIntervalMs ?? 250,
     log,
     async onEvents(events) {
+      // Registry events only queue market refreshes: a slow registration file never holds up jobs.
+      market.onEvents(events)
       for (const event of events) await applyJobEvent(client, event)
     },
     async onReorg() {
@@ -140,6 +161,7 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
       const { settled } = worker.start()
       await restoreAgents(client)
       await failInterruptedTasks(client)
+      await market.start()
       await indexer
         .step()
         .catch((error: unknown) => log(`indexer: catching up at start failed: ${String(error)}`))
@@ -157,6 +179,7 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
       if (sweep) clearInterval(sweep)
       await worker.stop()
       await indexer.stop()
+      await market.stop()
     },
     register: (definition) => void client.definitions.set(definition.name, definition),
     launch: async (definition, p) => agent((await launchAgent(client, definition, p)).id),
@@ -166,16 +189,20 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
     updateAgent: (id, p) => updateAgent(client, id, p),
     setAgentStatus: (id, p) => setAgentStatus(client, id, p),
     pay: (agentId, p) => pay(client, agentId, p),
+    payX402: (agentId, p) => payX402(client, agentId, p),
     hire: async (agentId, p) => getJob(client, (await hire(client, agentId, p)).jobId),
     listPayments: (agentId, p) => listPayments(client, agentId, p),
     getPayment: (agentId, paymentId, p) => getPayment(client, agentId, paymentId, p),
     getJob: (jobId, p) => getJob(client, jobId, p),
+    handOverInput: (p) => handOverInput(client, p),
     job,
     listJobs: (agentId, p) => listJobs(client, agentId, p),
     getBalances: (agentId, p) => getBalances(client, agentId, p),
     withdraw: (agentId, p) => withdraw(client, agentId, p),
     searchMarket: (query) => searchMarket(client, query),
     getReputation: (agent) => getReputation(client, agent),
+    getListing: (chainAgentId) => getListing(client, chainAgentId),
+    getMarketOffering: (chainAgentId, name) => getMarketOffering(client, chainAgentId, name),
     registrationFile: (chainAgentId) => getRegistrationFile(client, chainAgentId),
     runTask: (agentId, p) => runTask(client, agentId, p),
     startTask: (agentId, p) => startTask(client, agentId, p),
@@ -183,6 +210,9 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
     listTasks: (agentId, p) => listTasks(client, agentId, p),
     listActivity: (agentId, p) => listActivity(client, agentId, p),
     subscribe: (listener, p) => subscribeActivity(client, listener, p),
+    quoteSale: (agent, offering, input) => quoteSale(client, agent, offering, input),
+    deliverSale: (quote, p) => deliverSale(client, quote, p),
+    x402Facilitator: createSaleFacilitator(client),
     async health() {
       const [block, database] = await Promise.all([
         publicClient.getBlockNumber().then(Number, () => null),
@@ -211,6 +241,7 @@ function agentHandle(client: RuntimeClient, id: string, job: (jobId: string) => 
     id,
     info: () => getAgent(client, id),
     pay: (p) => pay(client, id, p),
+    payX402: (p) => payX402(client, id, p),
     hire: async (p) => job((await hire(client, id, p)).jobId),
     payments: () => listPayments(client, id),
     jobs: () => listJobs(client, id),

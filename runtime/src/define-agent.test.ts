@@ -45,6 +45,17 @@ describe('defineAgent', () => {
     )
   })
 
+  test('behavior: allowed counterparties are agent ids, addresses or host names', () => {
+    const allowed = ['7', `0x${'aB'.repeat(20)}`, 'api.example.com', '127.0.0.1', 'localhost']
+    expect(defineAgent({ name: 's', policy: { allowedCounterparties: allowed } }).policy).toEqual({
+      allowedCounterparties: allowed,
+    })
+    for (const entry of ['https://api.example.com', 'api.example.com:443', '0x12', '-x.example', 'a..b', ''])
+      expect(() => defineAgent({ name: 't', policy: { allowedCounterparties: [entry] } }), entry).toThrow(
+        /policy.allowedCounterparties.0: must be an on-chain agent id, an address \(0x…\) or a host name/,
+      )
+  })
+
   test('behavior: a provider policy is validated where it is written', () => {
     expect(
       defineAgent({ name: 'p', providerPolicy: { maxRejectionRate: 0.2, requireEvaluator: true } })

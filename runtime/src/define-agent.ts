@@ -70,7 +70,16 @@ export type SpendingPolicy = {
   budget?: { amount: string; period: 'hour' | 'day' | 'week' | 'month' }
   /** The token the limits are expressed in (default `'dUSD'`); spending in other tokens is refused. */
   token?: string
-  /** When given, the only agents (on-chain ids) this agent may pay or hire. */
+  /**
+   * When given, the only counterparties this agent may pay or hire. Each entry is one of:
+   * - an agent's on-chain id (`'7'`): the agent it may pay or hire, and buy x402 resources from
+   *   when they are paid to that agent's Safe (an agent hosted here);
+   * - an address (`'0x…'`, any case): an x402 payee (`payTo`) it may pay;
+   * - a host name (`'api.example.com'`, without port; `'127.0.0.1'` for an IPv4 address): a host
+   *   whose x402 resources it may buy, whatever address they are paid to.
+   * `pay` and `hire` are checked against agent ids; an x402 purchase is allowed when its payee's
+   * agent id, its payee address or the resource's host is listed.
+   */
   allowedCounterparties?: string[]
 }
 
@@ -146,6 +155,10 @@ const offeringShape = z.strictObject({
     .optional(),
 })
 
+/** An entry of `allowedCounterparties`: an agent id, an address, or a host name (not a cut-short address). */
+const counterpartyPattern =
+  /^(\d{1,78}|0x[0-9a-fA-F]{40}|(?!0x[0-9a-fA-F]*$)(?=.*[a-zA-Z.])[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$/
+
 export const spendingPolicySchema = z.strictObject({
   perJobCap: decimalAmount.optional(),
   budget: z
@@ -153,7 +166,15 @@ export const spendingPolicySchema = z.strictObject({
     .optional(),
   token: z.string().min(1).max(64).optional(),
   allowedCounterparties: z
-    .array(z.string().regex(/^\d+$/, 'must be an on-chain agent id'))
+    .array(
+      z
+        .string()
+        .max(253)
+        .regex(
+          counterpartyPattern,
+          'must be an on-chain agent id, an address (0x…) or a host name (api.example.com)',
+        ),
+    )
     .max(1_000)
     .optional(),
 })

@@ -34,6 +34,12 @@ export {
   type WithdrawReturnType,
   withdrawalViewSchema,
 } from './actions/agents/withdraw.ts'
+export {
+  type HandOverInputParameters,
+  type HandOverInputReturnType,
+  jobInputMessage,
+  specHashOf,
+} from './actions/jobs/hand-over-input.ts'
 export type { HireParameters } from './actions/jobs/hire.ts'
 export {
   defaultWebhookTiming,
@@ -44,13 +50,24 @@ export {
   webhookMessage,
 } from './actions/jobs/serve-webhook.ts'
 export { isDevelopmentChain, type WebhookScope, webhookUrlProblem } from './actions/jobs/webhook-url.ts'
+export { type GetListingReturnType, getListing } from './actions/market/get-listing.ts'
+export { type GetMarketOfferingReturnType, getMarketOffering } from './actions/market/get-market-offering.ts'
 export type { SearchMarketParameters } from './actions/market/search-market.ts'
 export type { PayParameters } from './actions/payments/pay.ts'
+export type {
+  PayX402ErrorType,
+  PayX402Parameters,
+  PayX402ReturnType,
+  X402Settlement,
+} from './actions/payments/pay-x402.ts'
+export type { X402Method } from './actions/payments/x402-request.ts'
 export { agentTools } from './actions/tasks/agent-tools.ts'
 export type { GetTaskParameters } from './actions/tasks/get-task.ts'
 export type { ListTasksParameters } from './actions/tasks/list-tasks.ts'
 export type { RunTaskParameters, RunTaskReturnType } from './actions/tasks/run-task.ts'
 export type { StartTaskParameters, StartTaskReturnType } from './actions/tasks/start-task.ts'
+export type { DeliverSaleParameters } from './actions/x402/deliver-sale.ts'
+export { quoteSale, type SaleQuote } from './actions/x402/quote-sale.ts'
 export type { ActivityEvent } from './activity/activity-log.ts'
 export { canonicalJson } from './canonical-json.ts'
 export type { DeploymentManifest } from './client.ts'
@@ -134,15 +151,41 @@ export {
   type JsonSchemaIssue,
   zodFromJsonSchema,
 } from './json-schema.ts'
+export {
+  type FetchRegistrationFileParameters,
+  type FetchRegistrationFileReturnType,
+  fetchRegistrationFile,
+  parseRegistrationFile,
+  type RegistrationFileContext,
+  RegistrationFileRefused,
+  registrationFileLimits,
+} from './market/fetch-registration-file.ts'
+export { launchURI, readBaseURI } from './market/launch-uri.ts'
+export {
+  type RefreshListingParameters,
+  type RefreshListingReturnType,
+  refreshListing,
+} from './market/refresh-listing.ts'
 export type { AgentHandle, JobHandle, Runtime, RuntimeHealth } from './runtime.ts'
 export { type ActivityView, activityViewSchema } from './views/activity-view.ts'
 export { type AgentView, agentViewSchema, type ModelView, modelViewSchema } from './views/agent-view.ts'
 export { type JobView, jobViewSchema } from './views/job-view.ts'
-export { type MarketMatchView, marketMatchViewSchema } from './views/market-view.ts'
+export {
+  type MarketMatchView,
+  type MarketOfferingView,
+  marketMatchViewSchema,
+  marketOfferingViewSchema,
+} from './views/market-view.ts'
 export { type Money, moneySchema, toMoney } from './views/money.ts'
 export { type OfferingView, offeringViewSchema } from './views/offering-view.ts'
 export { type PaymentView, paymentViewSchema } from './views/payment-view.ts'
-export { type RegistrationFile, registrationFileSchema } from './views/registration-file.ts'
+export {
+  agentUrls,
+  type RegistrationFile,
+  type RegistrationOffering,
+  registrationFileSchema,
+  registrationOfferingSchema,
+} from './views/registration-file.ts'
 export {
   type ClientRecordView,
   clientRecordViewSchema,
@@ -152,3 +195,4 @@ export {
 export { type TaskView, taskViewSchema } from './views/task-view.ts'
 export type { Viewer, ViewerParameters } from './views/viewer.ts'
 export { createKeyVault, loadOrCreateMasterKey, parseMasterKey } from './wallet/key-vault.ts'
+export { createSaleFacilitator, type SaleFacilitator, saleKey } from './x402/facilitator.ts'

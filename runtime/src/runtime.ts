@@ -8,17 +8,23 @@ import type { SubscribeActivityParameters } from './actions/agents/subscribe-act
 import type { UpdateAgentParameters, UpdateAgentReturnType } from './actions/agents/update-agent.ts'
 import type { WithdrawParameters, WithdrawReturnType } from './actions/agents/withdraw.ts'
 import type { GetJobParameters } from './actions/jobs/get-job.ts'
+import type { HandOverInputParameters, HandOverInputReturnType } from './actions/jobs/hand-over-input.ts'
 import type { HireParameters } from './actions/jobs/hire.ts'
 import type { ListJobsParameters } from './actions/jobs/list-jobs.ts'
 import type { WaitForJobParameters } from './actions/jobs/wait-for-job.ts'
+import type { GetListingReturnType } from './actions/market/get-listing.ts'
+import type { GetMarketOfferingReturnType } from './actions/market/get-market-offering.ts'
 import type { SearchMarketParameters } from './actions/market/search-market.ts'
 import type { GetPaymentParameters } from './actions/payments/get-payment.ts'
 import type { ListPaymentsParameters } from './actions/payments/list-payments.ts'
 import type { PayParameters } from './actions/payments/pay.ts'
+import type { PayX402Parameters, PayX402ReturnType } from './actions/payments/pay-x402.ts'
 import type { GetTaskParameters } from './actions/tasks/get-task.ts'
 import type { ListTasksParameters } from './actions/tasks/list-tasks.ts'
 import type { RunTaskParameters, RunTaskReturnType } from './actions/tasks/run-task.ts'
 import type { StartTaskParameters, StartTaskReturnType } from './actions/tasks/start-task.ts'
+import type { DeliverSaleParameters } from './actions/x402/deliver-sale.ts'
+import type { SaleQuote } from './actions/x402/quote-sale.ts'
 import type { ActivityEvent } from './activity/activity-log.ts'
 import type { DeploymentManifest } from './client.ts'
 import type { AgentDefinition } from './define-agent.ts'
@@ -31,6 +37,7 @@ import type { PaymentView } from './views/payment-view.ts'
 import type { RegistrationFile } from './views/registration-file.ts'
 import type { ReputationView } from './views/reputation-view.ts'
 import type { TaskView } from './views/task-view.ts'
+import type { SaleFacilitator } from './x402/facilitator.ts'
 
 /** A job, to read now or to wait for. */
 export type JobHandle = {
@@ -45,6 +52,8 @@ export type AgentHandle = {
   readonly id: string
   info(): Promise<AgentView>
   pay(parameters: PayParameters): Promise<PaymentView>
+  /** Buys an x402 resource from its Safe, within its spending policy (see `payX402`). */
+  payX402(parameters: PayX402Parameters): Promise<PayX402ReturnType>
   hire(parameters: HireParameters): Promise<JobHandle>
   payments(): Promise<PaymentView[]>
   jobs(): Promise<JobView[]>
@@ -94,6 +103,8 @@ export type Runtime = {
   setAgentStatus(id: string, parameters: SetAgentStatusParameters): Promise<AgentView>
   /** A payment recorded while the chain does not answer comes back `pending` (see `getPayment`), never as failed. */
   pay(agentId: string, parameters: PayParameters): Promise<PaymentView>
+  /** Buys an x402 resource; a payment signed but not settled comes back `sent` with a `note`, never as failed. */
+  payX402(agentId: string, parameters: PayX402Parameters): Promise<PayX402ReturnType>
   hire(agentId: string, parameters: HireParameters): Promise<JobView>
   /**
    * Read actions take a `viewer` (an address, or null for someone anonymous): private parts (job
@@ -104,6 +115,11 @@ export type Runtime = {
   /** One payment an agent made, by its id: where a pending payment is followed until it lands. */
   getPayment(agentId: string, paymentId: string, parameters?: GetPaymentParameters): Promise<PaymentView>
   getJob(jobId: string, parameters?: GetJobParameters): Promise<JobView>
+  /**
+   * A client not hosted here (any wallet) hands over the input of its escrow job with a provider
+   * hosted here, signed, before or after funding it (see `handOverInput`).
+   */
+  handOverInput(parameters: HandOverInputParameters): Promise<HandOverInputReturnType>
   job(jobId: string): JobHandle
   listJobs(agentId: string, parameters?: ListJobsParameters): Promise<JobView[]>
   getBalances(agentId: string, parameters?: GetBalancesParameters): Promise<Money[]>
@@ -111,6 +127,10 @@ export type Runtime = {
   searchMarket(query?: SearchMarketParameters): Promise<MarketMatchView[]>
   /** By on-chain id (any agent on the chain) or by the runtime id of an agent hosted here. */
   getReputation(agent: string): Promise<ReputationView>
+  /** What the market knows of an agent on the chain (hosted here or not): listed or skipped, and why. */
+  getListing(chainAgentId: string): Promise<GetListingReturnType>
+  /** One offering of any agent the market lists, with where it is sold and who is paid (see `getMarketOffering`). */
+  getMarketOffering(chainAgentId: string, name: string): Promise<GetMarketOfferingReturnType>
   registrationFile(chainAgentId: string): Promise<RegistrationFile>
   runTask(agentId: string, parameters: RunTaskParameters): Promise<RunTaskReturnType>
   startTask(agentId: string, parameters: StartTaskParameters): Promise<StartTaskReturnType>
@@ -122,6 +142,14 @@ export type Runtime = {
   listActivity(agentId: string, parameters?: ListActivityParameters): Promise<ActivityEvent[]>
   /** Calls `listener` with every activity entry once stored (of `agentId`, as `viewer` may see it); returns the function that stops it. */
   subscribe(listener: (event: ActivityEvent) => void, parameters?: SubscribeActivityParameters): () => void
+  /**
+   * x402 selling: what an offering of a hosted agent costs as a paid HTTP resource, its input checked
+   * first (`quoteSale`); its deliverable once the payment is verified (`deliverSale`); and the
+   * runtime's own facilitator, which verifies and settles payments to hosted agents on chain.
+   */
+  quoteSale(agent: string, offering: string, input: unknown): Promise<SaleQuote>
+  deliverSale(quote: SaleQuote, parameters: DeliverSaleParameters): Promise<unknown>
+  readonly x402Facilitator: SaleFacilitator
   health(): Promise<RuntimeHealth>
   /** Checks a signature by an account or a smart-contract wallet (ERC-1271, ERC-6492) on this chain. */
   verifyMessage(parameters: { address: Address; message: string; signature: Hex }): Promise<boolean>

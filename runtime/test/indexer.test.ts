@@ -99,6 +99,8 @@ describe('restart', () => {
       masterKey: new Uint8Array(32).fill(9),
       relayerKeys: [devnet.manifest.accounts[18]!.privateKey],
       definitions: [echo],
+      // No input will be handed over for the outside job below: decline it as soon as it is seen.
+      jobInputGraceMs: 0,
       log: () => {},
     }
     const first = await createRuntime(options)
@@ -136,9 +138,9 @@ describe('restart', () => {
       args: [client.account.address, providerId, specHash],
     })
 
-    // The next start catches up: the provider sees the job. Its specification lives with the outside
-    // client, not here, so the provider declines it at once and the client is refunded (rather than
-    // waiting for the deadline).
+    // The next start catches up: the provider sees the job. No input was handed over for it (and this
+    // runtime gives none any time), so the provider declines it at once and the client is refunded
+    // (rather than waiting for the deadline).
     const second = await createRuntime(options)
     await second.start()
     const job = await second.job(jobId.toString()).done({ timeoutMs: 30_000 })

@@ -94,8 +94,13 @@ describe('tasks', () => {
     const tools = stub.requests[0]!.tools!
     const parameters = Object.fromEntries(tools.map((t) => [t.function.name, t.function.parameters]))
     expect(Object.keys(parameters).sort()).toEqual(
-      ['balance', 'finish', 'hire', 'job_status', 'pay', 'search_market'].sort(),
+      ['balance', 'buy_x402', 'finish', 'hire', 'job_status', 'pay', 'search_market'].sort(),
     )
+    expect(parameters.buy_x402).toMatchObject({
+      type: 'object',
+      properties: { url: { type: 'string', format: 'uri' }, maxAmount: { type: 'string' } },
+      required: ['url', 'maxAmount'],
+    })
     expect(parameters.search_market).toMatchObject({
       type: 'object',
       properties: {

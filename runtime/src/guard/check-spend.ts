@@ -10,9 +10,11 @@ const periodMs = { hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000, month
 export type SpendRequest = {
   amount: bigint
   token: Token
-  /** The on-chain id of the agent paid or hired. */
+  /** The on-chain id of the agent paid or hired; for an x402 payee that is no agent hosted here, its address. */
   counterparty: string
-  action: 'pay' | 'hire'
+  /** An x402 payment's payee and the host of the resource bought: allowed by address or by host too. */
+  payee?: { address: string; host: string }
+  action: 'pay' | 'hire' | 'x402'
   /** What the spend is recorded under (a payment's idempotency key, a job's id): counted once. */
   key: string
 }
@@ -45,8 +47,14 @@ export async function checkSpend(
     throw new PolicyError(reason, { action: request.action, ...meta })
   }
   if (request.amount <= 0n) return refuse('The amount must be more than zero.')
-  if (policy.allowedCounterparties && !policy.allowedCounterparties.includes(request.counterparty)) {
-    return refuse(`Agent ${request.counterparty} is not among this agent's allowed counterparties.`)
+  if (policy.allowedCounterparties && !isAllowed(policy.allowedCounterparties, request)) {
+    const { payee } = request
+    return refuse(
+      payee
+        ? `The payee ${payee.address} (of ${payee.host}) is not among this agent's allowed counterparties.`
+        : `Agent ${request.counterparty} is not among this agent's allowed counterparties.`,
+      payee ? { payee: payee.address, host: payee.host } : {},
+    )
   }
   if (!policy.perJobCap && !policy.budget) return
   const policyToken = await tokens.resolve(policy.token ?? 'dUSD')
@@ -80,4 +88,13 @@ export async function checkSpend(
       )
     }
   }
+}
+
+/** Whether the policy's list names the counterparty: by agent id, or for x402 by payee address or host. */
+function isAllowed(allowed: string[], request: SpendRequest): boolean {
+  if (allowed.includes(request.counterparty)) return true
+  const { payee } = request
+  if (!payee) return false
+  const names = new Set([payee.address.toLowerCase(), payee.host.toLowerCase()])
+  return allowed.some((entry) => names.has(entry.toLowerCase()))
 }

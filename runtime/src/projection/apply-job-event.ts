@@ -1,4 +1,4 @@
-import { advanceJob, getJob, type Job, upsertJob } from '@agora/db'
+import { advanceJob, getJob, getJobInput, type Job, upsertJob } from '@agora/db'
 import { type Address, type Hex, zeroAddress } from 'viem'
 import { evaluateJob } from '../actions/jobs/evaluate-job.ts'
 import { serveJob } from '../actions/jobs/serve-job.ts'
@@ -75,13 +75,16 @@ async function created(client: RuntimeClient, jobId: string, event: DecodedJobEv
   const provider = await client.agents.byChainId(String(event.args.providerId))
   const hirer = await client.agents.bySafe(event.args.client as Address)
   if (!known && !provider && !hirer) return // neither side is ours
+  // A client elsewhere (any wallet) may have handed its input over before funding (`handOverInput`).
+  const handed = known ? undefined : await handedInput(client, jobId, event)
   const job = await upsertJob(client.db, {
     jobId,
     clientAddress: event.args.client as string,
     clientAgentId: hirer?.id ?? null,
     providerChainAgentId: String(event.args.providerId),
     providerAgentId: provider?.id ?? null,
-    offering: known?.offering ?? 'unknown',
+    offering: known?.offering ?? handed?.offering ?? 'unknown',
+    ...(handed ? { input: handed.input } : {}),
     specHash: event.args.specHash as string,
     token: event.args.token as string,
     budget: String(event.args.budget),
@@ -99,6 +102,16 @@ async function created(client: RuntimeClient, jobId: string, event: DecodedJobEv
   jobMoved(client, job)
   if (job.providerAgentId)
     void serveJob(client, jobId).catch((e: unknown) => client.log(`jobs: serving ${jobId}: ${String(e)}`))
+}
+
+/** The input handed over for this job, if it matches what was funded (the same client and spec hash). */
+async function handedInput(client: RuntimeClient, jobId: string, event: DecodedJobEvent) {
+  const handed = await getJobInput(client.db, jobId)
+  if (!handed) return undefined
+  const same =
+    handed.specHash.toLowerCase() === String(event.args.specHash).toLowerCase() &&
+    handed.clientAddress === String(event.args.client).toLowerCase()
+  return same ? handed : undefined
 }
 
 async function submitted(client: RuntimeClient, job: Job) {

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { RuntimeClient } from '../client.ts'
-import { type Money, moneySchema } from './money.ts'
+import { moneySchema } from './money.ts'
 
 /** An offering as an agent's definition stores it: price in token units, token by address. */
 export type StoredOffering = {
@@ -41,27 +41,5 @@ export async function toOfferingView(
     price: client.tokens.money(client.tokens.parse(offering.price, token), token),
     capabilities: offering.capabilities ?? [],
     inputSchema: offering.inputSchema ?? null,
-  }
-}
-
-/** The view of an offering row of the market (price in base units). */
-export async function toMarketOfferingView(
-  client: Pick<RuntimeClient, 'tokens'>,
-  offering: {
-    name: string
-    description: string
-    price: string
-    token: string
-    capabilities: string[]
-    inputSchema: Record<string, unknown> | null
-  },
-): Promise<OfferingView> {
-  const price: Money = await client.tokens.moneyOf(offering.price, offering.token)
-  return {
-    name: offering.name,
-    description: offering.description,
-    price,
-    capabilities: offering.capabilities,
-    inputSchema: offering.inputSchema,
   }
 }

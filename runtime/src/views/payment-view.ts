@@ -12,9 +12,14 @@ export const paymentViewSchema = z
       .describe('`pending` or `sent` until its transaction lands; `failed` only once it can never happen.'),
     kind: z
       .enum(paymentKinds)
-      .describe('`pay`: through the economy; `x402`: an EIP-3009 authorization settled for an x402 resource.'),
+      .describe(
+        '`pay`: through the economy; `x402`: an EIP-3009 authorization settled for an x402 resource.',
+      ),
     from: z.object({
-      agentId: z.string().nullable().describe('The paying agent when it is hosted here; null for an outside payer.'),
+      agentId: z
+        .string()
+        .nullable()
+        .describe('The paying agent when it is hosted here; null for an outside payer.'),
       address: z.string(),
     }),
     to: z.object({
@@ -36,7 +41,8 @@ export const paymentViewSchema = z
   })
   .meta({
     id: 'Payment',
-    description: "A payment made or received by an agent: through the economy's `pay`, or for an x402 resource.",
+    description:
+      "A payment made or received by an agent: through the economy's `pay`, or for an x402 resource.",
   })
 
 export type PaymentView = z.infer<typeof paymentViewSchema>

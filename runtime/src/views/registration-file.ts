@@ -1,4 +1,4 @@
-import type { Agent } from '@agora/db'
+import { type Agent, zeroAddress } from '@agora/db'
 import { z } from 'zod'
 import type { RuntimeClient } from '../client.ts'
 import type { StoredDefinition } from './agent-view.ts'
@@ -7,18 +7,24 @@ import { offeringViewSchema, toOfferingView } from './offering-view.ts'
 const jsonSchema = z.record(z.string(), z.unknown())
 
 export const registrationServiceSchema = z.object({
-  name: z.string().describe('`agora` (the runtime API that serves escrow jobs), `A2A` (the agent card) or `x402`.'),
+  name: z
+    .string()
+    .describe('`agora` (the runtime API that serves escrow jobs), `A2A` (the agent card) or `x402`.'),
   endpoint: z.string(),
   version: z.string().optional(),
 })
 
 export const registrationOfferingSchema = offeringViewSchema
   .extend({
-    outputSchema: jsonSchema.nullable().describe('A JSON Schema of the deliverable, when the offering declares one.'),
+    outputSchema: jsonSchema
+      .nullable()
+      .describe('A JSON Schema of the deliverable, when the offering declares one.'),
     x402: z
       .string()
       .nullable()
-      .describe('The offering as a paid HTTP resource (x402 v2): POST the input here and pay the 402 it answers.'),
+      .describe(
+        'The offering as a paid HTTP resource (x402 v2): POST the input here and pay the 402 it answers.',
+      ),
   })
   .meta({ id: 'RegistrationOffering', description: 'An offering as a registration file lists it.' })
 
@@ -70,8 +76,12 @@ export async function registrationFile(
   agent: Agent,
 ): Promise<RegistrationFile> {
   const definition = agent.definition as StoredDefinition
-  const urls = client.publicUrl && agent.chainAgentId ? agentUrls(client.publicUrl, agent.chainAgentId) : undefined
+  const urls =
+    client.publicUrl && agent.chainAgentId ? agentUrls(client.publicUrl, agent.chainAgentId) : undefined
   const offerings = definition.offerings ?? []
+  // Sold over x402: offerings priced in an ERC-20 (EIP-3009 authorizations carry no ETH).
+  const x402Of = (o: { name: string; token: string }) =>
+    urls && o.token.toLowerCase() !== zeroAddress ? urls.offering(o.name) : null
   return {
     type: 'https://eips.ethereum.org/EIPS/eip-8004#registration-v1',
     name: agent.name,
@@ -83,7 +93,7 @@ export async function registrationFile(
           { name: 'A2A', endpoint: urls.agentCard, version: '1.0' },
         ]
       : [],
-    x402Support: urls !== undefined && offerings.length > 0,
+    x402Support: offerings.some((o) => x402Of(o) !== null),
     active: agent.status === 'active',
     registrations: agent.chainAgentId
       ? [
@@ -98,7 +108,7 @@ export async function registrationFile(
       offerings.map(async (o) => ({
         ...(await toOfferingView(client, o)),
         outputSchema: o.outputSchema ?? null,
-        x402: urls ? urls.offering(o.name) : null,
+        x402: x402Of(o),
       })),
     ),
   }

@@ -15,6 +15,7 @@ import type { RuntimeClient } from '../../client.ts'
 import { type AgentDefinition, defineAgent } from '../../define-agent.ts'
 import type { ChainUnavailableError, ContractRevertedError } from '../../errors.ts'
 import type { QuotaError } from '../../guard/quotas.ts'
+import { launchURI } from '../../market/launch-uri.ts'
 import { recordIntent } from '../../outbox/record-intent.ts'
 import { sendIntent } from '../../outbox/send-intent.ts'
 import { checkWebhooks } from '../jobs/webhook-url.ts'
@@ -30,7 +31,10 @@ import {
 export type LaunchAgentParameters = {
   /** The human owner: receives the identity token and co-owns the Safe. */
   owner: Address
-  /** The registration file's URI; by default the registry's base URI names it. */
+  /**
+   * The registration file's URI; by default the registry's base URI names it, or, when that base is
+   * not this runtime's API, `<publicUrl>/registration/<runtime id>` (see `launchURI`).
+   */
   agentURI?: string
   /** Runtime id for the new agent (default: generated). Launching again with the same id is a no-op. */
   id?: string
@@ -187,6 +191,8 @@ async function recordLaunch(
 ): Promise<Agent> {
   const key = client.keys.create()
   const modelKey = sealModelKey(client, definition, key.address)
+  const given = parameters.agentURI
+  const uriOf = given === undefined ? await launchURI(client) : () => given
   return transaction(client.db, async (tx) => {
     const row = await insertAgent(tx, {
       id: parameters.id,
@@ -206,11 +212,7 @@ async function recordLaunch(
     await recordIntent(
       client,
       tx,
-      launchIntent(row.id, {
-        owner: parameters.owner,
-        signer: key.address,
-        agentURI: parameters.agentURI ?? '',
-      }),
+      launchIntent(row.id, { owner: parameters.owner, signer: key.address, agentURI: uriOf(row.id) }),
     )
     return row
   })

@@ -13,7 +13,7 @@ export type SetAgentStatusReturnType = AgentView
  * await setAgentStatus(client, id, { status: 'paused' })
  */
 export async function setAgentStatus(
-  client: Pick<RuntimeClient, 'db' | 'agents' | 'tokens' | 'activity'>,
+  client: Pick<RuntimeClient, 'db' | 'agents' | 'tokens' | 'activity' | 'market'>,
   id: string,
   { status }: SetAgentStatusParameters,
 ): Promise<SetAgentStatusReturnType> {
@@ -26,5 +26,6 @@ export async function setAgentStatus(
   if (status === 'retired')
     await upsertOfferings(client.db, { agentId: agent.id, offerings: [], deactivateMissing: true })
   await client.activity.record(agent.id, 'lifecycle', { event: status === 'active' ? 'resumed' : status })
+  if (updated.chainAgentId) await client.market.refresh(updated.chainAgentId)
   return toAgentView(client, updated)
 }

@@ -84,7 +84,7 @@ const updates = createKeyedMutex()
 export async function updateAgent(
   client: Pick<
     RuntimeClient,
-    'db' | 'agents' | 'tokens' | 'definitions' | 'activity' | 'keys' | 'chain' | 'publicUrl'
+    'db' | 'agents' | 'tokens' | 'definitions' | 'activity' | 'keys' | 'chain' | 'publicUrl' | 'market'
   >,
   id: string,
   parameters: UpdateAgentParameters,
@@ -128,6 +128,7 @@ export async function updateAgent(
       fields,
       ...(offeringChanges && patch.offerings ? { offerings: offeringChanges } : {}),
     })
+    if (updated.chainAgentId) await client.market.refresh(updated.chainAgentId)
     return { ...(await toAgentView(client, updated)), instructions: updated.instructions }
   })
 }

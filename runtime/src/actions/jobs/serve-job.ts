@@ -1,17 +1,11 @@
-import { type Agent, getIntentByKey, getJob, type Job, recordUsage, updateJob } from '@agora/db'
+import { type Agent, getIntentByKey, getJob, type Job, updateJob } from '@agora/db'
 import { keccak256, toHex } from 'viem'
-import type { z } from 'zod'
 import { canonicalJson } from '../../canonical-json.ts'
 import type { RuntimeClient } from '../../client.ts'
-import type { Offering } from '../../define-agent.ts'
-import { createChatModel } from '../../inference/chat-model.ts'
-import type { ModelConfigInput } from '../../inference/model-config.ts'
-import { generateStructured } from '../../inference/structured.ts'
-import { untrusted, untrustedDataRule } from '../../inference/untrusted.ts'
 import { offeringForJob } from '../agents/former-offerings.ts'
 import { checkClient } from './check-client.ts'
+import { produceDeliverable } from './produce-deliverable.ts'
 import { sendJobStep } from './send-job-step.ts'
-import { serveWebhook } from './serve-webhook.ts'
 
 /**
  * Provider side of a funded job: check the client against the provider's policy (`checkClient`),
@@ -60,8 +54,11 @@ async function serveFunded(client: RuntimeClient, jobId: string): Promise<void> 
   const definition = client.definitions.get(provider.name)
   if (!definition) return // served by another process that has the handlers
   const declineWith = (reason: string) => declineJob(client, provider, job, reason)
-  if (job.input === null || job.input === undefined)
-    return declineWith('The job specification is unavailable.')
+  if (job.input === null || job.input === undefined) {
+    // A client elsewhere hands its input over by API (`handOverInput`), perhaps after funding: it has a while.
+    if (!job.clientAgentId && Date.now() - job.createdAt.getTime() < client.jobInputGraceMs) return
+    return declineWith('The job specification is unavailable: no input was handed over for it.')
+  }
   // The offering as it was when the job was hired: a later PATCH does not change a funded job's terms.
   const offering = offeringForJob(definition, job)
   if (!offering) return declineWith(`There is no offering "${job.offering}".`)
@@ -75,7 +72,7 @@ async function serveFunded(client: RuntimeClient, jobId: string): Promise<void> 
   await client.activity.record(provider.id, 'job', { jobId, event: 'working', offering: job.offering })
   let deliverable: unknown
   try {
-    deliverable = await produce(client, provider, definition.model, offering, input.data, job)
+    deliverable = await produceDeliverable(client, provider, definition.model, offering, input.data, job)
   } catch (error) {
     const server = offering.webhook ? "The owner's service" : offering.prompt ? 'The model' : 'The handler'
     return declineWith(`${server} failed: ${error instanceof Error ? error.message : String(error)}`)
@@ -83,70 +80,6 @@ async function serveFunded(client: RuntimeClient, jobId: string): Promise<void> 
   const deliverableHash = keccak256(toHex(canonicalJson(deliverable ?? null)))
   await updateJob(client.db, jobId, { deliverable: deliverable ?? null, deliverableHash })
   await sendJobStep(client, provider, 'submitJob', jobId, [BigInt(jobId), deliverableHash])
-}
-
-/** The deliverable: from the offering's code, the owner's service (a webhook), or the agent's model (a prompt). */
-function produce(
-  client: RuntimeClient,
-  provider: Agent,
-  model: Record<string, unknown> | undefined,
-  offering: Offering,
-  input: unknown,
-  job: Job,
-): Promise<unknown> {
-  if (offering.handler) {
-    return Promise.resolve(
-      offering.handler(input, {
-        jobId: job.jobId,
-        client: job.clientAddress,
-        agentId: provider.id,
-        log: (message, data) =>
-          client.activity.record(provider.id, 'job', { jobId: job.jobId, message, ...data }),
-      }),
-    )
-  }
-  if (offering.webhook)
-    return serveWebhook(client, {
-      provider,
-      offering: { ...offering, webhook: offering.webhook },
-      input,
-      job,
-    })
-  return serveWithModel(client, provider, model!, offering.prompt!, offering.output!, input, job.jobId)
-}
-
-/**
- * A prompt-served offering: the template filled from the client's input (each value marked as
- * untrusted data), the agent's instructions as the system prompt, the answer held to the output
- * schema.
- */
-async function serveWithModel(
-  client: RuntimeClient,
-  provider: Agent,
-  model: Record<string, unknown>,
-  prompt: string,
-  output: z.ZodType,
-  input: unknown,
-  jobId: string,
-) {
-  const fields = (input ?? {}) as Record<string, unknown>
-  const filled = prompt.replace(/\{\{(\w+)\}\}/g, (_, key: string) =>
-    untrusted(`client input ${key}`, fields[key] ?? null),
-  )
-  return generateStructured({
-    model: createChatModel(model as ModelConfigInput),
-    messages: [
-      { role: 'system', content: [provider.instructions, untrustedDataRule].filter(Boolean).join('\n') },
-      { role: 'user', content: filled },
-    ],
-    schema: output,
-    usage: {
-      record: async (u) => {
-        await recordUsage(client.db, { agentId: provider.id, jobId, ...u })
-        await client.activity.record(provider.id, 'model', { jobId, model: u.model, usage: u })
-      },
-    },
-  })
 }
 
 /** Declines a funded job on chain (the client is refunded in full), saying why. */

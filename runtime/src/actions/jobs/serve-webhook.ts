@@ -70,8 +70,17 @@ export type ServeWebhookParameters = {
   offering: Offering & { webhook: string }
   /** The client's input, already checked against the offering's schema. */
   input: unknown
-  job: Job
+  /** The work served: a funded job, or an x402 sale (with `stillWanted`). */
+  job: WorkOrder
   timing?: Partial<WebhookTiming>
+}
+
+/**
+ * What a service is asked to do: a job (`jobId` is its on-chain id) or an x402 sale (`jobId` is
+ * `x402-<authorization nonce>`). `stillWanted` is asked between retries; a job is wanted while funded.
+ */
+export type WorkOrder = Pick<Job, 'jobId' | 'budget' | 'token' | 'clientAddress' | 'deadline'> & {
+  stillWanted?: () => Promise<boolean>
 }
 
 /**
@@ -143,7 +152,10 @@ export async function serveWebhook(
     await sleep(wait)
     backoff = Math.min(backoff * 2, timing.maxBackoffMs)
     // Settled meanwhile (refunded after its deadline, or declined by another process): stop.
-    if ((await getJob(client.db, job.jobId))?.status !== 'funded')
+    const wanted = job.stillWanted
+      ? await job.stillWanted()
+      : (await getJob(client.db, job.jobId))?.status === 'funded'
+    if (!wanted)
       throw new WebhookFailure('the job was settled while the service was retried', { final: true })
   }
 }
@@ -159,7 +171,7 @@ function tooLate(attempts: number, last: WebhookFailure | undefined): WebhookFai
 }
 
 /** When attempts stop: the deadline (on the chain's clock) less the margin. */
-async function stopTime(client: RuntimeClient, job: Job, timing: WebhookTiming): Promise<number> {
+async function stopTime(client: RuntimeClient, job: WorkOrder, timing: WebhookTiming): Promise<number> {
   // The devnet's clock may run ahead of this machine's (tests move it forward): the later one counts.
   const block = await client.chain.publicClient.getBlock().catch(() => undefined)
   const chainNowMs = Math.max(Date.now(), Number(block?.timestamp ?? 0n) * 1_000)

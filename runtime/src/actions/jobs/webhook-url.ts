@@ -129,18 +129,19 @@ type LookupCallback = (
 /**
  * A `lookup` for `http.request` that resolves a host name and refuses it when any of its addresses
  * is out of `scope`, so the address connected to is the address checked (no rebinding in between).
+ * `what` names the host in the refusal (registration files use the same rules as webhooks).
  *
  * @example
  * http.request(url, { lookup: webhookLookup({ devnet: false }) })
  */
-export function webhookLookup(scope: WebhookScope) {
+export function webhookLookup(scope: WebhookScope, what = 'webhook') {
   return (hostname: string, options: { all?: boolean; family?: number }, callback: LookupCallback) => {
     dnsLookup(hostname, { all: true, family: options.family ?? 0 }, (error, addresses) => {
       if (error) return callback(error, [])
       const refused = addresses.map((a) => addressProblem(a.address, scope)).find(Boolean)
       if (refused || addresses.length === 0) {
         const failure: NodeJS.ErrnoException = new Error(
-          `The webhook host ${hostname} resolves to ${refused ?? 'no address'}.`,
+          `The ${what} host ${hostname} resolves to ${refused ?? 'no address'}.`,
         )
         failure.code = 'EWEBHOOKADDRESS'
         return callback(failure, [])

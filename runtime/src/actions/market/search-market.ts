@@ -1,7 +1,6 @@
-import { searchOfferings } from '@agora/db'
+import { searchMarketOfferings } from '@agora/db'
 import type { RuntimeClient } from '../../client.ts'
-import type { MarketMatchView } from '../../views/market-view.ts'
-import { toMarketOfferingView } from '../../views/offering-view.ts'
+import { type MarketMatchView, toMarketMatchView } from '../../views/market-view.ts'
 import type { ReputationView } from '../../views/reputation-view.ts'
 import { getReputation } from './get-reputation.ts'
 import { marketScore } from './market-score.ts'
@@ -27,7 +26,8 @@ export type SearchMarketReturnType = MarketMatchView[]
 /**
  * Offerings for hire now, by text, capability and price, each with its provider's on-chain record,
  * ranked by that record (distinct clients, ratings, deliveries, value earned) unless asked for the
- * cheapest first.
+ * cheapest first. The market holds every agent on the chain whose registration file checked out
+ * (see `refreshListing`): those hosted here and those of other runtimes alike (`agent.hosted`).
  *
  * @example
  * const matches = await searchMarket(client, { capability: 'summarize', maxPrice: '5', token: 'dUSD' })
@@ -38,7 +38,7 @@ export async function searchMarket(
 ): Promise<SearchMarketReturnType> {
   const token = query.token ? await client.tokens.resolve(query.token) : undefined
   // Cheapest first: the order among equally trusted providers.
-  const matches = await searchOfferings(client.db, {
+  const matches = await searchMarketOfferings(client.db, {
     text: query.text,
     capability: query.capability,
     token: token?.address,
@@ -47,18 +47,18 @@ export async function searchMarket(
   // One read per provider, however many of its offerings match.
   const byAgent = new Map<string, Promise<ReputationView>>()
   const views = await Promise.all(
-    matches.map(async ({ agent, offering }) => {
-      const id = agent.chainAgentId
-      if (id && !byAgent.has(id)) byAgent.set(id, getReputation(client, id))
-      return {
-        agent: { id: agent.id, name: agent.name, chainAgentId: agent.chainAgentId, owner: agent.owner },
-        offering: await toMarketOfferingView(client, offering),
-        reputation: id ? await byAgent.get(id)! : null,
-      }
+    matches.map(async (match) => {
+      const id = match.agent.chainAgentId
+      if (!byAgent.has(id)) byAgent.set(id, getReputation(client, id))
+      const reputation = await byAgent.get(id)!
+      // A token checked when the file was listed that no longer answers leaves its offerings out.
+      return toMarketMatchView(client, match, reputation).catch(() => undefined)
     }),
   )
   const found = views.filter(
-    (m) => query.minRating === undefined || (m.reputation?.averageRating ?? 0) >= query.minRating,
+    (m): m is MarketMatchView =>
+      m !== undefined &&
+      (query.minRating === undefined || (m.reputation?.averageRating ?? 0) >= query.minRating),
   )
   if (query.sort === 'price') return found
   const earnedIn = (m: MarketMatchView) =>

@@ -38,6 +38,17 @@ export const agentTools = [
     schema: z.strictObject({ to: agentId, amount, memo: z.string().max(500).optional() }),
   },
   {
+    name: 'buy_x402',
+    description:
+      'Buy a resource sold over HTTP with x402 (a URL that answers 402 Payment Required): it is paid from your wallet, within your spending policy, and its answer is returned. A free URL is fetched without paying.',
+    schema: z.strictObject({
+      url: z.url({ protocol: /^https?$/, error: 'an http(s) URL' }).max(2_000),
+      method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).optional().describe('default GET'),
+      body: z.unknown().optional().describe('a JSON body to send (not with GET)'),
+      maxAmount: amount.describe('refuse to pay more than this, in units of the token asked for'),
+    }),
+  },
+  {
     name: 'job_status',
     description: 'Read the state of a job you hired for: status, deliverable, rating.',
     schema: z.strictObject({ jobId: z.string().regex(/^\d+$/, 'a job id (digits)') }),

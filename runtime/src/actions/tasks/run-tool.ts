@@ -7,12 +7,19 @@ import { hire } from '../jobs/hire.ts'
 import { waitForJob } from '../jobs/wait-for-job.ts'
 import { searchMarket } from '../market/search-market.ts'
 import { pay } from '../payments/pay.ts'
+import { payX402 } from '../payments/pay-x402.ts'
 import type { AgentToolName } from './agent-tools.ts'
 
 type ToolArguments = {
   search_market: { text?: string; capability?: string; maxPrice?: string; minRating?: number }
   hire: { providerId: string; offering: string; input: unknown; maxPrice: string }
   pay: { to: string; amount: string; memo?: string }
+  buy_x402: {
+    url: string
+    method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+    body?: unknown
+    maxAmount: string
+  }
   job_status: { jobId: string }
   balance: Record<string, never>
   finish: { answer: string }
@@ -74,6 +81,24 @@ export async function runTool(
       await progress.paid?.(payment)
       return { paymentId: payment.id, status: payment.status, txHash: payment.txHash }
     }
+    case 'buy_x402': {
+      const { body, ...args } = call.args as ToolArguments['buy_x402']
+      // A model may write `null` for "no body".
+      const bought = await payX402(client, agentId, { ...args, body: body ?? undefined })
+      if (bought.payment) await progress.paid?.(bought.payment)
+      return {
+        status: bought.status,
+        body: forModel(bought.body),
+        paid: bought.payment && {
+          paymentId: bought.payment.id,
+          status: bought.payment.status,
+          amount: bought.payment.amount.formatted,
+          token: bought.payment.amount.symbol,
+          txHash: bought.payment.txHash,
+        },
+        note: bought.note,
+      }
+    }
     case 'job_status': {
       const { jobId } = call.args as ToolArguments['job_status']
       const job = await getJob(client, jobId).catch(() => undefined)
@@ -94,4 +119,14 @@ export async function runTool(
     default:
       throw new ValidationError(`There is no tool "${call.name}".`)
   }
+}
+
+/** The most of a bought resource's answer the model reads, in characters of its JSON. */
+const maxBodyForModel = 20_000
+
+/** A resource's answer as the model reads it: cut short (as text) when it is long. */
+function forModel(body: unknown): unknown {
+  const text = typeof body === 'string' ? body : JSON.stringify(body ?? null)
+  if (text.length <= maxBodyForModel) return body
+  return `${text.slice(0, maxBodyForModel)}… (${text.length - maxBodyForModel} more characters not shown)`
 }

@@ -62,6 +62,7 @@ export const launchHandler: IntentHandler = {
       account,
       txHash: receipt.transactionHash,
     })
+    await client.market.refresh(agentId.toString())
     return { chainAgentId: agentId.toString(), safe, account }
   },
   async onFailed(client, intent, error) {

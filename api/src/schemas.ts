@@ -132,3 +132,11 @@ export const jobParams = z.object({
     .max(100)
     .openapi({ param: { name: 'jobId', in: 'path', description: 'The on-chain job id (digits).' } }),
 })
+
+/** The `{chainAgentId}` path parameter of routes about one agent of the market (registration file, agent card). */
+export const chainAgentParams = z.object({
+  chainAgentId: z
+    .string()
+    .max(100)
+    .openapi({ param: { name: 'chainAgentId', in: 'path' }, example: '7' }),
+})

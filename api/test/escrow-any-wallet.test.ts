@@ -2,13 +2,12 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { agentEconomyAbi, type Devnet, devUSDAbi, jobIdOf } from '@agora/contracts'
-import { type EmbeddedRuntime, jobInputMessage, specHashOf, startEmbeddedRuntime } from '@agora/runtime'
-import { serve } from '@hono/node-server'
-import { type Address, createPublicClient, createWalletClient, http, parseUnits, zeroAddress } from 'viem'
+import { type EmbeddedRuntime, jobInputMessage, specHashOf } from '@agora/runtime'
+import { createPublicClient, createWalletClient, http, parseUnits, zeroAddress } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { createApp } from '../src/app.ts'
 import { jobReadMessage } from '../src/routes/jobs.ts'
+import { serveTestApi } from './harness.ts'
 import { upperAgent } from './upper-agent.ts'
 
 const script = fileURLToPath(new URL('../../docs/examples/hire-with-viem.mjs', import.meta.url))
@@ -16,25 +15,10 @@ const script = fileURLToPath(new URL('../../docs/examples/hire-with-viem.mjs', i
 let embedded: EmbeddedRuntime
 let devnet: Devnet
 let baseUrl: string
-let server: ReturnType<typeof serve>
+let served: Awaited<ReturnType<typeof serveTestApi>>
 let provider: string
 const account = (i: number) => privateKeyToAccount(devnet.manifest.accounts[i]!.privateKey)
 const publicClient = () => createPublicClient({ chain: devnet.chain, transport: http(devnet.rpcUrl) })
-
-async function fund(to: Address, amount: string) {
-  const wallet = createWalletClient({
-    account: account(1),
-    chain: devnet.chain,
-    transport: http(devnet.rpcUrl),
-  })
-  const hash = await wallet.writeContract({
-    address: devnet.manifest.contracts.devUSD,
-    abi: devUSDAbi,
-    functionName: 'transfer',
-    args: [to, parseUnits(amount, 6)],
-  })
-  await publicClient().waitForTransactionReceipt({ hash })
-}
 
 /** A signed read of a job by development account `i` (the headers a wallet sends instead of a session). */
 async function signedRead(jobId: string, i: number, timestamp = String(Math.floor(Date.now() / 1_000))) {
@@ -57,28 +41,20 @@ function putInput(jobId: string, body: Record<string, unknown>) {
 }
 
 beforeAll(async () => {
-  embedded = await startEmbeddedRuntime({ definitions: [upperAgent], log: () => {} })
-  devnet = embedded.devnet
-  const app = createApp({ runtime: embedded.runtime, db: embedded.db, domain: 'api.test', log: () => {} })
-  await new Promise<void>((resolve) => {
-    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
-      baseUrl = `http://127.0.0.1:${info.port}`
-      resolve()
-    })
-  })
+  served = await serveTestApi([upperAgent])
+  ;({ embedded, devnet, baseUrl } = served)
   provider = (await (await embedded.runtime.launch(upperAgent, { owner: account(2).address })).info())
     .chainAgentId!
 }, 120_000)
 
 afterAll(async () => {
-  server?.close()
-  await embedded?.stop()
+  await served?.stop()
 })
 
 describe('escrow jobs from any wallet', () => {
   test('the docs script hires, reads the deliverable and completes the job with viem alone', async () => {
     const client = account(7)
-    await fund(client.address, '10')
+    await served.fund(client.address, '10')
     const { stdout } = await promisify(execFile)(process.execPath, [script], {
       env: {
         ...process.env,

@@ -1,5 +1,6 @@
 import { type Devnet, devUSDAbi } from '@agora/contracts'
-import { type EmbeddedRuntime, startEmbeddedRuntime } from '@agora/runtime'
+import { type AgentDefinition, type EmbeddedRuntime, startEmbeddedRuntime } from '@agora/runtime'
+import { serve } from '@hono/node-server'
 import { type Address, createPublicClient, createWalletClient, type Hex, http, parseUnits } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { createSiweMessage } from 'viem/siwe'
@@ -27,6 +28,31 @@ export async function startTestApi(options: Partial<CreateAppParameters> = {}) {
     ...options,
   })
   return { ...apiHelpers(app, embedded.devnet), embedded, appWith, stop: embedded.stop }
+}
+
+/**
+ * A real runtime on a fresh devnet with `definitions`, and the API over it on a real socket (for
+ * clients that speak HTTP themselves: x402 clients, scripts). `fund` sends dUSD from account 1.
+ */
+export async function serveTestApi(definitions: AgentDefinition[]) {
+  const embedded = await startEmbeddedRuntime({ definitions, log: () => {} })
+  const app = createApp({ runtime: embedded.runtime, db: embedded.db, domain, log: () => {} })
+  let server: ReturnType<typeof serve> | undefined
+  const baseUrl = await new Promise<string>((resolve) => {
+    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
+      resolve(`http://127.0.0.1:${info.port}`),
+    )
+  })
+  return {
+    embedded,
+    devnet: embedded.devnet,
+    baseUrl,
+    fund: apiHelpers(app, embedded.devnet).fund,
+    async stop() {
+      server?.close()
+      await embedded.stop()
+    },
+  }
 }
 
 /** Sign-in, requests and funding for an app over `devnet` (whatever runtime it serves). */

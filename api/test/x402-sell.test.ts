@@ -1,6 +1,5 @@
 import { agentFactoryAbi, type Devnet, devUSDAbi, safeContractNetworks } from '@agora/contracts'
-import { type EmbeddedRuntime, startEmbeddedRuntime } from '@agora/runtime'
-import { serve } from '@hono/node-server'
+import type { EmbeddedRuntime } from '@agora/runtime'
 import protocolKit from '@safe-global/protocol-kit'
 import { x402Client } from '@x402/core/client'
 import {
@@ -27,7 +26,7 @@ import {
 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { createApp } from '../src/app.ts'
+import { serveTestApi } from './harness.ts'
 import { upperAgent } from './upper-agent.ts'
 
 /** protocol-kit's CommonJS-flavoured types put the class at `default.default`; Node loads the ES build. */
@@ -36,7 +35,7 @@ const Safe = ('init' in protocolKit ? protocolKit : protocolKit.default) as type
 let embedded: EmbeddedRuntime
 let devnet: Devnet
 let baseUrl: string
-let server: ReturnType<typeof serve>
+let served: Awaited<ReturnType<typeof serveTestApi>>
 let seller: { chainAgentId: string; safe: Address; id: string }
 const publicClient = () => createPublicClient({ chain: devnet.chain, transport: http(devnet.rpcUrl) })
 const account = (i: number) => privateKeyToAccount(devnet.manifest.accounts[i]!.privateKey)
@@ -58,21 +57,7 @@ async function send(hash: Promise<Hex>) {
 }
 
 /** Sends dUSD from development account 1. */
-function fund(to: Address, amount: string) {
-  const wallet = createWalletClient({
-    account: account(1),
-    chain: devnet.chain,
-    transport: http(devnet.rpcUrl),
-  })
-  return send(
-    wallet.writeContract({
-      address: devnet.manifest.contracts.devUSD,
-      abi: devUSDAbi,
-      functionName: 'transfer',
-      args: [to, dUSD(amount)],
-    }),
-  )
-}
+const fund = (to: Address, amount: string) => served.fund(to, amount)
 
 /** A plain 1-of-1 Safe 1.4.1 of development account `i` (deployed through the factory, which any account may call). */
 async function safeOf(i: number): Promise<Address> {
@@ -153,22 +138,14 @@ const post = (url: string, body: unknown, headers: Record<string, string> = {}) 
   })
 
 beforeAll(async () => {
-  embedded = await startEmbeddedRuntime({ definitions: [upperAgent], log: () => {} })
-  devnet = embedded.devnet
-  const app = createApp({ runtime: embedded.runtime, db: embedded.db, domain: 'api.test', log: () => {} })
-  await new Promise<void>((resolve) => {
-    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
-      baseUrl = `http://127.0.0.1:${info.port}`
-      resolve()
-    })
-  })
+  served = await serveTestApi([upperAgent])
+  ;({ embedded, devnet, baseUrl } = served)
   const info = await (await embedded.runtime.launch(upperAgent, { owner: account(2).address })).info()
   seller = { chainAgentId: info.chainAgentId!, safe: info.safe as Address, id: info.id }
 }, 120_000)
 
 afterAll(async () => {
-  server?.close()
-  await embedded?.stop()
+  await served?.stop()
 })
 
 describe('x402: offerings sold as paid HTTP resources', () => {

@@ -213,20 +213,23 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
     quoteSale: (agent, offering, input) => quoteSale(client, agent, offering, input),
     deliverSale: (quote, p) => deliverSale(client, quote, p),
     x402Facilitator: createSaleFacilitator(client),
-    async health() {
-      const [block, database] = await Promise.all([
-        publicClient.getBlockNumber().then(Number, () => null),
-        listActivityRows(client.db, { limit: 1 }).then(
-          () => 'ok' as const,
-          () => 'unavailable' as const,
-        ),
-      ])
-      return { chainId, block, database, recovery: await worker.check() }
-    },
+    health: () => healthOf(client, worker),
     verifyMessage: (p) => publicClient.verifyMessage(p).catch(() => false),
   }
   // What escapes an action from the chain or the database reaches callers as the runtime's own error.
   return withErrorBoundary(runtime, ['agent', 'job', 'launch', 'hire'])
+}
+
+/** The chain's head, whether the database answers, and where recovery stands. */
+async function healthOf(client: RuntimeClient, worker: ReturnType<typeof createOutboxWorker>) {
+  const [block, database] = await Promise.all([
+    client.chain.publicClient.getBlockNumber().then(Number, () => null),
+    listActivityRows(client.db, { limit: 1 }).then(
+      () => 'ok' as const,
+      () => 'unavailable' as const,
+    ),
+  ])
+  return { chainId: client.chain.chainId, block, database, recovery: await worker.check() }
 }
 
 /** Resolves when `promise` settles or after `ms`, whichever comes first. */

@@ -4,6 +4,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../env.ts'
 import { jsonResponse } from '../openapi.ts'
 import { problems } from '../problem.ts'
+import { chainAgentParams } from '../schemas.ts'
 
 /**
  * The a2a-x402 extension (v0.2), as its specification names it
@@ -89,12 +90,7 @@ const routes = {
       'One skill per offering; the x402 extension gives each skill its x402 resource and price. The A2A JSON-RPC endpoint the card names is not served yet: tasks are bought over x402 or through the escrow (`POST /agents/{id}/hire`).',
     tags: ['market'],
     request: {
-      params: z.object({
-        chainAgentId: z
-          .string()
-          .max(100)
-          .openapi({ param: { name: 'chainAgentId', in: 'path' }, example: '7' }),
-      }),
+      params: chainAgentParams,
     },
     responses: { 200: jsonResponse(agentCardSchema, 'The agent card'), ...problems(404) },
   }),

@@ -3,7 +3,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../env.ts'
 import { jsonResponse } from '../openapi.ts'
 import { problems } from '../problem.ts'
-import { searchQuery } from '../schemas.ts'
+import { chainAgentParams, searchQuery } from '../schemas.ts'
 
 const routes = {
   offerings: createRoute({
@@ -23,12 +23,7 @@ const routes = {
     summary: "The agent's ERC-8004 registration file (its token URI points here)",
     tags: ['market'],
     request: {
-      params: z.object({
-        chainAgentId: z
-          .string()
-          .max(100)
-          .openapi({ param: { name: 'chainAgentId', in: 'path' }, example: '7' }),
-      }),
+      params: chainAgentParams,
     },
     responses: { 200: jsonResponse(registrationFileSchema, 'The registration file'), ...problems(404) },
   }),

@@ -38,6 +38,8 @@ export {
   type HandOverInputParameters,
   type HandOverInputReturnType,
   jobInputMessage,
+  jobReadHeaders,
+  jobReadMessage,
   specHashOf,
 } from './actions/jobs/hand-over-input.ts'
 export type { HireParameters } from './actions/jobs/hire.ts'

@@ -34,7 +34,10 @@ describe('gas griefing', () => {
 
   beforeAll(async () => {
     devnet = await withDevnet()
-    ;({ runtime, db, close } = await openRuntime(devnet, { name: 'pglite' }, [], [12]))
+    // The griefer hands over no input: its jobs are declined as soon as they are seen.
+    ;({ runtime, db, close } = await openRuntime(devnet, { name: 'pglite' }, [], [12], () => {}, {
+      jobInputGraceMs: 0,
+    }))
     const owner = devnet.manifest.accounts[1]!.address
     victim = await runtime.launch(defineAgent({ name: 'victim' }), { owner })
     payer = await runtime.launch(defineAgent({ name: 'bystander-payer' }), { owner })

@@ -4,7 +4,7 @@ import { createDb, type Db } from '@agora/db'
 import { createTemporaryDatabase } from '@agora/db/testing'
 import { type Address, createPublicClient, createWalletClient, erc20Abi, http, parseUnits } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { createRuntime } from '../src/create-runtime.ts'
+import { type CreateRuntimeParameters, createRuntime } from '../src/create-runtime.ts'
 import type { AgentDefinition } from '../src/define-agent.ts'
 import type { Runtime } from '../src/runtime.ts'
 
@@ -43,6 +43,7 @@ export async function openRuntime(
   definitions: AgentDefinition[],
   relayerIndexes: number[] = [12, 13, 14, 15],
   log: (line: string) => void = () => {},
+  options: Partial<CreateRuntimeParameters> = {},
 ): Promise<{ runtime: Runtime; db: Db; close(): Promise<void> }> {
   const database = await openDatabase(adapter)
   const runtime = await createRuntime({
@@ -53,6 +54,7 @@ export async function openRuntime(
     definitions,
     pollIntervalMs: 50,
     log,
+    ...options,
   })
   await runtime.start()
   return {

@@ -3,6 +3,7 @@ import { type Address, type Hex, zeroAddress } from 'viem'
 import { evaluateJob } from '../actions/jobs/evaluate-job.ts'
 import { serveJob } from '../actions/jobs/serve-job.ts'
 import type { RuntimeClient } from '../client.ts'
+import { handInputToRemote } from '../market/remote-escrow.ts'
 import { jobMoved } from './job-watch.ts'
 
 /** A decoded economy event (from the indexer or from one of our own receipts). */
@@ -102,6 +103,10 @@ async function created(client: RuntimeClient, jobId: string, event: DecodedJobEv
   jobMoved(client, job)
   if (job.providerAgentId)
     void serveJob(client, jobId).catch((e: unknown) => client.log(`jobs: serving ${jobId}: ${String(e)}`))
+  else if (hirer)
+    void handInputToRemote(client, hirer, job).catch((e: unknown) =>
+      client.log(`jobs: handing job ${jobId}'s input over: ${String(e)}`),
+    )
 }
 
 /** The input handed over for this job, if it matches what was funded (the same client and spec hash). */

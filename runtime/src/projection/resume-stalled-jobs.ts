@@ -2,6 +2,7 @@ import { getIntentByKey, type Job, listJobs } from '@agora/db'
 import { evaluateJob } from '../actions/jobs/evaluate-job.ts'
 import { serveJob } from '../actions/jobs/serve-job.ts'
 import type { RuntimeClient } from '../client.ts'
+import { handInputToRemote } from '../market/remote-escrow.ts'
 
 export type ResumeStalledJobsParameters = {
   /**
@@ -36,9 +37,16 @@ export async function resumeStalledJobs(
     return true
   }
   const log = (jobId: string) => (error: unknown) => client.log(`jobs: resuming ${jobId}: ${String(error)}`)
-  for (const job of await listJobs(client.db, { status: 'funded' }))
+  for (const job of await listJobs(client.db, { status: 'funded' })) {
     if (job.providerAgentId && (await stalled(job, ['submitJob', 'declineJob'])))
       void serveJob(client, job.jobId).catch(log(job.jobId))
+    // Hired from another runtime: its input is handed over again until that runtime acknowledges it.
+    else if (!job.providerAgentId && job.clientAgentId && (await stalled(job, [])))
+      void client.agents
+        .get(job.clientAgentId)
+        .then((hirer) => handInputToRemote(client, hirer, job))
+        .catch(log(job.jobId))
+  }
   for (const job of await listJobs(client.db, { status: 'submitted' }))
     if (job.clientAgentId && (await stalled(job, ['completeJob', 'rejectJob'])))
       void evaluateJob(client, job.jobId).catch(log(job.jobId))

@@ -8,7 +8,10 @@ import { createChatModel } from '../../inference/chat-model.ts'
 import type { ModelConfigInput } from '../../inference/model-config.ts'
 import { generateStructured } from '../../inference/structured.ts'
 import { untrusted, untrustedDataRule } from '../../inference/untrusted.ts'
+import { compileJsonSchema, type JsonSchemaIssue } from '../../json-schema.ts'
+import { fetchRemoteDeliverable } from '../../market/remote-escrow.ts'
 import { offeringForJob } from '../agents/former-offerings.ts'
+import { getMarketOffering } from '../market/get-market-offering.ts'
 import { sendJobStep } from './send-job-step.ts'
 
 const verdictSchema = z.object({
@@ -28,11 +31,14 @@ const verdictSchema = z.object({
  */
 export function evaluateJob(client: RuntimeClient, jobId: string): Promise<void> {
   return client.jobs.work.run(jobId, async () => {
-    const job = await getJob(client.db, jobId)
+    let job = await getJob(client.db, jobId)
     if (job?.status !== 'submitted' || !job.clientAgentId) return
     const hirer = await client.agents.get(job.clientAgentId)
     let verdict: Verdict
     try {
+      // A provider another runtime hosts: its deliverable is read from there (a failure is tried again).
+      if (!job.providerAgentId && (job.deliverable === null || job.deliverable === undefined))
+        job = await fetchRemoteDeliverable(client, hirer, job)
       verdict = (await checkDeliverable(client, job)) ?? (await judge(client, hirer, job))
     } catch (error) {
       await client.activity.record(hirer.id, 'job', {
@@ -71,14 +77,10 @@ async function checkDeliverable(client: RuntimeClient, job: Job): Promise<Verdic
     return { accept: false, reason: 'No deliverable content was provided.' }
   if (keccak256(toHex(canonicalJson(job.deliverable))) !== job.deliverableHash)
     return { accept: false, reason: 'The deliverable does not match the hash submitted on-chain.' }
-  const provider = job.providerAgentId ? await client.agents.get(job.providerAgentId) : undefined
-  const hosted = provider && client.definitions.get(provider.name)
-  const output = hosted ? offeringForJob(hosted, job)?.output : undefined
-  const parsed = output?.safeParse(job.deliverable)
-  if (parsed && !parsed.success) {
-    const issues = parsed.error.issues
-      .slice(0, 10)
-      .map((i) => `${i.path.join('.') || '(deliverable)'}: ${i.message}`)
+  const issues = (await outputIssues(client, job))
+    .slice(0, 10)
+    .map((i) => `${i.path.join('.') || '(deliverable)'}: ${i.message}`)
+  if (issues.length > 0) {
     return {
       accept: false,
       reason: `The deliverable does not match the offering output schema: ${issues.join('; ')}`.slice(
@@ -88,6 +90,28 @@ async function checkDeliverable(client: RuntimeClient, job: Job): Promise<Verdic
     }
   }
   return undefined
+}
+
+/** How the deliverable breaks the offering's output schema: the hosted provider's, or the one its market listing publishes. */
+async function outputIssues(client: RuntimeClient, job: Job): Promise<JsonSchemaIssue[]> {
+  const provider = job.providerAgentId ? await client.agents.get(job.providerAgentId) : undefined
+  const hosted = provider && client.definitions.get(provider.name)
+  if (hosted) {
+    const parsed = offeringForJob(hosted, job)?.output?.safeParse(job.deliverable)
+    return parsed && !parsed.success
+      ? parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message }))
+      : []
+  }
+  if (job.providerAgentId) return []
+  const listed = await getMarketOffering(client, job.providerChainAgentId, job.offering).catch(
+    () => undefined,
+  )
+  if (!listed?.offering.outputSchema) return []
+  try {
+    return compileJsonSchema(listed.offering.outputSchema).validate(job.deliverable)
+  } catch {
+    return [] // a schema this runtime cannot compile: the evaluator judges
+  }
 }
 
 /** The client's evaluator, else its model, else acceptance at 100. */

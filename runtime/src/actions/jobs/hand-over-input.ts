@@ -50,6 +50,16 @@ export function specHashOf(spec: { offering: string; input: unknown; provider: s
 /** What a client signs to hand a job's input over. */
 export const jobInputMessage = (jobId: string, specHash: Hex) => `agora-job-input:${jobId}:${specHash}`
 
+/** What a job's party signs to read its input and deliverable without a session (a signed read). */
+export const jobReadMessage = (jobId: string, timestamp: string) => `agora-read-job:${jobId}:${timestamp}`
+
+/** The headers of a signed read: the reader, unix seconds, and its signature of `jobReadMessage`. */
+export const jobReadHeaders = {
+  address: 'agora-address',
+  timestamp: 'agora-timestamp',
+  signature: 'agora-signature',
+} as const
+
 /**
  * A client that is not hosted here (any wallet) hands over the input of an escrow job with a
  * provider hosted here, before or after funding it. The input must hash to the job (`specHashOf`),

@@ -19,9 +19,11 @@ import type { RuntimeClient } from '../../client.ts'
 import { type ChainUnavailableError, type ContractRevertedError, PolicyError } from '../../errors.ts'
 import type { QuotaError } from '../../guard/quotas.ts'
 import { compileJsonSchema, type JsonSchemaIssue } from '../../json-schema.ts'
+import { handInputToRemote } from '../../market/remote-escrow.ts'
 import { recordIntent } from '../../outbox/record-intent.ts'
 import type { Token } from '../../wallet/tokens.ts'
 import { type ActiveAgent, requireActiveAgent } from '../agents/require-active-agent.ts'
+import { getMarketOffering } from '../market/get-market-offering.ts'
 import { ensureAllowance } from '../payments/ensure-allowance.ts'
 import { sendRecorded } from '../payments/send-recorded.ts'
 
@@ -75,11 +77,12 @@ export async function hire(
   if (!/^\d+$/.test(providerId)) throw new ValidationError(`"${providerId}" is not an agent id.`)
   if (providerId === hirer.chainAgentId) throw new ValidationError('An agent cannot hire itself.')
   const provider = await client.agents.byChainId(providerId)
-  if (!provider)
-    throw new NotFoundError(`Agent ${providerId} is not in this runtime's market; its offerings are unknown.`)
-  const offering = (await listOfferings(client.db, provider.id, { activeOnly: true })).find(
-    (o) => o.name === parameters.offering,
-  )
+  // A provider hosted by another runtime: its offering as the market read it from its registration file.
+  const offering = provider
+    ? (await listOfferings(client.db, provider.id, { activeOnly: true })).find(
+        (o) => o.name === parameters.offering,
+      )
+    : await remoteOffering(client, providerId, parameters.offering)
   if (!offering)
     throw new NotFoundError(`Agent ${providerId} has no active offering "${parameters.offering}".`)
   const token = await client.tokens.resolve(offering.token)
@@ -89,7 +92,7 @@ export async function hire(
       `"${offering.name}" costs ${client.tokens.format(price, token)} ${token.symbol}, over the maximum of ${parameters.maxPrice}.`,
     )
   }
-  checkInput(client, provider.name, offering, parameters.input)
+  checkInput(client, provider?.name ?? '', offering, parameters.input)
   if (parameters.idempotencyKey !== undefined) {
     const earlier = await getJobByKey(client.db, {
       clientAgentId: hirer.id,
@@ -110,8 +113,9 @@ export async function hire(
   const terms = {
     jobId,
     providerId,
-    providerAgentId: provider.id,
+    providerAgentId: provider?.id ?? null,
     offering,
+    nonce: key,
     token,
     price,
     deadline,
@@ -135,7 +139,41 @@ export async function hire(
     budget: client.tokens.money(price, token),
   })
   await sendRecorded(client, intent)
+  // The provider's runtime needs the input: handed over now (and again until it is acknowledged).
+  if (!provider)
+    void handInputToRemote(client, hirer, job).catch((e: unknown) =>
+      client.log(`jobs: handing job ${jobId}'s input over: ${String(e)}`),
+    )
   return job
+}
+
+/** An offering of an agent another runtime hosts, from the market (shaped as a hosted one for the checks). */
+async function remoteOffering(
+  client: RuntimeClient,
+  providerId: string,
+  name: string,
+): Promise<Offering | undefined> {
+  const found = await getMarketOffering(client, providerId, name).catch(() => undefined)
+  if (!found)
+    throw new NotFoundError(`Agent ${providerId} is not in the market, or has no offering "${name}".`)
+  if (!found.agent.active)
+    throw new ConflictError(`Agent ${providerId} is not active.`, { code: 'AGENT_PAUSED' })
+  if (!found.offering.endpoints.escrow)
+    throw new NotFoundError(`Agent ${providerId} names no runtime that serves its escrow jobs.`)
+  const { offering } = found
+  return {
+    id: 0,
+    agentId: '',
+    name: offering.name,
+    description: offering.description,
+    price: offering.price,
+    token: offering.token,
+    inputSchema: offering.inputSchema,
+    capabilities: offering.capabilities,
+    active: true,
+    createdAt: offering.createdAt,
+    updatedAt: offering.updatedAt,
+  }
 }
 
 /** A hire retried with its key: the same terms answer with the job recorded first, other terms are refused. */
@@ -197,7 +235,9 @@ function publishedIssues(offering: Offering, input: unknown): JsonSchemaIssue[] 
 type Terms = {
   jobId: string
   providerId: string
-  providerAgentId: string
+  providerAgentId: string | null
+  /** The spec hash's nonce: kept with a job whose provider is elsewhere, which is handed it with the input. */
+  nonce: string
   offering: Offering
   token: Token
   price: bigint
@@ -258,7 +298,7 @@ function recordJobRows(client: RuntimeClient, hirer: ActiveAgent, terms: Terms, 
         deadline: new Date(terms.deadline * 1_000),
         evaluator: parameters.evaluator ?? null,
         status: 'pending',
-        idempotencyKey: parameters.idempotencyKey ?? null,
+        idempotencyKey: parameters.idempotencyKey ?? (terms.providerAgentId ? null : terms.nonce),
       }))
     const { intent } = await recordIntent(client, tx, createJobIntent(client, hirer, terms, parameters))
     return { job, intent }

@@ -126,7 +126,7 @@ describe('GET /agents/:id/jobs', () => {
 })
 
 describe('GET /agents/:id/payments', () => {
-  test('default: outgoing payments with status and transaction (and, to the owner, the memo)', async () => {
+  test('default: payments made and received, with status and transaction (and, to the owner, the memo)', async () => {
     const { payments } = (await (
       await api.call('GET', `/agents/${buyer.id}/payments`, undefined, owner.token)
     ).json()) as {
@@ -135,14 +135,21 @@ describe('GET /agents/:id/payments', () => {
     expect(payments).toEqual([
       expect.objectContaining({
         status: 'confirmed',
-        to: { chainAgentId: seller.chainAgentId, address: seller.safe },
+        kind: 'pay',
+        from: { agentId: buyer.id, address: buyer.safe },
+        to: { chainAgentId: seller.chainAgentId, agentId: seller.id, address: seller.safe },
         amount: expect.objectContaining({ value: '500000', symbol: 'dUSD', formatted: '0.5' }),
         memo: 'tip',
         txHash: expect.stringMatching(/^0x[0-9a-f]{64}$/),
       }),
     ])
-    const none = await (await api.app.request(`/agents/${seller.id}/payments`)).json()
-    expect(none).toEqual({ payments: [] })
+    // The payee lists it too (received); to someone anonymous, without the memo.
+    const received = (await (await api.app.request(`/agents/${seller.id}/payments`)).json()) as {
+      payments: unknown[]
+    }
+    expect(received.payments).toEqual([
+      expect.objectContaining({ to: expect.objectContaining({ agentId: seller.id }), memo: null }),
+    ])
   })
 })
 

@@ -88,6 +88,7 @@ const allTables = [
   'indexer_cursors',
   'indexed_blocks',
   'siwe_nonces',
+  'job_inputs',
   'sessions',
 ]
 

@@ -26,6 +26,7 @@ import { getPayment } from './actions/payments/get-payment.ts'
 import { listPayments } from './actions/payments/list-payments.ts'
 import { pay } from './actions/payments/pay.ts'
 import { payX402 } from './actions/payments/pay-x402.ts'
+import { resolveX402Purchases } from './actions/payments/resolve-x402-purchases.ts'
 import { failInterruptedTasks } from './actions/tasks/fail-interrupted-tasks.ts'
 import { getTask } from './actions/tasks/get-task.ts'
 import { listTasks } from './actions/tasks/list-tasks.ts'
@@ -171,6 +172,7 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
       sweep = setInterval(() => {
         void refund().catch(() => {})
         void resumeStalledJobs(client).catch(() => {})
+        void resolveX402Purchases(client).catch(() => {})
       }, 5_000)
       await resumeJobs(client)
       await waitAtMost(settled, parameters.recoveryWaitMs ?? 5_000)

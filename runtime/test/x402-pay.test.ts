@@ -304,6 +304,30 @@ describe.each(adapters)('payX402 on $name', (adapter) => {
   )
 
   test.skipIf(adapter.skip)(
+    'behavior: a payment left sent is confirmed by the runtime itself once the chain shows it settled',
+    async () => {
+      const url = `${seller.url}/weather`
+      seller.settling = false
+      let unsettled: Awaited<ReturnType<AgentHandle['payX402']>>
+      try {
+        unsettled = await buyer.payX402({ url })
+      } finally {
+        seller.settling = true
+      }
+      expect(unsettled.payment).toMatchObject({ status: 'sent' })
+      expect((await seller.settle(seller.lastPayment!)).success).toBe(true)
+      // No retry (there is no key): the runtime's sweep reads the chain and confirms it.
+      await expect
+        .poll(async () => (await buyer.payments()).find((p) => p.id === unsettled.payment!.id)?.status, {
+          timeout: 30_000,
+          interval: 500,
+        })
+        .toBe('confirmed')
+    },
+    45_000,
+  )
+
+  test.skipIf(adapter.skip)(
     'behavior: an authorization that expired unsettled is failed by the retry',
     async () => {
       const before = await chain().dUSD(safe)

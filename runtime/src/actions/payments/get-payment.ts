@@ -21,7 +21,7 @@ export async function getPayment(
 ): Promise<GetPaymentReturnType> {
   const agent = await client.agents.get(agentId)
   const payment = /^pay_\w{1,64}$/.test(paymentId) ? await getPaymentRow(client.db, paymentId) : undefined
-  if (!payment || payment.fromAgentId !== agent.id)
-    throw new NotFoundError(`Agent "${agent.name}" made no payment ${paymentId}.`)
+  if (!payment || (payment.fromAgentId !== agent.id && payment.toAgentId !== agent.id))
+    throw new NotFoundError(`Agent "${agent.name}" made or received no payment ${paymentId}.`)
   return toPaymentView(client, payment, parameters)
 }

@@ -318,7 +318,8 @@ async function stateOf(
   }).catch(() => undefined)
 }
 
-async function confirm(client: RuntimeClient, payment: Payment, txHash: string): Promise<Payment> {
+/** Marks a purchase paid once the chain shows it, with its activity entry. */
+export async function confirm(client: RuntimeClient, payment: Payment, txHash: string): Promise<Payment> {
   const confirmed = await client.payments.confirm({ id: payment.id, txHash })
   if (!confirmed) throw new InternalError(`Payment ${payment.id} is not in the database.`)
   await client.activity.record(payment.fromAgentId, 'payment', {
@@ -336,7 +337,7 @@ async function confirm(client: RuntimeClient, payment: Payment, txHash: string):
 }
 
 /** A payment that can never happen (nothing signed left the process, or it expired): not spent. */
-async function fail(client: RuntimeClient, payment: Payment): Promise<Payment> {
+export async function fail(client: RuntimeClient, payment: Payment): Promise<Payment> {
   const failed = await updatePayment(client.db, payment.id, { status: 'failed' })
   client.guard.release(payment.fromAgentId!, payment.idempotencyKey)
   return failed

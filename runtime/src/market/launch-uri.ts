@@ -48,6 +48,18 @@ export async function launchURI(
   const { publicUrl } = client
   if (!publicUrl) return () => ''
   const base = `${publicUrl}/registration/`
-  if ((await readBaseURI(client)) === base) return () => ''
+  if ((await cachedBaseURI(client)) === base) return () => ''
   return (agentId) => `${base}${agentId}`
+}
+
+/** How long a base URI read is trusted: launches do not each wait for the chain (which may be down). */
+const baseURITtlMs = 5 * 60_000
+const baseURIs = new WeakMap<object, { value: string; at: number }>()
+
+async function cachedBaseURI(client: Pick<RuntimeClient, 'chain'>): Promise<string | undefined> {
+  const known = baseURIs.get(client.chain)
+  if (known && Date.now() - known.at < baseURITtlMs) return known.value
+  const value = await readBaseURI(client)
+  if (value !== undefined) baseURIs.set(client.chain, { value, at: Date.now() })
+  return value ?? known?.value
 }

@@ -56,9 +56,13 @@ export async function refreshListing(
   const say = (line: string) => client.log(`market: agent ${chainAgentId} ${printable(line)}`)
   let identity: Awaited<ReturnType<typeof readIdentity>>
   let existing: MarketAgent | undefined
+  let hosted: Awaited<ReturnType<RuntimeClient['agents']['byChainId']>>
   try {
+    hosted = await client.agents.byChainId(chainAgentId)
+    // An agent hosted here is known from its own row: no chain read (its listing is written as its
+    // launch settles, also while the chain does not answer).
     ;[identity, existing] = await Promise.all([
-      readIdentity(client, chainAgentId),
+      hosted ? identityHere(client, hosted) : readIdentity(client, chainAgentId),
       getListing(client.db, chainAgentId),
     ])
   } catch (error) {
@@ -66,7 +70,6 @@ export async function refreshListing(
     say(`not refreshed: ${reason}`)
     return { status: 'unavailable', reason }
   }
-  const hosted = await client.agents.byChainId(chainAgentId).catch(() => undefined)
   const agentId = hosted?.id ?? null
   // Announced on the chain before its launch settled here: listed by the launch itself, in a moment.
   if (!hosted && (await launchingHere(client, identity.owner)))
@@ -145,6 +148,18 @@ async function readIdentity(client: Pick<RuntimeClient, 'chain'>, chainAgentId: 
     owner: owner.toLowerCase(),
     uri,
     wallet: wallet === zeroAddress ? null : wallet.toLowerCase(),
+  }
+}
+
+/** The owner, token URI and wallet of an agent hosted here, as its row has them. */
+function identityHere(
+  client: Pick<RuntimeClient, 'publicUrl'>,
+  agent: NonNullable<Awaited<ReturnType<RuntimeClient['agents']['byChainId']>>>,
+) {
+  return {
+    owner: agent.owner.toLowerCase(),
+    uri: client.publicUrl ? `${client.publicUrl}/registration/${agent.chainAgentId}` : '',
+    wallet: agent.safeAddress?.toLowerCase() ?? null,
   }
 }
 

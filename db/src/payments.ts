@@ -147,16 +147,26 @@ export async function getPaymentByKey(db: Db, idempotencyKey: string): Promise<P
 }
 
 /**
- * An agent's payments, made and received (x402 sales, payments from agents hosted here), newest first.
+ * An agent's payments, made and received (x402 sales, and payments to its on-chain id when
+ * `chainAgentId` is given), newest first.
  *
  * @example
  * await listPayments(db, { agentId, limit: 20 })
  */
-export function listPayments(db: Db, parameters: { agentId: string; limit?: number }): Promise<Payment[]> {
+export function listPayments(
+  db: Db,
+  parameters: { agentId: string; chainAgentId?: string | null; limit?: number },
+): Promise<Payment[]> {
   return db
     .select()
     .from(payments)
-    .where(or(eq(payments.fromAgentId, parameters.agentId), eq(payments.toAgentId, parameters.agentId)))
+    .where(
+      or(
+        eq(payments.fromAgentId, parameters.agentId),
+        eq(payments.toAgentId, parameters.agentId),
+        parameters.chainAgentId ? eq(payments.toChainAgentId, parameters.chainAgentId) : undefined,
+      ),
+    )
     .orderBy(desc(payments.createdAt), desc(payments.id))
     .limit(parameters.limit ?? 100)
 }

@@ -69,16 +69,18 @@ describe.each(adapters)('concurrency on $name', (adapter) => {
 
       // Every agent's Safe holds exactly: funding - paid + received - job budgets + job payouts.
       const { dUSD, publicClient } = devnetClients(devnet)
+      // Each payment is listed by its payer and by its payee: counted once, by id.
+      const payments = new Map(
+        (await Promise.all(agents.map((a) => a.payments()))).flat().map((p) => [p.id, p]),
+      )
       let fees = 0n
       for (const [i, agent] of agents.entries()) {
         const safe = infos[i]!.safe!.toLowerCase()
         let expected = parseUnits('20', 6)
-        for (const other of agents) {
-          for (const p of await other.payments()) {
-            if (p.status !== 'confirmed') continue
-            if (p.from.address === safe) expected -= BigInt(p.amount.value)
-            if (p.to.address === safe) expected += BigInt(p.amount.value)
-          }
+        for (const p of payments.values()) {
+          if (p.status !== 'confirmed') continue
+          if (p.from.address === safe) expected -= BigInt(p.amount.value)
+          if (p.to.address === safe) expected += BigInt(p.amount.value)
         }
         for (const job of await agent.jobs()) {
           expect(job.status).toBe('completed')
@@ -98,7 +100,18 @@ describe.each(adapters)('concurrency on $name', (adapter) => {
       })
       expect(accrued).toBe(fees)
       expect(await dUSD(devnet.manifest.contracts.economy)).toBe(fees)
-      expect((await Promise.all(agents.map((a) => a.payments()))).flat()).toHaveLength(AGENTS * PAYMENTS_EACH)
+      expect(payments.size).toBe(AGENTS * PAYMENTS_EACH)
+      // Each payer lists its own, each payee what it received.
+      for (const [i, agent] of agents.entries()) {
+        const listed = await agent.payments()
+        const made = listed.filter((p) => p.from.agentId === agent.id)
+        expect(made).toHaveLength(PAYMENTS_EACH)
+        expect(
+          listed
+            .filter((p) => p.from.agentId !== agent.id)
+            .every((p) => p.to.chainAgentId === infos[i]!.chainAgentId),
+        ).toBe(true)
+      }
     },
   )
 })

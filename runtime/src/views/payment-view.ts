@@ -87,7 +87,11 @@ export async function toPaymentView(
     status: payment.status,
     kind: payment.kind,
     from: { agentId: payment.fromAgentId, address: payment.fromAddress },
-    to: { chainAgentId: payment.toChainAgentId, agentId: payment.toAgentId, address: payment.toAddress },
+    to: {
+      chainAgentId: payment.toChainAgentId,
+      agentId: await payeeAgentId(client, payment),
+      address: payment.toAddress,
+    },
     resource: payment.resource,
     amount: await client.tokens.moneyOf(payment.amount, payment.token),
     memo: visible ? payment.memo : null,
@@ -95,4 +99,13 @@ export async function toPaymentView(
     createdAt: payment.createdAt.toISOString(),
     updatedAt: payment.updatedAt.toISOString(),
   }
+}
+
+/** The paid agent's runtime id when it is hosted here (recorded for x402 sales, looked up for payments). */
+async function payeeAgentId(
+  client: Partial<Pick<RuntimeClient, 'agents'>>,
+  payment: Payment,
+): Promise<string | null> {
+  if (payment.toAgentId || !payment.toChainAgentId || !client.agents) return payment.toAgentId
+  return (await client.agents.byChainId(payment.toChainAgentId).catch(() => undefined))?.id ?? null
 }

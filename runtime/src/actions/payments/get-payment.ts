@@ -21,7 +21,12 @@ export async function getPayment(
 ): Promise<GetPaymentReturnType> {
   const agent = await client.agents.get(agentId)
   const payment = /^pay_\w{1,64}$/.test(paymentId) ? await getPaymentRow(client.db, paymentId) : undefined
-  if (!payment || (payment.fromAgentId !== agent.id && payment.toAgentId !== agent.id))
+  const party =
+    payment &&
+    (payment.fromAgentId === agent.id ||
+      payment.toAgentId === agent.id ||
+      (agent.chainAgentId !== null && payment.toChainAgentId === agent.chainAgentId))
+  if (!payment || !party)
     throw new NotFoundError(`Agent "${agent.name}" made or received no payment ${paymentId}.`)
   return toPaymentView(client, payment, parameters)
 }

@@ -7,7 +7,7 @@ export type ListPaymentsParameters = ViewerParameters
 export type ListPaymentsReturnType = PaymentView[]
 
 /**
- * The payments an agent made, newest first (the last 100), in the same view `pay` returns; memos
+ * The payments an agent made and received, newest first (the last 100), in the same view `pay` returns; memos
  * only for the payer's and the payee's owners.
  *
  * @example
@@ -19,6 +19,6 @@ export async function listPayments(
   parameters: ListPaymentsParameters = {},
 ): Promise<ListPaymentsReturnType> {
   const agent = await client.agents.get(id)
-  const rows = await listPaymentRows(client.db, { agentId: agent.id })
+  const rows = await listPaymentRows(client.db, { agentId: agent.id, chainAgentId: agent.chainAgentId })
   return Promise.all(rows.map((payment) => toPaymentView(client, payment, parameters)))
 }

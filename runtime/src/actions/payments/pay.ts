@@ -89,8 +89,6 @@ export async function pay(
     }
   }
   const toAddress = await payeeAddress(client, to)
-  // A payee hosted here sees the payment among its own.
-  const toAgentId = (await client.agents.byChainId(to))?.id ?? null
   const paymentId = createId('pay')
   const { payment, intent } = await client.quotas.charge(agent.owner, { kind: 'pay', key }, async () => {
     // Approval first: a recorded payment must be sendable as it stands, also by a restarted process.
@@ -103,7 +101,6 @@ export async function pay(
           fromAgentId: agent.id,
           fromAddress: agent.safeAddress,
           toChainAgentId: to,
-          toAgentId,
           toAddress,
           token: token.address,
           amount: amount.toString(),

@@ -91,6 +91,7 @@ const manifestSchema = z.object({
     identityRegistry: address,
     economy: address,
     factory: address,
+    module: address,
     erc6551Registry: address,
     agentAccount: address,
     devUSD: address,

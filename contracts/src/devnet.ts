@@ -22,6 +22,7 @@ import { recoverAnvilState } from './anvil-state.ts'
 import { agentAccountAbi, agentAccountBytecode } from './generated/AgentAccount.ts'
 import { agentEconomyAbi, agentEconomyBytecode } from './generated/AgentEconomy.ts'
 import { agentFactoryAbi, agentFactoryBytecode } from './generated/AgentFactory.ts'
+import { agentModuleAbi, agentModuleBytecode } from './generated/AgentModule.ts'
 import { agentIdentityRegistryAbi, agentIdentityRegistryBytecode } from './generated/AgentIdentityRegistry.ts'
 import { compatibilityFallbackHandlerBytecode } from './generated/CompatibilityFallbackHandler.ts'
 import { createCallBytecode } from './generated/CreateCall.ts'
@@ -55,6 +56,8 @@ export type AgoraContracts = {
   identityRegistry: Address
   economy: Address
   factory: Address
+  /** The agent module every launched agent's Safe spends through. */
+  module: Address
   erc6551Registry: Address
   agentAccount: Address
   devUSD: Address
@@ -152,7 +155,9 @@ export async function startDevnet(parameters: StartDevnetParameters = {}): Promi
       const saved = readManifest(manifestPath!, statePath!)
       const code = await publicClient.getCode({ address: saved.contracts.economy })
       if (code && code !== '0x') {
-        const manifest = { ...saved, rpcUrl: anvil.rpcUrl }
+        const manifest = { ...(await upgradeDevnet(anvil, publicClient, saved, log)), rpcUrl: anvil.rpcUrl }
+        if (manifest.contracts.module !== saved.contracts.module)
+          writeFileSync(manifestPath!, `${JSON.stringify(manifest, null, 2)}\n`)
         log(`devnet: resumed chain ${manifest.chainId} at ${anvil.rpcUrl} (${ms(started)})`)
         if (saveEvery > 0) anvil.saveState(saveEvery)
         return devnet(anvil, manifest, true)
@@ -346,14 +351,7 @@ async function deployAgora(tx: Deployer, parameters: StartDevnetParameters) {
     feeBps,
     owner,
   ])
-  const factory = await tx.deploy('AgentFactory', agentFactoryAbi, agentFactoryBytecode, [
-    identityRegistry,
-    safeCanonicalAddresses.safeProxyFactory,
-    safeCanonicalAddresses.safeSingleton,
-    safeCanonicalAddresses.fallbackHandler,
-    erc6551Registry,
-    agentAccount,
-  ])
+  const { module, factory } = await deployLauncher(tx, { identityRegistry, economy, erc6551Registry, agentAccount })
   const devUSD = await tx.deploy('DevUSD', devUSDAbi, devUSDBytecode)
   for (const [token, minJobValue] of [
     [devUSD, minJobValueDevUSD],
@@ -367,13 +365,48 @@ async function deployAgora(tx: Deployer, parameters: StartDevnetParameters) {
       args: [token, minJobValue],
     })
   }
+  return { identityRegistry, economy, factory, module, erc6551Registry, agentAccount, devUSD }
+}
+
+/** The agent module and the factory that launches Safes with it, trusted by the registry as launcher. */
+async function deployLauncher(
+  tx: Deployer,
+  contracts: Pick<AgoraContracts, 'identityRegistry' | 'economy' | 'erc6551Registry' | 'agentAccount'>,
+) {
+  const module = await tx.deploy('AgentModule', agentModuleAbi, agentModuleBytecode, [contracts.economy])
+  const factory = await tx.deploy('AgentFactory', agentFactoryAbi, agentFactoryBytecode, [
+    contracts.identityRegistry,
+    safeCanonicalAddresses.safeProxyFactory,
+    safeCanonicalAddresses.safeSingleton,
+    safeCanonicalAddresses.fallbackHandler,
+    contracts.erc6551Registry,
+    contracts.agentAccount,
+    module,
+  ])
   await tx.call('trusting the factory as launcher', {
-    address: identityRegistry,
+    address: contracts.identityRegistry,
     abi: agentIdentityRegistryAbi,
     functionName: 'setLauncher',
     args: [factory, true],
   })
-  return { identityRegistry, economy, factory, erc6551Registry, agentAccount, devUSD }
+  return { module, factory }
+}
+
+/**
+ * A chain saved before agents spent through the module gets the module and a factory that launches
+ * with it; its registry, economy and agents stay as they are (older agents keep their owner key until
+ * their owners move them onto the module).
+ */
+async function upgradeDevnet(
+  anvil: Anvil,
+  publicClient: PublicClient,
+  manifest: DevnetManifest,
+  log: (line: string) => void,
+): Promise<DevnetManifest> {
+  if (manifest.contracts.module) return manifest
+  log('devnet: the saved chain predates the agent module; deploying it and a factory that uses it...')
+  const launcher = await deployLauncher(deployerOf(anvil, publicClient), manifest.contracts)
+  return { ...manifest, contracts: { ...manifest.contracts, ...launcher } }
 }
 
 /** The `contractNetworks` entry `@safe-global/protocol-kit` needs for a chain with these Safe addresses. */

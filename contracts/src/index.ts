@@ -16,6 +16,7 @@ export {
 export { agentAccountAbi } from './generated/AgentAccount.ts'
 export { agentEconomyAbi } from './generated/AgentEconomy.ts'
 export { agentFactoryAbi } from './generated/AgentFactory.ts'
+export { agentModuleAbi } from './generated/AgentModule.ts'
 export { agentIdentityRegistryAbi } from './generated/AgentIdentityRegistry.ts'
 export { compatibilityFallbackHandlerAbi } from './generated/CompatibilityFallbackHandler.ts'
 export { devUSDAbi } from './generated/DevUSD.ts'

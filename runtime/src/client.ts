@@ -126,7 +126,10 @@ export function createClient(parameters: CreateClientParameters): RuntimeClient 
     tokens,
     keys,
     signers: createAgentSigners(keys),
-    safes: createSafeSigner(publicClient, chainId),
+    safes: createSafeSigner(publicClient, chainId, {
+      module: manifest.contracts.module,
+      multiSendCallOnly: manifest.safe.multiSendCallOnly,
+    }),
     outbox,
     payments: createPaymentWriter(db, outbox),
     agents: createAgentStore(db),

@@ -1,4 +1,10 @@
-import { agentIdentityRegistryAbi, type Devnet, erc6551RegistryAbi, safeAbi } from '@agora/contracts'
+import {
+  agentIdentityRegistryAbi,
+  agentModuleAbi,
+  type Devnet,
+  erc6551RegistryAbi,
+  safeAbi,
+} from '@agora/contracts'
 import type { Db } from '@agora/db'
 import { ConflictError } from '@agora/db'
 import { getAddress, parseUnits, zeroHash } from 'viem'
@@ -111,9 +117,22 @@ describe.each(adapters)('runtime flows on $name', (adapter) => {
       abi: safeAbi,
       functionName: 'getOwners',
     })
-    expect(owners.map((o) => o.toLowerCase()).sort()).toEqual(
-      [agent.signer, devnet.manifest.accounts[1]!.address.toLowerCase()].sort(),
-    )
+    // The Safe is the owner's alone; the agent's key acts only through the module, within its policy.
+    expect(owners.map((o) => o.toLowerCase())).toEqual([devnet.manifest.accounts[1]!.address.toLowerCase()])
+    const enabled = await publicClient.readContract({
+      address: agent.safe as never,
+      abi: safeAbi,
+      functionName: 'isModuleEnabled',
+      args: [contracts.module],
+    })
+    expect(enabled).toBe(true)
+    const onChain = await publicClient.readContract({
+      address: contracts.module,
+      abi: agentModuleAbi,
+      functionName: 'agentOf',
+      args: [agent.safe as never],
+    })
+    expect(onChain).toMatchObject({ key: getAddress(agent.signer), paused: false })
     const paymentAddress = await publicClient.readContract({
       address: contracts.identityRegistry,
       abi: agentIdentityRegistryAbi,

@@ -1,4 +1,4 @@
-import { agentFactoryAbi, agentIdentityRegistryAbi } from '@agora/contracts'
+import { agentFactoryAbi, agentIdentityRegistryAbi, agentModuleAbi } from '@agora/contracts'
 import { InternalError } from '@agora/db'
 import { encodeFunctionData, parseEventLogs } from 'viem'
 import {
@@ -7,15 +7,19 @@ import {
   MAX_LAUNCH_ATTEMPTS,
   releaseAgent,
 } from '../../actions/agents/launch-attempts.ts'
+import type { SpendingPolicy } from '../../define-agent.ts'
+import { toPolicyChange } from '../../guard/on-chain-policy.ts'
 import type { IntentHandler } from '../intent-handler.ts'
 import { recordIntent } from '../record-intent.ts'
 import { explainRevert } from './explain-revert.ts'
 
-/** What a launch can be refused with: the factory's errors and the registry's, from inside the launch. */
-const launchErrors = [...agentFactoryAbi, ...agentIdentityRegistryAbi].filter((item) => item.type === 'error')
+/** What a launch can be refused with: the factory's, the registry's and the module's errors, from inside the launch. */
+const launchErrors = [...agentFactoryAbi, ...agentIdentityRegistryAbi, ...agentModuleAbi].filter((item) => item.type === 'error')
 
 /**
- * The factory's one-transaction launch, settled into the agent's row (ids, Safe, account). An
+ * The factory's one-transaction launch, settled into the agent's row (ids, Safe, account): a Safe
+ * owned by the agent's owner, with the agent module enabled and the agent's key and spending policy
+ * written to it (`toPolicyChange`). An
  * attempt the chain refuses is followed by the next (`launchIntent`, a salt of its own) until
  * `MAX_LAUNCH_ATTEMPTS`; then the agent is released (`releaseAgent`): nothing stays `launching`.
  */
@@ -23,6 +27,8 @@ export const launchHandler: IntentHandler = {
   lane: () => 'factory',
   async build(client, intent) {
     const p = intent.payload as LaunchPayload
+    const { definition } = await client.agents.get(intent.agentId!)
+    const policy = (definition as { policy?: SpendingPolicy }).policy ?? {}
     return {
       to: client.chain.contracts.factory,
       data: encodeFunctionData({
@@ -32,9 +38,11 @@ export const launchHandler: IntentHandler = {
           {
             owner: p.owner,
             agentURI: p.agentURI,
-            safeOwners: [p.signer, p.owner],
+            safeOwners: [p.owner],
             threshold: 1n,
             salt: p.salt,
+            agentKey: p.signer,
+            policy: await toPolicyChange(client.tokens, client.chain.knownTokens, policy, p.signer),
           },
         ],
       }),

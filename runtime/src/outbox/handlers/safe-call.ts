@@ -1,6 +1,6 @@
-import { agentEconomyAbi, agentIdentityRegistryAbi, devUSDAbi, multiSendCallOnlyAbi } from '@agora/contracts'
+import { agentEconomyAbi, agentIdentityRegistryAbi, agentModuleAbi, devUSDAbi } from '@agora/contracts'
 import type { Intent } from '@agora/db'
-import { type Address, concatHex, encodeFunctionData, encodePacked, type Hex, size } from 'viem'
+import type { Address, Hex } from 'viem'
 import { agentSigner } from '../../wallet/agent-signers.ts'
 import type { IntentHandler } from '../intent-handler.ts'
 import { explainRevert } from './explain-revert.ts'
@@ -10,9 +10,10 @@ export type SafeCallPayload = { safe: Address; to: Address; data: Hex; value: st
 
 /**
  * An intent handler whose transaction is the agent's Safe calling `payload.to`, signed by the
- * agent's key and sent by a relayer. One lane per Safe keeps its nonces in order. With `batch`,
- * calls queued behind each other in a Safe's lane go out together through MultiSendCallOnly: one
- * Safe transaction, one signature, each call with its own effects and events.
+ * agent's key and sent by a relayer, through the agent module (checked against the agent's policy on
+ * chain) or, for older agents, as a Safe transaction. One lane per Safe keeps its nonces in order.
+ * With `batch`, calls queued behind each other in a Safe's lane go out together: one transaction, one
+ * signature, each call with its own effects and events.
  *
  * @example
  * export const approveHandler = safeCallHandler()
@@ -21,32 +22,24 @@ export function safeCallHandler({
   batch = false,
   ...hooks
 }: { batch?: boolean } & Pick<IntentHandler, 'onSettled' | 'onFailed'> = {}): IntentHandler {
+  const build = async (client: Parameters<IntentHandler['build']>[0], intents: Intent[]) => {
+    const first = intents[0]!.payload as SafeCallPayload
+    return client.safes.build(first.safe, await agentSigner(client, intents[0]!.agentId!), intents.map(callOf))
+  }
   return {
     lane: (payload) => String(payload.safe).toLowerCase(),
-    async build(client, intent) {
-      const p = intent.payload as SafeCallPayload
-      return client.safes.build(p.safe, await agentSigner(client, intent.agentId!), {
-        to: p.to,
-        data: p.data,
-        value: BigInt(p.value),
-      })
-    },
-    ...(batch && {
-      async buildMany(client, intents: Intent[]) {
-        const first = intents[0]!.payload as SafeCallPayload
-        return client.safes.build(first.safe, await agentSigner(client, intents[0]!.agentId!), {
-          to: client.chain.safeContracts.multiSendCallOnly,
-          data: encodeFunctionData({
-            abi: multiSendCallOnlyAbi,
-            functionName: 'multiSend',
-            args: [multiSendTransactions(intents)],
-          }),
-          operation: 1,
-        })
-      },
-    }),
-    /** Safe reports a failed inner call only as GS013: replay the inner call from the Safe to learn why. */
+    build: (client, intent) => build(client, [intent]),
+    ...(batch && { buildMany: build }),
+    /**
+     * The module's refusal (or the economy's, which the module passes on) comes from replaying the
+     * transaction; a Safe transaction reports a failed inner call only as GS013, so the inner call is
+     * replayed from the Safe then.
+     */
     async explain(client, intent) {
+      const sent = await build(client, [intent])
+      const account = client.outbox.relayerFor(String(intent.payload.safe).toLowerCase()).address
+      const outer = await explainRevert(client, intent, { account, to: sent.to, data: sent.data }, knownErrors)
+      if (outer) return outer
       const p = intent.payload as SafeCallPayload
       const call = { account: p.safe, to: p.to, data: p.data, value: BigInt(p.value) }
       return explainRevert(client, intent, call, knownErrors)
@@ -55,19 +48,11 @@ export function safeCallHandler({
   }
 }
 
-/** MultiSend's packed form: operation (call), to, value, data length, data; one after another. */
-function multiSendTransactions(intents: Intent[]): Hex {
-  return concatHex(
-    intents.map((intent) => {
-      const p = intent.payload as SafeCallPayload
-      return encodePacked(
-        ['uint8', 'address', 'uint256', 'uint256', 'bytes'],
-        [0, p.to, BigInt(p.value), BigInt(size(p.data)), p.data],
-      )
-    }),
-  )
+function callOf(intent: Intent) {
+  const p = intent.payload as SafeCallPayload
+  return { to: p.to, data: p.data, value: BigInt(p.value) }
 }
 
-const knownErrors = [...agentEconomyAbi, ...agentIdentityRegistryAbi, ...devUSDAbi].filter(
+const knownErrors = [...agentEconomyAbi, ...agentIdentityRegistryAbi, ...agentModuleAbi, ...devUSDAbi].filter(
   (item) => item.type === 'error',
 )

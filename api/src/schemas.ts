@@ -140,3 +140,49 @@ export const chainAgentParams = z.object({
     .max(100)
     .openapi({ param: { name: 'chainAgentId', in: 'path' }, example: '7' }),
 })
+
+const hex = z.string().regex(/^0x[0-9a-fA-F]*$/, 'must be 0x-prefixed hex')
+
+/** The Safe transaction an agent's owners sign before a change the agent module enforces. */
+export const ownerSignatureRequestSchema = z
+  .object({
+    ownerSignatureRequired: z.literal(true),
+    purpose: z.string().describe('What the transaction does.'),
+    safe: address,
+    safeTxHash: hex.describe("The Safe transaction's hash: what each owner signs (EIP-712)."),
+    safeTransaction: z
+      .object({
+        to: address,
+        value: z.string(),
+        data: hex,
+        operation: z.union([z.literal(0), z.literal(1)]),
+        safeTxGas: z.literal('0'),
+        baseGas: z.literal('0'),
+        gasPrice: z.literal('0'),
+        gasToken: address,
+        refundReceiver: address,
+        nonce: z.string(),
+      })
+      .describe("The transaction at the Safe's nonce now, as protocol-kit's `createTransaction` takes it."),
+    typedData: z
+      .object({
+        domain: z.object({ chainId: z.number(), verifyingContract: address }),
+        types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))),
+        primaryType: z.literal('SafeTx'),
+      })
+      .describe("The EIP-712 domain and types; the message is `safeTransaction`."),
+  })
+  .meta({
+    id: 'OwnerSignatureRequest',
+    description:
+      "Nothing changed yet: the agent's owners sign this Safe transaction (protocol-kit, a wallet, viem's signTypedData), then send the same request again with their signatures (65 bytes each, sorted by owner address) as `ownerSignature`.",
+  })
+
+export const ownerSignatureBody = z
+  .object({
+    ownerSignature: z
+      .string()
+      .regex(/^0x([0-9a-fA-F]{130})+$/, 'must be Safe owner signatures: 0x and 65 bytes per owner')
+      .optional(),
+  })
+  .meta({ id: 'OwnerSignature' })

@@ -75,6 +75,17 @@ async function safeOf(i: number): Promise<Address> {
           safeOwners: [owner.address],
           threshold: 1n,
           salt: pad(toHex(i)),
+          // An agent key with no limit: this Safe pays only as its owner signs.
+          agentKey: owner.address,
+          policy: {
+            removeLimits: [],
+            setLimits: [],
+            disallowAgents: [],
+            allowAgents: [],
+            disallowPayees: [],
+            allowPayees: [],
+            restricted: false,
+          },
         },
       ],
     }),

@@ -14,6 +14,7 @@ export type ErrorCode =
   | ConfigErrorCode
   // The runtime's own kinds (classes in @agora/runtime).
   | 'POLICY_REFUSED'
+  | 'OWNER_SIGNATURE_REQUIRED'
   | 'QUOTA_EXCEEDED'
   | 'CONTRACT_REVERTED'
   | 'CHAIN_UNAVAILABLE'

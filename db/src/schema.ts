@@ -61,6 +61,8 @@ export const intentKinds = [
   'refundExpired',
   'withdraw',
   'x402Settle',
+  'topUp',
+  'ownerTransaction',
 ] as const
 export type IntentKind = (typeof intentKinds)[number]
 

@@ -6,9 +6,11 @@ import { getRegistrationFile } from './actions/agents/get-registration-file.ts'
 import { launchAgent } from './actions/agents/launch-agent.ts'
 import { listActivity } from './actions/agents/list-activity.ts'
 import { listAgents } from './actions/agents/list-agents.ts'
+import { reportOwnerKeys } from './actions/agents/report-owner-keys.ts'
 import { restoreAgents } from './actions/agents/restore-agents.ts'
 import { setAgentStatus } from './actions/agents/set-agent-status.ts'
 import { subscribeActivity } from './actions/agents/subscribe-activity.ts'
+import { moveToModule } from './actions/agents/move-to-module.ts'
 import { updateAgent } from './actions/agents/update-agent.ts'
 import { withdraw } from './actions/agents/withdraw.ts'
 import { getJob } from './actions/jobs/get-job.ts'
@@ -47,6 +49,7 @@ import { resumeStalledJobs } from './projection/resume-stalled-jobs.ts'
 import type { AgentHandle, JobHandle, Runtime } from './runtime.ts'
 import { parseMasterKey } from './wallet/key-vault.ts'
 import { createSaleFacilitator } from './x402/facilitator.ts'
+import { verifyWalletMessage } from './wallet/verify-wallet-message.ts'
 
 export type CreateRuntimeParameters = {
   chain: { rpcUrl: string; manifest: DeploymentManifest }
@@ -161,6 +164,7 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
       // Recovery runs in the background: a stuck transaction never keeps the runtime (or its API) down.
       const { settled } = worker.start()
       await restoreAgents(client)
+      void reportOwnerKeys(client).catch(() => {})
       await failInterruptedTasks(client)
       await market.start()
       await indexer
@@ -189,6 +193,7 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
     getAgent: (id) => getAgent(client, id),
     listAgents: (p) => listAgents(client, p),
     updateAgent: (id, p) => updateAgent(client, id, p),
+    moveToModule: (id, p) => moveToModule(client, id, p),
     setAgentStatus: (id, p) => setAgentStatus(client, id, p),
     pay: (agentId, p) => pay(client, agentId, p),
     payX402: (agentId, p) => payX402(client, agentId, p),
@@ -216,7 +221,8 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
     deliverSale: (quote, p) => deliverSale(client, quote, p),
     x402Facilitator: createSaleFacilitator(client),
     health: () => healthOf(client, worker),
-    verifyMessage: (p) => publicClient.verifyMessage(p).catch(() => false),
+    verifyMessage: (p) =>
+      p.asAgent ? verifyWalletMessage(client.chain, p) : publicClient.verifyMessage(p).catch(() => false),
   }
   // What escapes an action from the chain or the database reaches callers as the runtime's own error.
   return withErrorBoundary(runtime, ['agent', 'job', 'launch', 'hire'])

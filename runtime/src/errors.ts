@@ -18,6 +18,20 @@ export class PolicyError extends BaseError<'POLICY_REFUSED'> {
   }
 }
 
+/**
+ * A change the agent's owners must sign first (a Safe transaction of theirs): nothing changed yet.
+ * `request` is the transaction to sign; the same call again with their signatures makes the change.
+ */
+export class OwnerSignatureRequiredError extends BaseError<'OWNER_SIGNATURE_REQUIRED'> {
+  override name = 'OwnerSignatureRequiredError'
+  constructor(
+    shortMessage: string,
+    readonly request: Record<string, unknown>,
+  ) {
+    super(shortMessage, { code: 'OWNER_SIGNATURE_REQUIRED', meta: { request } })
+  }
+}
+
 /** What a contract said when it refused a call: its custom error's name and arguments. */
 export type ContractErrorData = { name: string; args: string[] }
 

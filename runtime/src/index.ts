@@ -23,6 +23,8 @@ export { type AgentJson, agentFromJson, agentJsonSchema } from './actions/agents
 export type { GetBalancesParameters } from './actions/agents/get-balances.ts'
 export type { LaunchAgentParameters } from './actions/agents/launch-agent.ts'
 export type { ListAgentsParameters } from './actions/agents/list-agents.ts'
+export type { MoveToModuleParameters } from './actions/agents/move-to-module.ts'
+export type { OwnerSignatureRequest } from './actions/agents/owner-transaction.ts'
 export type { SetAgentStatusParameters } from './actions/agents/set-agent-status.ts'
 export {
   type UpdateAgentParameters,
@@ -101,6 +103,7 @@ export {
   ContractRevertedError,
   errorCodeOf,
   InferenceError,
+  OwnerSignatureRequiredError,
   PolicyError,
   TransactionFailedError,
   toRuntimeError,

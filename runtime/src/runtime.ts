@@ -5,6 +5,7 @@ import type { ListActivityParameters } from './actions/agents/list-activity.ts'
 import type { ListAgentsParameters } from './actions/agents/list-agents.ts'
 import type { SetAgentStatusParameters } from './actions/agents/set-agent-status.ts'
 import type { SubscribeActivityParameters } from './actions/agents/subscribe-activity.ts'
+import type { MoveToModuleParameters } from './actions/agents/move-to-module.ts'
 import type { UpdateAgentParameters, UpdateAgentReturnType } from './actions/agents/update-agent.ts'
 import type { WithdrawParameters, WithdrawReturnType } from './actions/agents/withdraw.ts'
 import type { GetJobParameters } from './actions/jobs/get-job.ts'
@@ -99,7 +100,13 @@ export type Runtime = {
   agent(id: string): AgentHandle
   getAgent(id: string): Promise<AgentView>
   listAgents(parameters?: ListAgentsParameters): Promise<AgentView[]>
+  /**
+   * A policy change of an agent on the agent module needs its owners' Safe signatures: without
+   * `ownerSignature` it throws `OwnerSignatureRequiredError` with the transaction to sign.
+   */
   updateAgent(id: string, parameters: UpdateAgentParameters): Promise<UpdateAgentReturnType>
+  /** Moves an agent launched before the agent module onto it (its owners sign; see `moveToModule`). */
+  moveToModule(id: string, parameters?: MoveToModuleParameters): Promise<AgentView>
   setAgentStatus(id: string, parameters: SetAgentStatusParameters): Promise<AgentView>
   /** A payment recorded while the chain does not answer comes back `pending` (see `getPayment`), never as failed. */
   pay(agentId: string, parameters: PayParameters): Promise<PaymentView>
@@ -151,6 +158,15 @@ export type Runtime = {
   deliverSale(quote: SaleQuote, parameters: DeliverSaleParameters): Promise<unknown>
   readonly x402Facilitator: SaleFacilitator
   health(): Promise<RuntimeHealth>
-  /** Checks a signature by an account or a smart-contract wallet (ERC-1271, ERC-6492) on this chain. */
-  verifyMessage(parameters: { address: Address; message: string; signature: Hex }): Promise<boolean>
+  /**
+   * Checks a signature by an account or a smart-contract wallet (ERC-1271, ERC-6492) on this chain.
+   * With `asAgent`, an agent's Safe also signs through the key the agent module names for it (how an
+   * agent signs job inputs and reads); sign-in never accepts that.
+   */
+  verifyMessage(parameters: {
+    address: Address
+    message: string
+    signature: Hex
+    asAgent?: boolean
+  }): Promise<boolean>
 }

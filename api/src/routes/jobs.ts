@@ -152,6 +152,7 @@ const signedRead: MiddlewareHandler<AppEnv> = async (c, next) => {
       address: reader as `0x${string}`,
       message,
       signature: signature as `0x${string}`,
+      asAgent: true,
     }))
   if (!valid)
     throw new AuthError(`The signature is not ${reader}'s over "${message}".`, { code: 'FORBIDDEN' })

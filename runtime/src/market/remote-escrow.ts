@@ -11,12 +11,16 @@ import type { RuntimeClient } from '../client.ts'
  * Escrow jobs with providers hosted by another runtime: the client's side of the hand-over. The job's
  * input goes to the provider's runtime (the `agora` service of its registration file, kept as the
  * offering's `escrow` endpoint), and the deliverable is read back from it, each request signed by
- * the hirer's Safe (ERC-1271: its agent key signs the Safe message of the EIP-191 hash).
+ * the hirer's Safe: by its agent's key, which the agent module names for the Safe (an older agent's
+ * key, an owner of its Safe, signs through ERC-1271 instead).
  */
 
-/** A message signed as `agent`'s Safe: what `verifyMessage` (ERC-1271) accepts for the Safe's address. */
+/** A message signed for `agent`'s Safe: what `verifyWalletMessage` accepts for the Safe's address. */
 async function signAsSafe(client: RuntimeClient, agent: Agent, message: string): Promise<Hex> {
-  return client.signers.of(agent).signTypedData!({
+  const key = client.signers.of(agent)
+  if ((await client.safes.pathOf(agent.safeAddress as Address, key.address)) === 'module')
+    return key.signMessage({ message })
+  return key.signTypedData!({
     domain: { chainId: client.chain.chainId, verifyingContract: agent.safeAddress as Address },
     types: { SafeMessage: [{ name: 'message', type: 'bytes' }] },
     primaryType: 'SafeMessage',

@@ -24,6 +24,10 @@ export const gasCaps: Record<IntentKind, bigint> = {
   refundExpired: 400_000n,
   // transferWithAuthorization: a signature check (ERC-1271 for a Safe payer) and a transfer.
   x402Settle: 300_000n,
+  // A token transfer into the agent's hot wallet, checked by the agent module.
+  topUp: 300_000n,
+  // The owners' own Safe transaction (a policy change or a move onto the module: a few storage writes).
+  ownerTransaction: 1_000_000n,
 }
 
 /**

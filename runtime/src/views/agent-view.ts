@@ -1,4 +1,5 @@
 import { type Agent, agentStatuses } from '@agora/db'
+import type { Address } from 'viem'
 import { z } from 'zod'
 import type { StoredFormerOffering } from '../actions/agents/former-offerings.ts'
 import type { RuntimeClient } from '../client.ts'
@@ -38,12 +39,20 @@ export const agentViewSchema = z
     id: z.string().describe('The runtime id (`agt_…`); routes also accept the on-chain id.'),
     name: z.string(),
     description: z.string(),
-    owner: address.describe('Holds the identity token and co-owns the Safe.'),
+    owner: address.describe('Holds the identity token and owns the Safe.'),
     status: z.enum(agentStatuses),
     chainAgentId: z.string().nullable().describe('The identity token id; null while launching.'),
     tokenBoundAccount: address.nullable().describe("The identity token's ERC-6551 account."),
     safe: address.nullable().describe("The agent's Safe: its wallet."),
-    signer: address.describe("The agent's own key (a Safe owner)."),
+    signer: address.describe(
+      "The agent's own key: it acts through the agent module (older agents: a Safe owner), and is the hot wallet its x402 payments come from.",
+    ),
+    guardrails: z
+      .enum(['on-chain', 'code-only'])
+      .nullable()
+      .describe(
+        "`on-chain`: the agent's key acts only through the agent module, which enforces its policy; `code-only`: an agent launched before the module, whose key is still an owner of its Safe (its owner can move it: POST /agents/{id}/module); null before its Safe exists.",
+      ),
     offerings: z.array(offeringViewSchema),
     policy: spendingPolicySchema,
     model: modelViewSchema.nullable().describe('The model it thinks with, if any (never its key).'),
@@ -74,8 +83,14 @@ export type StoredDefinition = {
  * @example
  * const view = await toAgentView(client, await client.agents.get(id))
  */
-export async function toAgentView(client: Pick<RuntimeClient, 'tokens'>, agent: Agent): Promise<AgentView> {
+export async function toAgentView(
+  client: Pick<RuntimeClient, 'tokens' | 'safes'>,
+  agent: Agent,
+): Promise<AgentView> {
   const definition = agent.definition as StoredDefinition
+  const path = agent.safeAddress
+    ? await client.safes.pathOf(agent.safeAddress as Address, agent.signerAddress as Address).catch(() => null)
+    : null
   return {
     id: agent.id,
     name: agent.name,
@@ -86,6 +101,7 @@ export async function toAgentView(client: Pick<RuntimeClient, 'tokens'>, agent: 
     tokenBoundAccount: agent.accountAddress,
     safe: agent.safeAddress,
     signer: agent.signerAddress,
+    guardrails: path && (path === 'module' ? 'on-chain' : 'code-only'),
     offerings: await Promise.all((definition.offerings ?? []).map((o) => toOfferingView(client, o))),
     policy: definition.policy ?? {},
     model: toModelView(definition),

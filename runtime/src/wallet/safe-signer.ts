@@ -46,9 +46,9 @@ export function createSafeSigner(
   chainId: number,
   contracts: { module: Address; multiSendCallOnly: Address },
 ) {
-  const states = new Map<Address, { path: SafePath; nonce: bigint }>()
+  const states = new Map<string, { path: SafePath; nonce: bigint }>()
   const stateOf = async (safe: Address, key: Address) => {
-    let state = states.get(safe)
+    let state = states.get(safe.toLowerCase())
     if (!state) {
       const agent = await readAgent(publicClient, contracts.module, safe)
       state =
@@ -58,7 +58,7 @@ export function createSafeSigner(
               path: 'owner',
               nonce: await publicClient.readContract({ address: safe, abi: safeAbi, functionName: 'nonce' }),
             }
-      states.set(safe, state)
+      states.set(safe.toLowerCase(), state)
     }
     return state
   }
@@ -76,8 +76,12 @@ export function createSafeSigner(
         commit: () => {
           state.nonce = nonce + 1n
         },
-        rollback: () => states.delete(safe),
+        rollback: () => states.delete(safe.toLowerCase()),
       }
+    },
+    /** Forgets what is cached of `safe`: its owners changed how it takes the agent's calls. */
+    forget(safe: Address) {
+      states.delete(safe.toLowerCase())
     },
     /** Which path `safe` takes its agent's calls by (read from the chain once, then cached). */
     async pathOf(safe: Address, key: Address): Promise<SafePath> {
@@ -134,16 +138,17 @@ function hashStruct(call: { to: Address; value: bigint; data: Hex }): Hex {
 /** Several calls as one delegate call into MultiSendCallOnly; one call as itself. */
 function single(calls: SafeCall[], multiSendCallOnly: Address): SafeCall & { operation: 0 | 1 } {
   if (calls.length === 1) return { ...calls[0]!, operation: 0 }
+  return { to: multiSendCallOnly, data: multiSendData(calls), operation: 1 }
+}
+
+/** MultiSendCallOnly's `multiSend` of `calls`, packed: operation (call), to, value, data length, data. */
+export function multiSendData(calls: SafeCall[]): Hex {
   const packed = concatHex(
     calls.map((c) =>
       encodePacked(['uint8', 'address', 'uint256', 'uint256', 'bytes'], [0, c.to, c.value ?? 0n, BigInt(size(c.data)), c.data]),
     ),
   )
-  return {
-    to: multiSendCallOnly,
-    data: encodeFunctionData({ abi: multiSendCallOnlyAbi, functionName: 'multiSend', args: [packed] }),
-    operation: 1,
-  }
+  return encodeFunctionData({ abi: multiSendCallOnlyAbi, functionName: 'multiSend', args: [packed] })
 }
 
 async function ownerCall(

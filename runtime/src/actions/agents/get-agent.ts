@@ -10,7 +10,7 @@ export type GetAgentReturnType = AgentView
  * const agent = await getAgent(client, 'agt_…')
  */
 export async function getAgent(
-  client: Pick<RuntimeClient, 'agents' | 'tokens'>,
+  client: Pick<RuntimeClient, 'agents' | 'tokens' | 'safes'>,
   id: string,
 ): Promise<GetAgentReturnType> {
   return toAgentView(client, await client.agents.get(id))

@@ -12,7 +12,7 @@ export type ListAgentsReturnType = AgentView[]
  * const mine = await listAgents(client, { owner: '0xOwner…' })
  */
 export async function listAgents(
-  client: Pick<RuntimeClient, 'db' | 'tokens'>,
+  client: Pick<RuntimeClient, 'db' | 'tokens' | 'safes'>,
   parameters: ListAgentsParameters = {},
 ): Promise<ListAgentsReturnType> {
   const rows = await listAgentRows(client.db, parameters.owner ? { owner: parameters.owner } : {})

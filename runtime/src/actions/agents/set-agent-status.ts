@@ -13,7 +13,7 @@ export type SetAgentStatusReturnType = AgentView
  * await setAgentStatus(client, id, { status: 'paused' })
  */
 export async function setAgentStatus(
-  client: Pick<RuntimeClient, 'db' | 'agents' | 'tokens' | 'activity' | 'market'>,
+  client: Pick<RuntimeClient, 'db' | 'agents' | 'tokens' | 'activity' | 'market' | 'safes'>,
   id: string,
   { status }: SetAgentStatusParameters,
 ): Promise<SetAgentStatusReturnType> {

@@ -7,10 +7,14 @@ import {
   upsertOfferings,
   ValidationError,
 } from '@agora/db'
+import { agentModuleAbi } from '@agora/contracts'
+import { type Address, encodeFunctionData, type Hex } from 'viem'
 import { z } from 'zod'
 import { canonicalJson } from '../../canonical-json.ts'
 import type { RuntimeClient } from '../../client.ts'
-import type { AgentDefinition } from '../../define-agent.ts'
+import type { AgentDefinition, SpendingPolicy } from '../../define-agent.ts'
+import { OwnerSignatureRequiredError } from '../../errors.ts'
+import { policyChangeBetween, toPolicyChange } from '../../guard/on-chain-policy.ts'
 import { type ModelJson, misplacedApiKeyError, modelPatchSchema } from '../../inference/model-config.ts'
 import { createKeyedMutex } from '../../outbox/mutex.ts'
 import { type AgentView, type StoredDefinition, toAgentView } from '../../views/agent-view.ts'
@@ -24,6 +28,7 @@ import {
   stillNeeded,
 } from './former-offerings.ts'
 import { offeringRows, sealModelKey } from './launch-agent.ts'
+import { type OwnerSignatureRequest, ownerTransaction } from './owner-transaction.ts'
 
 const { shape } = agentJsonSchema
 
@@ -51,17 +56,28 @@ export const updateAgentSchema = z
         .nullable()
         .optional()
         .describe('Replaces the provider policy; null removes it.'),
+      ownerSignature: z
+        .string()
+        .regex(/^0x([0-9a-fA-F]{130})+$/, 'must be Safe owner signatures: 0x and 65 bytes per owner')
+        .optional()
+        .describe(
+          "A policy change of an agent on the agent module is a Safe transaction its owners sign: without this field the answer is that transaction (202); send the same update again with the owners' signatures of it here.",
+        ),
     },
     { error: misplacedApiKeyError },
   )
-  .refine((patch) => Object.values(patch).some((v) => v !== undefined), {
+  .refine((patch) => Object.entries(patch).some(([k, v]) => k !== 'ownerSignature' && v !== undefined), {
     message: `must set at least one of ${['description', 'instructions', 'model', 'offerings', 'policy', 'providerPolicy'].join(', ')}`,
   })
 
 export type UpdateAgentParameters = z.input<typeof updateAgentSchema>
 /** The agent as its owner sees it: its view and its instructions (the owner's prompt). */
 export type UpdateAgentReturnType = AgentView & { instructions: string }
-export type UpdateAgentErrorType = ValidationError | ConflictError
+/**
+ * `OwnerSignatureRequiredError`: a policy change of an agent on the agent module, sent without
+ * `ownerSignature`; its `request` is the Safe transaction to sign, and nothing changed.
+ */
+export type UpdateAgentErrorType = ValidationError | ConflictError | OwnerSignatureRequiredError
 
 /** Fields an agent defined in TypeScript can change: the rest is code. */
 const textFields = new Set(['description', 'instructions'])
@@ -82,10 +98,7 @@ const updates = createKeyedMutex()
  * await updateAgent(client, id, { instructions: 'Answer in French.', offerings: [{ name: 'poem', … }] })
  */
 export async function updateAgent(
-  client: Pick<
-    RuntimeClient,
-    'db' | 'agents' | 'tokens' | 'definitions' | 'activity' | 'keys' | 'chain' | 'publicUrl' | 'market'
-  >,
+  client: RuntimeClient,
   id: string,
   parameters: UpdateAgentParameters,
 ): Promise<UpdateAgentReturnType> {
@@ -101,7 +114,9 @@ export async function updateAgent(
   const { id: agentId } = await client.agents.get(id)
   return updates.run(agentId, async () => {
     const agent = await client.agents.get(agentId)
-    const fields = Object.keys(patch).filter((k) => patch[k as keyof typeof patch] !== undefined)
+    const fields = Object.keys(patch).filter(
+      (k) => k !== 'ownerSignature' && patch[k as keyof typeof patch] !== undefined,
+    )
     const stored = agent.definition as StoredDefinition
     const textOnly = fields.every((f) => textFields.has(f))
     if (!textOnly && !stored.json)
@@ -157,7 +172,7 @@ async function updateTexts(
  * offerings written in one transaction, and the hosted definition swapped.
  */
 async function rebuildFromJson(
-  client: Pick<RuntimeClient, 'db' | 'agents' | 'tokens' | 'definitions' | 'keys' | 'chain' | 'publicUrl'>,
+  client: RuntimeClient,
   agent: Agent,
   before: AgentJson,
   {
@@ -208,6 +223,15 @@ async function rebuildFromJson(
     credentialOf(definition).source === 'sealed' && apiKey === sealed
       ? agent.modelKey
       : sealModelKey(client, definition, agent.signerAddress)
+  // Everything is checked: the policy goes on chain (the owners' transaction) before the row changes.
+  if (patch.policy) {
+    const request = await writePolicyOnChain(client, agent, before.policy ?? {}, definition.policy, patch)
+    if (request)
+      throw new OwnerSignatureRequiredError(
+        `Agent ${agent.chainAgentId}'s policy is enforced by the agent module: its owners sign the Safe transaction ${request.safeTxHash} first, then send this update again with ownerSignature.`,
+        request,
+      )
+  }
   await transaction(client.db, async (tx) => {
     await upsertOfferings(tx, { agentId: agent.id, offerings: rows, deactivateMissing: true })
     await updateAgentRow(tx, agent.id, { ...text, definition: described, modelKey })
@@ -298,4 +322,34 @@ function changesOf(before: AgentJson, after: AgentJson): OfferingChanges {
 
 function withoutUndefined(value: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined))
+}
+
+/**
+ * Writes a changed spending policy to the agent module, as its owners' Safe transaction: the
+ * signature request when `ownerSignature` is missing, nothing once it landed. An agent launched before
+ * the module (its key still an owner) keeps its policy in code only, as before.
+ */
+async function writePolicyOnChain(
+  client: RuntimeClient,
+  agent: Agent,
+  before: SpendingPolicy,
+  after: SpendingPolicy,
+  patch: z.output<typeof updateAgentSchema>,
+): Promise<OwnerSignatureRequest | undefined> {
+  if (!agent.safeAddress || agent.status === 'retired') return undefined
+  const key = agent.signerAddress as Address
+  if ((await client.safes.pathOf(agent.safeAddress as Address, key)) !== 'module') return undefined
+  const { tokens, chain } = client
+  const change = policyChangeBetween(
+    await toPolicyChange(tokens, chain.knownTokens, before, key),
+    await toPolicyChange(tokens, chain.knownTokens, after, key),
+  )
+  const data = encodeFunctionData({ abi: agentModuleAbi, functionName: 'configure', args: [change] })
+  return ownerTransaction(
+    client,
+    agent,
+    { to: chain.contracts.module, data },
+    patch.ownerSignature as Hex | undefined,
+    `Write agent ${agent.chainAgentId}'s new spending policy to the agent module.`,
+  )
 }

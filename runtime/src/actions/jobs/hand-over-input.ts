@@ -12,6 +12,7 @@ import { type Address, type Hex, isAddress, keccak256, toHex } from 'viem'
 import { canonicalJson } from '../../canonical-json.ts'
 import type { RuntimeClient } from '../../client.ts'
 import { serveJob } from './serve-job.ts'
+import { verifyWalletMessage } from '../../wallet/verify-wallet-message.ts'
 
 export type HandOverInputParameters = {
   /** The on-chain job id: `jobIdOf(client, provider, specHash)`. */
@@ -84,13 +85,11 @@ export async function handOverInput(
     throw new ValidationError(
       `This input is not job ${jobId}'s: with this client, provider, offering and nonce it is job ${expected} (spec hash ${specHash}).`,
     )
-  const signed = await client.chain.publicClient
-    .verifyMessage({
-      address: parameters.client,
-      message: jobInputMessage(jobId, specHash),
-      signature: parameters.signature,
-    })
-    .catch(() => false)
+  const signed = await verifyWalletMessage(client.chain, {
+    address: parameters.client,
+    message: jobInputMessage(jobId, specHash),
+    signature: parameters.signature,
+  })
   if (!signed)
     throw new AuthError(
       `The signature is not ${parameters.client}'s over "${jobInputMessage(jobId, specHash)}".`,

@@ -22,6 +22,7 @@ import {
   signAuthorization,
   storedAuthorization,
 } from './x402-authorization.ts'
+import { x402Payer } from './hot-wallet.ts'
 import { chooseOption, readPaymentRequired } from './x402-option.ts'
 import {
   checkResourceRequest,
@@ -81,7 +82,8 @@ export type PayX402ErrorType = ValidationError | PolicyError | ConflictError | C
  * payment on this chain in a token the runtime knows, checks the price against `maxAmount` and the
  * agent's spending policy (per-payment cap, budget, allowed counterparties by agent id, payee
  * address or host), records the payment (kind `x402`, `pending`) and only then signs the EIP-3009
- * authorization from the agent's Safe (ERC-1271) and asks again with `PAYMENT-SIGNATURE`. The
+ * authorization (from the agent's hot wallet, topped up through the agent module within the policy
+ * on chain; an older agent's from its Safe) and asks again with `PAYMENT-SIGNATURE`. The
  * payment is confirmed only once the chain shows the authorization used; a refusal before signing
  * records nothing as spent.
  *
@@ -158,6 +160,7 @@ async function buy(purchase: Purchase, key: string, recorded?: Payment): Promise
     payment = recorded
   } else {
     const payee = await client.agents.bySafe(option.payTo)
+    const payer = await x402Payer(client, agent)
     const amount = BigInt(option.amount)
     // Recorded before anything is signed: what the guard counts is what may be paid.
     const { payment: row, created } = await client.guard.spend(
@@ -176,7 +179,7 @@ async function buy(purchase: Purchase, key: string, recorded?: Payment): Promise
           idempotencyKey: key,
           kind: 'x402',
           fromAgentId: agent.id,
-          fromAddress: agent.safeAddress,
+          fromAddress: payer.address.toLowerCase(),
           toAddress: option.payTo,
           resource: request.url.href,
           token: token.address,

@@ -7,6 +7,7 @@ import { type Address, type Hex, isHash, type PublicClient, parseAbi, parseEvent
 import type { RuntimeClient } from '../../client.ts'
 import { wrapChainError } from '../../errors.ts'
 import { toSafeTypedSigner } from '../../wallet/safe-typed-signer.ts'
+import { topUpHotWallet, x402Payer } from './hot-wallet.ts'
 
 /** The EIP-3009 parts the runtime reads: whether an authorization was used, and where. */
 const eip3009Abi = parseAbi([
@@ -35,8 +36,9 @@ export type SignedAuthorization = {
 const signedEvent = 'x402 authorization signed'
 
 /**
- * Signs `option` from the agent's Safe with x402's `exact` client (an EIP-3009 authorization, an
- * ERC-1271 signature by the agent's key), then stores it in the agent's activity and marks the
+ * Signs `option` with x402's `exact` client (an EIP-3009 authorization): from the agent's hot wallet,
+ * topped up through the agent module first (`topUpHotWallet`), or from an older agent's Safe (an
+ * ERC-1271 signature by its key, an owner there). Then it stores it in the agent's activity and marks the
  * payment `sent`, all before it leaves the process: a retry sends the same authorization again
  * instead of signing another. The option was chosen and checked by the caller, and the payment
  * recorded; the client signs it as given (no spend controls of its own).
@@ -53,11 +55,12 @@ export async function signAuthorization(
   const fromBlock = await client.chain.publicClient.getBlockNumber().catch((error: unknown) => {
     throw wrapChainError(error, 'Reading the chain')
   })
-  const signer = toSafeTypedSigner({
-    safe: agent.safeAddress as Address,
-    owner: client.signers.of(agent),
-    chainId: client.chain.chainId,
-  })
+  const payer = await x402Payer(client, agent)
+  if (payer.hot) await topUpHotWallet(client, agent, payment)
+  const key = client.signers.of(agent)
+  const signer = payer.hot
+    ? key
+    : toSafeTypedSigner({ safe: agent.safeAddress as Address, owner: key, chainId: client.chain.chainId })
   const x402 = new x402Client(() => option)
     .register(option.network as Network, new ExactEvmScheme(signer))
     .setSpendControls(false)

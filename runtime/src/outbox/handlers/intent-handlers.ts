@@ -2,6 +2,7 @@ import type { IntentKind } from '@agora/db'
 import type { IntentHandler } from '../intent-handler.ts'
 import { jobStepHandler } from './job-step.ts'
 import { launchHandler } from './launch.ts'
+import { ownerTransactionHandler } from './owner-transaction.ts'
 import { payHandler } from './pay.ts'
 import { refundExpiredHandler } from './refund-expired.ts'
 import { safeCallHandler } from './safe-call.ts'
@@ -23,4 +24,6 @@ export const intentHandlers = {
   rejectJob: jobStepHandler,
   refundExpired: refundExpiredHandler,
   x402Settle: x402SettleHandler,
+  topUp: safeCallHandler(),
+  ownerTransaction: ownerTransactionHandler,
 } satisfies Record<IntentKind, IntentHandler>

@@ -36,13 +36,19 @@ export function safeCallHandler({
      * replayed from the Safe then.
      */
     async explain(client, intent) {
-      const sent = await build(client, [intent])
-      const account = client.outbox.relayerFor(String(intent.payload.safe).toLowerCase()).address
-      const outer = await explainRevert(client, intent, { account, to: sent.to, data: sent.data }, knownErrors)
-      if (outer) return outer
       const p = intent.payload as SafeCallPayload
-      const call = { account: p.safe, to: p.to, data: p.data, value: BigInt(p.value) }
-      return explainRevert(client, intent, call, knownErrors)
+      try {
+        const sent = await build(client, [intent])
+        const account = client.outbox.relayerFor(p.safe.toLowerCase()).address
+        const outer = await explainRevert(client, intent, { account, to: sent.to, data: sent.data }, knownErrors)
+        if (outer) return outer
+        const call = { account: p.safe, to: p.to, data: p.data, value: BigInt(p.value) }
+        return await explainRevert(client, intent, call, knownErrors)
+      } finally {
+        // The owners may have changed how the Safe takes the agent's calls (revoked the key, moved
+        // it): the next call reads that from the chain again.
+        client.safes.forget(p.safe)
+      }
     },
     ...hooks,
   }

@@ -12,7 +12,7 @@ import {
 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { problemOf, startTestApi, type TestApi } from './harness.ts'
+import { makeOlderAgent, problemOf, safeTxTypes, startTestApi, type TestApi } from './harness.ts'
 
 /** protocol-kit's CommonJS-flavoured types put the class at `default.default`; Node loads the ES build. */
 const Safe = ('init' in protocolKit ? protocolKit : protocolKit.default) as typeof protocolKit.default
@@ -89,20 +89,6 @@ function strangerSigns(request: SignatureRequest & { typedData?: unknown }): Pro
   })
 }
 
-const safeTxTypes = {
-  SafeTx: [
-    { name: 'to', type: 'address' },
-    { name: 'value', type: 'uint256' },
-    { name: 'data', type: 'bytes' },
-    { name: 'operation', type: 'uint8' },
-    { name: 'safeTxGas', type: 'uint256' },
-    { name: 'baseGas', type: 'uint256' },
-    { name: 'gasPrice', type: 'uint256' },
-    { name: 'gasToken', type: 'address' },
-    { name: 'refundReceiver', type: 'address' },
-    { name: 'nonce', type: 'uint256' },
-  ],
-} as const
 
 async function pay(amount: string) {
   return api.call('POST', `/agents/${payer.id}/pay`, { to: payee.chainAgentId, amount }, owner.token)
@@ -202,20 +188,7 @@ describe('agents on the agent module', () => {
   test('behavior: an agent whose key is a Safe owner is told apart, and its owner moves it onto the module', async () => {
     const { contracts } = api.embedded.devnet.manifest
     // The owner makes the agent what agents launched before the module were: its key an owner, no module.
-    await ownerExecutes(payer.safe, [
-      {
-        to: payer.safe,
-        data: encodeFunctionData({ abi: safeAbi, functionName: 'addOwnerWithThreshold', args: [payer.signer, 1n] }),
-      },
-      {
-        to: contracts.module,
-        data: encodeFunctionData({ abi: agentModuleAbi, functionName: 'setAgentKey', args: [zeroAddress] }),
-      },
-      {
-        to: payer.safe,
-        data: encodeFunctionData({ abi: safeAbi, functionName: 'disableModule', args: [SENTINEL, contracts.module] }),
-      },
-    ])
+    await makeOlderAgent(api.embedded.devnet, OWNER, payer.safe, payer.signer)
     // The runtime learns it from the chain: the first payment through the module is refused (revoked
     // at once), and the next one goes as a Safe transaction of the key, an owner again.
     const refused = await pay('0.1')

@@ -14,6 +14,7 @@ export const fakeManifest = {
     identityRegistry: a(1),
     economy: a(2),
     factory: a(3),
+    module: a(7),
     erc6551Registry: a(4),
     agentAccount: a(5),
     devUSD: a(6),

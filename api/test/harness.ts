@@ -1,7 +1,19 @@
-import { type Devnet, devUSDAbi } from '@agora/contracts'
+import { agentModuleAbi, type Devnet, devUSDAbi, multiSendCallOnlyAbi, safeAbi } from '@agora/contracts'
 import { type AgentDefinition, type EmbeddedRuntime, startEmbeddedRuntime } from '@agora/runtime'
 import { serve } from '@hono/node-server'
-import { type Address, createPublicClient, createWalletClient, type Hex, http, parseUnits } from 'viem'
+import {
+  type Address,
+  concatHex,
+  createPublicClient,
+  createWalletClient,
+  encodeFunctionData,
+  encodePacked,
+  type Hex,
+  http,
+  parseUnits,
+  size,
+  zeroAddress,
+} from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { createSiweMessage } from 'viem/siwe'
 import { expect } from 'vitest'
@@ -162,3 +174,85 @@ export async function problemOf(response: Response) {
   expect(body.status).toBe(response.status)
   return body
 }
+
+/**
+ * Makes an agent's Safe what agents launched before the agent module had: its key an owner, the
+ * module disabled. Its owner (development account `ownerIndex`) does it with its own Safe
+ * transaction, signed with viem and sent by itself: no runtime in the way.
+ */
+export async function makeOlderAgent(devnet: Devnet, ownerIndex: number, safe: Address, key: Address) {
+  const { contracts, safe: safeContracts, chainId } = devnet.manifest
+  const owner = privateKeyToAccount(devnet.manifest.accounts[ownerIndex]!.privateKey)
+  const transport = http(devnet.rpcUrl)
+  const publicClient = createPublicClient({ chain: devnet.chain, transport })
+  const calls = [
+    { to: safe, data: encodeFunctionData({ abi: safeAbi, functionName: 'addOwnerWithThreshold', args: [key, 1n] }) },
+    {
+      to: contracts.module,
+      data: encodeFunctionData({ abi: agentModuleAbi, functionName: 'setAgentKey', args: [zeroAddress] }),
+    },
+    {
+      to: safe,
+      data: encodeFunctionData({ abi: safeAbi, functionName: 'disableModule', args: [sentinel, contracts.module] }),
+    },
+  ]
+  const packed = concatHex(
+    calls.map((c) => encodePacked(['uint8', 'address', 'uint256', 'uint256', 'bytes'], [0, c.to, 0n, BigInt(size(c.data)), c.data])),
+  )
+  const message = {
+    to: safeContracts.multiSendCallOnly,
+    value: 0n,
+    data: encodeFunctionData({ abi: multiSendCallOnlyAbi, functionName: 'multiSend', args: [packed] }),
+    operation: 1,
+    safeTxGas: 0n,
+    baseGas: 0n,
+    gasPrice: 0n,
+    gasToken: zeroAddress,
+    refundReceiver: zeroAddress,
+    nonce: await publicClient.readContract({ address: safe, abi: safeAbi, functionName: 'nonce' }),
+  } as const
+  const signature = await owner.signTypedData({
+    domain: { chainId, verifyingContract: safe },
+    types: safeTxTypes,
+    primaryType: 'SafeTx',
+    message,
+  })
+  const wallet = createWalletClient({ account: owner, chain: devnet.chain, transport })
+  const hash = await wallet.writeContract({
+    address: safe,
+    abi: safeAbi,
+    functionName: 'execTransaction',
+    args: [
+      message.to,
+      message.value,
+      message.data,
+      message.operation,
+      message.safeTxGas,
+      message.baseGas,
+      message.gasPrice,
+      message.gasToken,
+      message.refundReceiver,
+      signature,
+    ],
+  })
+  const receipt = await publicClient.waitForTransactionReceipt({ hash })
+  expect(receipt.status).toBe('success')
+}
+
+const sentinel = '0x0000000000000000000000000000000000000001'
+
+/** Safe 1.4.1's transaction type, as its owners sign it. */
+export const safeTxTypes = {
+  SafeTx: [
+    { name: 'to', type: 'address' },
+    { name: 'value', type: 'uint256' },
+    { name: 'data', type: 'bytes' },
+    { name: 'operation', type: 'uint8' },
+    { name: 'safeTxGas', type: 'uint256' },
+    { name: 'baseGas', type: 'uint256' },
+    { name: 'gasPrice', type: 'uint256' },
+    { name: 'gasToken', type: 'address' },
+    { name: 'refundReceiver', type: 'address' },
+    { name: 'nonce', type: 'uint256' },
+  ],
+} as const

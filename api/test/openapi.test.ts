@@ -6,9 +6,10 @@ import { decodePaymentRequiredHeader, encodePaymentSignatureHeader } from '@x402
 import { ExactEvmScheme } from '@x402/evm/exact/client'
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js'
 import addFormats from 'ajv-formats'
+import type { Address } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { startTestApi, type TestApi } from './harness.ts'
+import { makeOlderAgent, startTestApi, type TestApi } from './harness.ts'
 import { startScriptedModel } from './scripted-model.ts'
 import { startSellerService } from './webhook.ts'
 
@@ -164,7 +165,7 @@ describe('/openapi.json', () => {
           ],
         },
       })
-    ).json()) as { id: string; chainAgentId: string }
+    ).json()) as { id: string; chainAgentId: string; safe: string; signer: string }
     const buyer = (await (
       await call('post', '/agents', {
         token: owner.token,
@@ -191,6 +192,11 @@ describe('/openapi.json', () => {
       token: stranger.token,
       body: { instructions: 'Mine.' },
     })
+    // A policy change of an agent on the module: the owners' Safe transaction to sign (202).
+    await call('patch', '/agents/{id}', { params: id, token: owner.token, body: { policy: { perJobCap: '4' } } })
+    await call('post', '/agents/{id}/module', { params: id, token: owner.token, body: {} })
+    await makeOlderAgent(api.embedded.devnet, 2, seller.safe as Address, seller.signer as Address)
+    await call('post', '/agents/{id}/module', { params: { id: seller.id }, token: owner.token, body: {} })
 
     const paid = await call('post', '/agents/{id}/pay', {
       params: id,

@@ -1,4 +1,10 @@
-import { ConfigError, type Db, type IntentKind, listActivity as listActivityRows } from '@agora/db'
+import {
+  ConfigError,
+  type Db,
+  deleteJobInputsBefore,
+  type IntentKind,
+  listActivity as listActivityRows,
+} from '@agora/db'
 import { createPublicClient, type Hex, http, type PublicClient } from 'viem'
 import { getAgent } from './actions/agents/get-agent.ts'
 import { getBalances } from './actions/agents/get-balances.ts'
@@ -172,12 +178,7 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
         .catch((error: unknown) => log(`indexer: catching up at start failed: ${String(error)}`))
       indexer.start()
       await refund().catch(() => {})
-      // Every few seconds: refunds of expired jobs, and job work an outage interrupted.
-      sweep = setInterval(() => {
-        void refund().catch(() => {})
-        void resumeStalledJobs(client).catch(() => {})
-        void resolveX402Purchases(client).catch(() => {})
-      }, 5_000)
+      sweep = setInterval(() => sweepOnce(client, refund), 5_000)
       await resumeJobs(client)
       await waitAtMost(settled, parameters.recoveryWaitMs ?? 5_000)
     },
@@ -226,6 +227,17 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
   }
   // What escapes an action from the chain or the database reaches callers as the runtime's own error.
   return withErrorBoundary(runtime, ['agent', 'job', 'launch', 'hire'])
+}
+
+/**
+ * What the runtime does every few seconds: refunds of expired jobs, job work an outage interrupted,
+ * x402 purchases left sent, and inputs handed over for jobs never funded (kept for a day).
+ */
+function sweepOnce(client: RuntimeClient, refund: () => Promise<unknown>) {
+  void refund().catch(() => {})
+  void resumeStalledJobs(client).catch(() => {})
+  void resolveX402Purchases(client).catch(() => {})
+  void deleteJobInputsBefore(client.db, new Date(Date.now() - 86_400_000)).catch(() => {})
 }
 
 /** The chain's head, whether the database answers, and where recovery stands. */

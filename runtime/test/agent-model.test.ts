@@ -6,7 +6,7 @@ import { type AgentJson, agentFromJson } from '../src/actions/agents/agent-from-
 import { createRuntime } from '../src/create-runtime.ts'
 import { defineAgent } from '../src/define-agent.ts'
 import type { Runtime } from '../src/runtime.ts'
-import { devnetClients, withDevnet } from './harness.ts'
+import { asOwner, devnetClients, withDevnet } from './harness.ts'
 import { type OpenAIStub, startOpenAIStub } from './inference/openai-stub.ts'
 
 // Models of agents defined as JSON: the API key sealed at rest and opened only in memory, and
@@ -255,14 +255,18 @@ describe('models and edits of agents defined as JSON', () => {
       await expect.poll(async () => (await job.get()).status, { timeout: 10_000 }).toBe('funded')
     }
 
-    const updated = await first.updateAgent(provider.id, {
-      description: 'Writes poems and limericks.',
-      offerings: [
-        offering('poem', '3', 'NEW poem about {{topic}}'),
-        offering('limerick', '2', 'Limerick: {{topic}}'),
-      ],
-      policy: { perJobCap: '4' },
-    })
+    // The policy is written to the agent module too: a Safe transaction its owner signs.
+    const updated = await asOwner(devnet, 1, (ownerSignature) =>
+      first.updateAgent(provider.id, {
+        description: 'Writes poems and limericks.',
+        offerings: [
+          offering('poem', '3', 'NEW poem about {{topic}}'),
+          offering('limerick', '2', 'Limerick: {{topic}}'),
+        ],
+        policy: { perJobCap: '4' },
+        ownerSignature,
+      }),
+    )
     expect(updated.offerings.map((o) => [o.name, o.price.formatted])).toEqual([
       ['poem', '3'],
       ['limerick', '2'],

@@ -2,9 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Devnet } from '@agora/contracts'
+import { agentModuleAbi, type Devnet } from '@agora/contracts'
 import { createTemporaryDatabase } from '@agora/db/testing'
-import { parseAbiItem, parseUnits } from 'viem'
+import { decodeFunctionData, type Hex, parseAbiItem, parseUnits } from 'viem'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { CrashConfig } from './fixtures/crash-agents.ts'
 import { prepareCrashRun } from './fixtures/crash-setup.ts'
@@ -39,10 +39,17 @@ describe.each(adapters)('crash safety on $name', (adapter) => {
 
   /**
    * Waits until a transaction from one of our relayers sits in anvil's pool (sent, not mined); with
-   * `batch`, until one of them is a Safe batch (a delegate call into MultiSendCallOnly).
+   * `batch`, until one of them is a batch (the agent module's `execute` of several calls).
    */
   async function untilPending(batch = false) {
-    const multiSend = devnet.manifest.safe.multiSendCallOnly.slice(2).toLowerCase()
+    const isBatch = (input: Hex) => {
+      try {
+        const { functionName, args } = decodeFunctionData({ abi: agentModuleAbi, data: input })
+        return functionName === 'execute' && args[2].length > 1
+      } catch {
+        return false
+      }
+    }
     await expect
       .poll(
         async () => {
@@ -50,8 +57,7 @@ describe.each(adapters)('crash safety on $name', (adapter) => {
             blockTag: 'pending',
             includeTransactions: true,
           })
-          return block.transactions.filter((tx) => !batch || tx.input.toLowerCase().includes(multiSend))
-            .length
+          return block.transactions.filter((tx) => !batch || isBatch(tx.input)).length
         },
         { timeout: 30_000, interval: 50 },
       )

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { agentIdentityRegistryAbi, safeAbi } from '@agora/contracts'
+import { agentIdentityRegistryAbi, agentModuleAbi } from '@agora/contracts'
 import { createPublicClient, getAddress, http } from 'viem'
 import { afterAll, describe, expect, test } from 'vitest'
 import { defineAgent } from '../src/define-agent.ts'
@@ -38,15 +38,17 @@ describe('startEmbeddedRuntime', () => {
       safe: launched.safe,
       signer: launched.signer,
     })
-    // The agent's key still co-owns its Safe on the resumed chain...
-    const owners = await createPublicClient({ transport: http(second.devnet.rpcUrl) }).readContract({
-      address: getAddress(again!.safe!),
-      abi: safeAbi,
-      functionName: 'getOwners',
+    // The agent module still names the agent's key for its Safe on the resumed chain...
+    const onChain = await createPublicClient({ transport: http(second.devnet.rpcUrl) }).readContract({
+      address: second.devnet.manifest.contracts.module,
+      abi: agentModuleAbi,
+      functionName: 'agentOf',
+      args: [getAddress(again!.safe!)],
     })
-    expect(owners.map((o) => o.toLowerCase())).toContain(again!.signer.toLowerCase())
+    expect(onChain.key.toLowerCase()).toBe(again!.signer.toLowerCase())
+    expect(again!.guardrails).toBe('on-chain')
     // ...and the sealed key still opens with the kept master key: the agent can still sign (a
-    // withdrawal is a Safe transaction signed by it).
+    // withdrawal is a call through the module signed by it).
     second.runtime.register(scout)
     await devnetClients(second.devnet).fund(again!.safe!, '1')
     const withdrawn = await second.runtime.withdraw(again!.id, { amount: '1' })

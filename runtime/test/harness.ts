@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto'
 import { type Devnet, devUSDAbi, startDevnet } from '@agora/contracts'
 import { createDb, type Db } from '@agora/db'
 import { createTemporaryDatabase } from '@agora/db/testing'
-import { type Address, createPublicClient, createWalletClient, erc20Abi, http, parseUnits } from 'viem'
+import { type Address, createPublicClient, createWalletClient, erc20Abi, type Hex, http, parseUnits } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { type CreateRuntimeParameters, createRuntime } from '../src/create-runtime.ts'
+import type { OwnerSignatureRequest } from '../src/actions/agents/owner-transaction.ts'
 import type { AgentDefinition } from '../src/define-agent.ts'
+import { OwnerSignatureRequiredError } from '../src/errors.ts'
 import type { Runtime } from '../src/runtime.ts'
 
 export type Adapter = { name: 'pglite' | 'postgres'; skip?: string }
@@ -102,6 +104,37 @@ export function devnetClients(devnet: Devnet) {
       await publicClient.request({ method: 'evm_increaseTime' as never, params: [seconds] as never })
       await publicClient.request({ method: 'evm_mine' as never, params: [] as never })
     },
+  }
+}
+
+/**
+ * Runs `update` (a runtime call that may need the Safe owners' signature first) the way an owner
+ * does: the first call throws `OwnerSignatureRequiredError` with the Safe transaction; development
+ * account `ownerIndex` signs it (EIP-712, as any Safe tool does) and the call runs again with it.
+ */
+export async function asOwner<T>(
+  devnet: Devnet,
+  ownerIndex: number,
+  update: (ownerSignature?: Hex) => Promise<T>,
+): Promise<T> {
+  try {
+    return await update()
+  } catch (error) {
+    if (!(error instanceof OwnerSignatureRequiredError)) throw error
+    const request = error.request as unknown as OwnerSignatureRequest
+    const { safeTransaction: t, typedData } = request
+    const signature = await privateKeyToAccount(devnet.manifest.accounts[ownerIndex]!.privateKey).signTypedData({
+      ...typedData,
+      message: {
+        ...t,
+        value: BigInt(t.value),
+        safeTxGas: 0n,
+        baseGas: 0n,
+        gasPrice: 0n,
+        nonce: BigInt(t.nonce),
+      },
+    })
+    return update(signature)
   }
 }
 

@@ -90,9 +90,13 @@ describe.each(adapters)('payX402 on $name', (adapter) => {
   let close: () => Promise<void>
   let buyer: AgentHandle
   let safe: string
+  /** The agent's hot wallet (its key): x402 payments come from it, topped up from the Safe by the module. */
+  let hot: string
   const owner = () => devnet.manifest.accounts[1]!.address
   const chain = () => devnetClients(devnet)
   const paidTo = () => chain().dUSD(seller.payTo)
+  /** What the agent holds: its Safe and its hot wallet. */
+  const held = async () => (await chain().dUSD(safe)) + (await chain().dUSD(hot))
 
   beforeAll(async () => {
     if (adapter.skip) return
@@ -109,6 +113,7 @@ describe.each(adapters)('payX402 on $name', (adapter) => {
       { owner: owner() },
     )
     safe = (await buyer.info()).safe!
+    hot = (await buyer.info()).signer
     await chain().fund(safe, '10')
   })
   afterAll(async () => {
@@ -116,20 +121,20 @@ describe.each(adapters)('payX402 on $name', (adapter) => {
   })
 
   test.skipIf(adapter.skip)(
-    'default: pays from its Safe, gets the resource, records the payment confirmed',
+    'default: pays from its hot wallet, topped up from its Safe, gets the resource, records the payment confirmed',
     async () => {
-      const [before, payeeBefore] = [await chain().dUSD(safe), await paidTo()]
+      const [before, safeBefore, payeeBefore] = [await held(), await chain().dUSD(safe), await paidTo()]
       const seen = seller.seen.length
       const result = await buyer.payX402({ url: `${seller.url}/weather`, maxAmount: '0.05' })
       expect(result).toMatchObject({
         status: 200,
         body: { forecast: 'sunny', high: 24 },
-        settlement: { success: true, payer: expect.stringMatching(new RegExp(safe, 'i')) },
+        settlement: { success: true, payer: expect.stringMatching(new RegExp(hot, 'i')) },
         note: null,
         payment: {
           kind: 'x402',
           status: 'confirmed',
-          from: { agentId: buyer.id, address: safe.toLowerCase() },
+          from: { agentId: buyer.id, address: hot.toLowerCase() },
           to: { address: seller.payTo.toLowerCase(), chainAgentId: null },
           resource: `${seller.url}/weather`,
           amount: { value: '10000', symbol: 'dUSD', formatted: '0.01' },
@@ -140,8 +145,10 @@ describe.each(adapters)('payX402 on $name', (adapter) => {
         { method: 'GET', path: '/weather', paid: false },
         { method: 'GET', path: '/weather', paid: true },
       ])
-      // The money moved on chain, from the Safe to the payee, in the transaction recorded.
-      expect(before - (await chain().dUSD(safe))).toBe(10_000n)
+      // The money moved on chain, from the Safe (through the module, into the empty hot wallet) to the
+      // payee, in the transaction recorded.
+      expect(safeBefore - (await chain().dUSD(safe))).toBe(10_000n)
+      expect(before - (await held())).toBe(10_000n)
       expect((await paidTo()) - payeeBefore).toBe(10_000n)
       const receipt = await chain().publicClient.getTransactionReceipt({
         hash: result.payment!.txHash as never,
@@ -196,7 +203,7 @@ describe.each(adapters)('payX402 on $name', (adapter) => {
       expect(dear.shortMessage).toMatch(/costs 0.01 dUSD, over the maximum of 0.001/)
       // The server never saw a payment; nothing moved; nothing was recorded as spent.
       expect(seller.seen.slice(seen).every((r) => !r.paid)).toBe(true)
-      expect(await chain().dUSD(safe)).toBe(before)
+      expect(await held()).toBe(before)
       expect(await buyer.payments()).toHaveLength(payments)
       const guardrails = (await runtime.listActivity(buyer.id, { limit: 1_000 })).filter(
         (a) => a.kind === 'guardrail',
@@ -239,7 +246,7 @@ describe.each(adapters)('payX402 on $name', (adapter) => {
   )
 
   test.skipIf(adapter.skip)('behavior: a retry with the same idempotency key never pays twice', async () => {
-    const before = await chain().dUSD(safe)
+    const before = await held()
     const seen = seller.seen.length
     const url = `${seller.url}/weather`
     // At once, then again after.
@@ -255,7 +262,7 @@ describe.each(adapters)('payX402 on $name', (adapter) => {
       payment: { status: 'confirmed' },
       note: expect.stringMatching(/Already paid/),
     })
-    expect(before - (await chain().dUSD(safe))).toBe(10_000n)
+    expect(before - (await held())).toBe(10_000n)
     expect(seller.seen.slice(seen).filter((r) => r.paid)).toHaveLength(1)
     // The same key for another resource is a conflict.
     const conflict = await refusal(
@@ -272,7 +279,7 @@ describe.each(adapters)('payX402 on $name', (adapter) => {
   test.skipIf(adapter.skip)(
     'behavior: a payment the server does not settle stays sent; a retry finds it settled later',
     async () => {
-      const before = await chain().dUSD(safe)
+      const before = await held()
       const url = `${seller.url}/weather`
       seller.settling = false
       let unsettled: Awaited<ReturnType<AgentHandle['payX402']>>
@@ -287,7 +294,7 @@ describe.each(adapters)('payX402 on $name', (adapter) => {
         settlement: { success: false, errorReason: 'settlement_paused' },
         note: expect.stringMatching(/signed and sent but not settled.*may still settle it until/),
       })
-      expect(await chain().dUSD(safe)).toBe(before)
+      expect(await held()).toBe(before)
       // The server kept the authorization and settles it afterwards; the retry sees it on chain.
       expect((await seller.settle(seller.lastPayment!)).success).toBe(true)
       const seen = seller.seen.length
@@ -297,7 +304,7 @@ describe.each(adapters)('payX402 on $name', (adapter) => {
         payment: { id: unsettled.payment!.id, status: 'confirmed' },
       })
       expect(seller.seen.length).toBe(seen)
-      expect(before - (await chain().dUSD(safe))).toBe(10_000n)
+      expect(before - (await held())).toBe(10_000n)
       const row = await db.query.payments.findFirst({ where: eq(tables.payments.id, unsettled.payment!.id) })
       expect(row).toMatchObject({ status: 'confirmed', txHash: retried.payment!.txHash })
     },
@@ -330,7 +337,7 @@ describe.each(adapters)('payX402 on $name', (adapter) => {
   test.skipIf(adapter.skip)(
     'behavior: an authorization that expired unsettled is failed by the retry',
     async () => {
-      const before = await chain().dUSD(safe)
+      const before = await held()
       const unsettled = await buyer.payX402({ url: `${seller.url}/flash`, idempotencyKey: 'flash-1' })
       expect(unsettled).toMatchObject({ status: 402, payment: { status: 'sent' } })
       // Once a block is past its validBefore, the authorization can never be used.
@@ -342,7 +349,7 @@ describe.each(adapters)('payX402 on $name', (adapter) => {
         payment: { id: unsettled.payment!.id, status: 'failed' },
         note: expect.stringMatching(/expired unsettled/),
       })
-      expect(await chain().dUSD(safe)).toBe(before)
+      expect(await held()).toBe(before)
       // Failed for good: a later retry answers the same, without signing again.
       const seen = seller.seen.length
       expect(
@@ -361,16 +368,16 @@ describe.each(adapters)('payX402 on $name', (adapter) => {
         idempotencyKey: `x402:${buyer.id}:stopped`,
         kind: 'x402',
         fromAgentId: buyer.id,
-        fromAddress: safe,
+        fromAddress: hot.toLowerCase(),
         toAddress: seller.payTo,
         resource: url,
         token: devnet.manifest.contracts.devUSD,
         amount: '10000',
       })
-      const before = await chain().dUSD(safe)
+      const before = await held()
       const result = await buyer.payX402({ url, idempotencyKey: 'stopped' })
       expect(result).toMatchObject({ status: 200, payment: { id: payment.id, status: 'confirmed' } })
-      expect(before - (await chain().dUSD(safe))).toBe(10_000n)
+      expect(before - (await held())).toBe(10_000n)
     },
   )
 

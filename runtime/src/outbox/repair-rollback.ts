@@ -40,6 +40,7 @@ export async function repairRollback(client: RuntimeClient): Promise<number> {
     )
     for (let slot = nextSlot(queues); slot; slot = nextSlot(queues)) await putBack(client, slot)
     outbox.nonces.clear()
+    client.safes.clear()
     return total
   })()
   outbox.recovery.replaying = replay

@@ -46,47 +46,58 @@ export function createSafeSigner(
   chainId: number,
   contracts: { module: Address; multiSendCallOnly: Address },
 ) {
-  const states = new Map<string, { path: SafePath; nonce: bigint }>()
-  const stateOf = async (safe: Address, key: Address) => {
-    let state = states.get(safe.toLowerCase())
-    if (!state) {
+  const paths = new Map<string, SafePath>()
+  const nonces = new Map<string, bigint>()
+  const pathOf = async (safe: Address, key: Address): Promise<SafePath> => {
+    let path = paths.get(safe.toLowerCase())
+    if (!path) {
       const agent = await readAgent(publicClient, contracts.module, safe)
-      state =
-        agent.key.toLowerCase() === key.toLowerCase()
-          ? { path: 'module', nonce: BigInt(agent.nonce) }
-          : {
-              path: 'owner',
-              nonce: await publicClient.readContract({ address: safe, abi: safeAbi, functionName: 'nonce' }),
-            }
-      states.set(safe.toLowerCase(), state)
+      path = agent.key.toLowerCase() === key.toLowerCase() ? 'module' : 'owner'
+      paths.set(safe.toLowerCase(), path)
     }
-    return state
+    return path
+  }
+  // Read only when a call is built (after any recovery of the Safe's lane), never by `pathOf`: a
+  // nonce read while a rolled-back chain is being replayed would be stale.
+  const nonceOf = async (safe: Address, path: SafePath): Promise<bigint> => {
+    let nonce = nonces.get(safe.toLowerCase())
+    if (nonce === undefined) {
+      nonce =
+        path === 'module'
+          ? BigInt((await readAgent(publicClient, contracts.module, safe)).nonce)
+          : await publicClient.readContract({ address: safe, abi: safeAbi, functionName: 'nonce' })
+      nonces.set(safe.toLowerCase(), nonce)
+    }
+    return nonce
+  }
+  const forget = (safe: Address) => {
+    paths.delete(safe.toLowerCase())
+    nonces.delete(safe.toLowerCase())
   }
   return {
     /** Signs `calls` for `safe` with the agent's `key`. Run it inside the Safe's lane. */
     async build(safe: Address, key: LocalAccount, calls: SafeCall[]): Promise<Call> {
-      const state = await stateOf(safe, key.address)
-      const { nonce } = state
+      const path = await pathOf(safe, key.address)
+      const nonce = await nonceOf(safe, path)
       const call =
-        state.path === 'module'
+        path === 'module'
           ? await moduleCall(key, { chainId, module: contracts.module, safe, nonce, calls })
           : await ownerCall(key, { chainId, safe, nonce, call: single(calls, contracts.multiSendCallOnly) })
       return {
         ...call,
-        commit: () => {
-          state.nonce = nonce + 1n
-        },
-        rollback: () => states.delete(safe.toLowerCase()),
+        commit: () => nonces.set(safe.toLowerCase(), nonce + 1n),
+        rollback: () => forget(safe),
       }
     },
     /** Forgets what is cached of `safe`: its owners changed how it takes the agent's calls. */
-    forget(safe: Address) {
-      states.delete(safe.toLowerCase())
+    forget,
+    /** Forgets every Safe's nonce (after a rolled-back chain was replayed). */
+    clear() {
+      paths.clear()
+      nonces.clear()
     },
     /** Which path `safe` takes its agent's calls by (read from the chain once, then cached). */
-    async pathOf(safe: Address, key: Address): Promise<SafePath> {
-      return (await stateOf(safe, key)).path
-    },
+    pathOf,
   }
 }
 

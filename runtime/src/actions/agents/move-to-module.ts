@@ -37,6 +37,7 @@ export async function moveToModule(
   if (!safe || agent.status === 'retired' || agent.status === 'launching')
     throw new ConflictError(`Agent "${agent.name}" has no Safe in use to move (it is ${agent.status}).`)
   const key = agent.signerAddress as Address
+  client.safes.forget(safe) // read afresh: the owners act on the Safe without the runtime
   if ((await client.safes.pathOf(safe, key)) === 'module')
     throw new ConflictError(`Agent "${agent.name}" already acts through the agent module.`)
   const policy = (agent.definition as { policy?: SpendingPolicy }).policy ?? {}

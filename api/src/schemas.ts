@@ -170,7 +170,7 @@ export const ownerSignatureRequestSchema = z
         types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))),
         primaryType: z.literal('SafeTx'),
       })
-      .describe("The EIP-712 domain and types; the message is `safeTransaction`."),
+      .describe('The EIP-712 domain and types; the message is `safeTransaction`.'),
   })
   .meta({
     id: 'OwnerSignatureRequest',

@@ -25,7 +25,6 @@ type SignatureRequest = {
 }
 
 const OWNER = 2 // development account that owns the agents
-const SENTINEL = '0x0000000000000000000000000000000000000001'
 
 let api: TestApi
 let owner: { token: string; address: string }
@@ -89,7 +88,6 @@ function strangerSigns(request: SignatureRequest & { typedData?: unknown }): Pro
   })
 }
 
-
 async function pay(amount: string) {
   return api.call('POST', `/agents/${payer.id}/pay`, { to: payee.chainAgentId, amount }, owner.token)
 }
@@ -115,7 +113,11 @@ describe('agents on the agent module', () => {
   test('default: the Safe is the owner alone; the key acts through the module, with the policy on chain', async () => {
     expect(payer.guardrails).toBe('on-chain')
     const { contracts } = api.embedded.devnet.manifest
-    const owners = await publicClient().readContract({ address: payer.safe, abi: safeAbi, functionName: 'getOwners' })
+    const owners = await publicClient().readContract({
+      address: payer.safe,
+      abi: safeAbi,
+      functionName: 'getOwners',
+    })
     expect(owners).toEqual([getAddress(owner.address)])
     const limit = await publicClient().readContract({
       address: contracts.module,
@@ -128,16 +130,20 @@ describe('agents on the agent module', () => {
 
   test("behavior: the owner's own Safe transaction (protocol-kit) never disturbs the agent's next payment", async () => {
     const { contracts } = api.embedded.devnet.manifest
-    const nonceBefore = await publicClient().readContract({ address: payer.safe, abi: safeAbi, functionName: 'nonce' })
+    const nonceBefore = await publicClient().readContract({
+      address: payer.safe,
+      abi: safeAbi,
+      functionName: 'nonce',
+    })
     const transfer = encodeFunctionData({
       abi: devUSDAbi,
       functionName: 'transfer',
       args: [owner.address as Address, parseUnits('1', 6)],
     })
     await ownerExecutes(payer.safe, [{ to: contracts.devUSD, data: transfer }])
-    expect(await publicClient().readContract({ address: payer.safe, abi: safeAbi, functionName: 'nonce' })).toBe(
-      nonceBefore + 1n,
-    )
+    expect(
+      await publicClient().readContract({ address: payer.safe, abi: safeAbi, functionName: 'nonce' }),
+    ).toBe(nonceBefore + 1n)
     const response = await pay('0.5')
     expect(response.status, await response.clone().text()).toBe(200)
     expect(await response.json()).toMatchObject({ status: 'confirmed' })
@@ -186,7 +192,6 @@ describe('agents on the agent module', () => {
   })
 
   test('behavior: an agent whose key is a Safe owner is told apart, and its owner moves it onto the module', async () => {
-    const { contracts } = api.embedded.devnet.manifest
     // The owner makes the agent what agents launched before the module were: its key an owner, no module.
     await makeOlderAgent(api.embedded.devnet, OWNER, payer.safe, payer.signer)
     // The runtime learns it from the chain: the first payment through the module is refused (revoked
@@ -213,7 +218,11 @@ describe('agents on the agent module', () => {
     )
     expect(moved.status, await moved.clone().text()).toBe(200)
     expect(((await moved.json()) as Launched).guardrails).toBe('on-chain')
-    const owners = await publicClient().readContract({ address: payer.safe, abi: safeAbi, functionName: 'getOwners' })
+    const owners = await publicClient().readContract({
+      address: payer.safe,
+      abi: safeAbi,
+      functionName: 'getOwners',
+    })
     expect(owners).toEqual([getAddress(owner.address)])
     const again = await api.call('POST', `/agents/${payer.id}/module`, {}, owner.token)
     expect(again.status).toBe(409)

@@ -102,6 +102,9 @@ describe('POST /devnet/faucet', () => {
       [{ to: agent.id, amount: 5 }, 'amount'],
       [{ to: agent.id, amount: '1.0000001' }, 'amount'],
       [{ to: agent.id, eth: '1.5' }, 'eth'],
+      // Not a number at all: refused by the pattern, never parsed (it used to be a 500).
+      [{ to: agent.id, amount: '\u{10fff4}\u0012x' }, 'amount'],
+      [{ to: agent.id, eth: 'lots' }, 'eth'],
       [{ to: agent.id, extra: true }, '(body)'],
     ]
     for (const [body, path] of cases) {

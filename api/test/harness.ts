@@ -186,18 +186,30 @@ export async function makeOlderAgent(devnet: Devnet, ownerIndex: number, safe: A
   const transport = http(devnet.rpcUrl)
   const publicClient = createPublicClient({ chain: devnet.chain, transport })
   const calls = [
-    { to: safe, data: encodeFunctionData({ abi: safeAbi, functionName: 'addOwnerWithThreshold', args: [key, 1n] }) },
+    {
+      to: safe,
+      data: encodeFunctionData({ abi: safeAbi, functionName: 'addOwnerWithThreshold', args: [key, 1n] }),
+    },
     {
       to: contracts.module,
       data: encodeFunctionData({ abi: agentModuleAbi, functionName: 'setAgentKey', args: [zeroAddress] }),
     },
     {
       to: safe,
-      data: encodeFunctionData({ abi: safeAbi, functionName: 'disableModule', args: [sentinel, contracts.module] }),
+      data: encodeFunctionData({
+        abi: safeAbi,
+        functionName: 'disableModule',
+        args: [sentinel, contracts.module],
+      }),
     },
   ]
   const packed = concatHex(
-    calls.map((c) => encodePacked(['uint8', 'address', 'uint256', 'uint256', 'bytes'], [0, c.to, 0n, BigInt(size(c.data)), c.data])),
+    calls.map((c) =>
+      encodePacked(
+        ['uint8', 'address', 'uint256', 'uint256', 'bytes'],
+        [0, c.to, 0n, BigInt(size(c.data)), c.data],
+      ),
+    ),
   )
   const message = {
     to: safeContracts.multiSendCallOnly,

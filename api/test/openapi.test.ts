@@ -193,7 +193,11 @@ describe('/openapi.json', () => {
       body: { instructions: 'Mine.' },
     })
     // A policy change of an agent on the module: the owners' Safe transaction to sign (202).
-    await call('patch', '/agents/{id}', { params: id, token: owner.token, body: { policy: { perJobCap: '4' } } })
+    await call('patch', '/agents/{id}', {
+      params: id,
+      token: owner.token,
+      body: { policy: { perJobCap: '4' } },
+    })
     await call('post', '/agents/{id}/module', { params: id, token: owner.token, body: {} })
     await makeOlderAgent(api.embedded.devnet, 2, seller.safe as Address, seller.signer as Address)
     await call('post', '/agents/{id}/module', { params: { id: seller.id }, token: owner.token, body: {} })

@@ -166,13 +166,14 @@ describe('two runtimes on one chain', () => {
     expect(bought.status).toBe(200)
     expect(bought.body).toMatchObject({ deliverable: { text: 'PAID OVER X402' } })
     expect(bought.payment).toMatchObject({ kind: 'x402', status: 'confirmed' })
-    // B records the sale as the seller's payment, from A's buyer's Safe.
+    // B records the sale as the seller's payment, from A's buyer's hot wallet (its key, topped up
+    // from its Safe through the agent module).
     const sales = await b.runtime.listPayments(seller.id)
     expect(sales).toContainEqual(
       expect.objectContaining({
         kind: 'x402',
         status: 'confirmed',
-        from: { agentId: null, address: buyer.safe },
+        from: { agentId: null, address: buyer.signer.toLowerCase() },
         txHash: bought.payment?.txHash,
       }),
     )

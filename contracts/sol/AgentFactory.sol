@@ -63,7 +63,7 @@ contract AgentFactory {
     /// @param threshold Signatures the Safe requires.
     /// @param agentKey The key the agent signs its calls with, through the module.
     /// @param policy The agent's spending policy, written to the module.
-    /// @param salt Caller-chosen salt. With the caller and the Safe's setup (owners, threshold) it fixes
+    /// @param salt Caller-chosen salt. With the caller and the Safe's setup (owners, threshold, agent key, policy) it fixes
     /// the Safe's address, so retrying the same launch cannot create a second agent.
     struct LaunchParams {
         address owner;

@@ -177,30 +177,20 @@ contract AgentModule is EIP712 {
         if (agent.paused) revert ModulePaused(safe);
         if (nonce != agent.nonce) revert ModuleBadNonce(safe, agent.nonce, nonce);
         if (calls.length == 0) revert ModuleNoCalls();
-        (address signer, ECDSA.RecoverError failure,) = ECDSA.tryRecover(executeDigest(safe, nonce, calls), signature);
+        (address signer, ECDSA.RecoverError failure,) =
+            ECDSA.tryRecoverCalldata(executeDigest(safe, nonce, calls), signature);
         if (failure != ECDSA.RecoverError.NoError || signer != agent.key) revert ModuleInvalidSignature(safe, signer);
         _agents[safe].nonce = nonce + 1;
         for (uint256 i; i < calls.length; ++i) {
             Call calldata call = calls[i];
             _check(safe, agent, call);
-            (bool ok, bytes memory returned) =
-                IModuleSafe(safe).execTransactionFromModuleReturnData(call.to, call.value, call.data, 0);
-            if (!ok) {
-                assembly ("memory-safe") {
-                    revert(add(returned, 32), mload(returned))
-                }
-            }
+            _make(safe, call.to, call.value, call.data);
         }
     }
 
     /// @notice The EIP-712 digest the agent's key signs for `execute`.
     function executeDigest(address safe, uint64 nonce, Call[] calldata calls) public view returns (bytes32) {
-        bytes32[] memory hashes = new bytes32[](calls.length);
-        for (uint256 i; i < calls.length; ++i) {
-            hashes[i] = keccak256(abi.encode(CALL_TYPEHASH, calls[i].to, calls[i].value, keccak256(calls[i].data)));
-        }
-        bytes32 callsHash = keccak256(abi.encodePacked(hashes));
-        return _hashTypedDataV4(keccak256(abi.encode(EXECUTE_TYPEHASH, safe, nonce, callsHash)));
+        return _hashTypedDataV4(keccak256(abi.encode(EXECUTE_TYPEHASH, safe, nonce, _callsHash(calls))));
     }
 
     // ------------------------------------------------------------------ the owners' path (from the Safe)
@@ -242,9 +232,8 @@ contract AgentModule is EIP712 {
 
     /// @notice What the Safe's agent has spent of `token` in the window that is open now.
     function spentOf(address safe, address token) external view returns (uint256 amount, uint256 periodStart) {
-        Limit memory limit = _limits[safe][token];
-        Spent memory spent = _rolled(_spent[safe][token], limit.period);
-        return (spent.amount, spent.periodStart);
+        Spent memory spent = _spent[safe][token];
+        return _rolled(spent.amount, spent.periodStart, _limits[safe][token].period);
     }
 
     /// @notice Whether the Safe's agent may pay or hire agent `agentId` when restricted.
@@ -255,6 +244,73 @@ contract AgentModule is EIP712 {
     /// @notice Whether `payee` is an allowed payee of the Safe's agent.
     function isPayeeAllowed(address safe, address payee) external view returns (bool) {
         return _allowedPayees[safe][payee];
+    }
+
+    // ------------------------------------------------------------------ hashing and making calls
+
+    /// @dev keccak256 of the calls' EIP-712 struct hashes, concatenated (each hashed in scratch memory).
+    function _callsHash(Call[] calldata calls) private pure returns (bytes32 hash) {
+        uint256 count = calls.length;
+        bytes32[] memory hashes = new bytes32[](count);
+        for (uint256 i; i < count; ++i) {
+            Call calldata call = calls[i];
+            hashes[i] = _callHash(call.to, call.value, call.data);
+        }
+        assembly ("memory-safe") {
+            hash := keccak256(add(hashes, 0x20), shl(5, count))
+        }
+    }
+
+    /// @dev `keccak256(abi.encode(CALL_TYPEHASH, to, value, keccak256(data)))`, without keeping memory.
+    function _callHash(address to, uint256 value, bytes calldata data) private pure returns (bytes32 hash) {
+        bytes32 typehash = CALL_TYPEHASH;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, data.offset, data.length)
+            let dataHash := keccak256(ptr, data.length)
+            mstore(ptr, typehash)
+            mstore(add(ptr, 0x20), to)
+            mstore(add(ptr, 0x40), value)
+            mstore(add(ptr, 0x60), dataHash)
+            hash := keccak256(ptr, 0x80)
+        }
+    }
+
+    /// @dev Has `safe` make the call (operation 0: a plain call) through Safe's
+    /// `execTransactionFromModuleReturnData`, reverting with the call's own revert data when it fails,
+    /// and with the Safe's when the Safe refuses (a module it has not enabled). The call is encoded in
+    /// scratch memory, so a batch's memory does not grow with each call.
+    function _make(address safe, address to, uint256 value, bytes calldata data) private {
+        bytes4 selector = IModuleSafe.execTransactionFromModuleReturnData.selector;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, selector)
+            mstore(add(ptr, 0x04), to)
+            mstore(add(ptr, 0x24), value)
+            mstore(add(ptr, 0x44), 0x80)
+            mstore(add(ptr, 0x64), 0)
+            mstore(add(ptr, 0x84), data.length)
+            calldatacopy(add(ptr, 0xa4), data.offset, data.length)
+            // Zero the padding after the data, which the ABI wants.
+            mstore(add(add(ptr, 0xa4), data.length), 0)
+            let size := add(0xa4, and(add(data.length, 0x1f), not(0x1f)))
+            if iszero(call(gas(), safe, 0, ptr, size, 0, 0)) {
+                returndatacopy(ptr, 0, returndatasize())
+                revert(ptr, returndatasize())
+            }
+            // Returns (bool success, bytes returnData); anything shorter is not a Safe.
+            if lt(returndatasize(), 0x60) { revert(0, 0) }
+            returndatacopy(ptr, 0, 0x40)
+            if iszero(mload(ptr)) {
+                let offset := mload(add(ptr, 0x20))
+                if gt(offset, sub(returndatasize(), 0x20)) { revert(0, 0) }
+                returndatacopy(ptr, offset, 0x20)
+                let length := mload(ptr)
+                if gt(length, sub(returndatasize(), add(offset, 0x20))) { revert(0, 0) }
+                returndatacopy(ptr, add(offset, 0x20), length)
+                revert(ptr, length)
+            }
+        }
     }
 
     // ------------------------------------------------------------------ checks
@@ -322,22 +378,28 @@ contract AgentModule is EIP712 {
     }
 
     function _spend(address safe, address token, uint256 amount) private {
-        Limit memory limit = _limits[safe][token];
+        Limit storage limit = _limits[safe][token];
+        (uint256 perCall, uint256 perPeriod, uint256 period) = (limit.perCall, limit.perPeriod, limit.period);
         if (!limit.enabled) revert ModuleTokenNotAllowed(safe, token);
-        if (amount > limit.perCall) revert ModuleOverCallCap(safe, token, amount, limit.perCall);
-        if (limit.period == 0) return;
-        Spent memory spent = _rolled(_spent[safe][token], limit.period);
-        uint256 total = spent.amount + amount;
-        if (total > limit.perPeriod) revert ModuleOverBudget(safe, token, total, limit.perPeriod);
-        _spent[safe][token] = Spent(uint96(total), spent.periodStart);
+        if (amount > perCall) revert ModuleOverCallCap(safe, token, amount, perCall);
+        if (period == 0) return;
+        Spent storage spent = _spent[safe][token];
+        (uint256 spentAmount, uint256 periodStart) = _rolled(spent.amount, spent.periodStart, period);
+        uint256 total = spentAmount + amount;
+        if (total > perPeriod) revert ModuleOverBudget(safe, token, total, perPeriod);
+        // total <= perPeriod < 2^96; periodStart <= block.timestamp, far below 2^40.
+        (spent.amount, spent.periodStart) = (uint96(total), uint40(periodStart));
     }
 
     /// @dev The window open now: the first spend opens one; later ones start whole periods after it.
-    function _rolled(Spent memory spent, uint32 period) private view returns (Spent memory) {
-        if (spent.periodStart == 0) return Spent(0, uint40(block.timestamp));
-        if (period == 0 || block.timestamp < uint256(spent.periodStart) + period) return spent;
-        uint256 elapsed = block.timestamp - spent.periodStart;
-        return Spent(0, uint40(block.timestamp - (elapsed % period)));
+    function _rolled(uint256 amount, uint256 periodStart, uint256 period)
+        private
+        view
+        returns (uint256, uint256)
+    {
+        if (periodStart == 0) return (0, block.timestamp);
+        if (period == 0 || block.timestamp < periodStart + period) return (amount, periodStart);
+        return (0, block.timestamp - ((block.timestamp - periodStart) % period));
     }
 
     // ------------------------------------------------------------------ policy writes

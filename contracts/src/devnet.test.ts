@@ -87,7 +87,7 @@ describe('startDevnet', () => {
       expect(await hasCode(publicClient, address)).toBe(true)
     for (const address of Object.values(manifest.contracts))
       expect(await hasCode(publicClient, address)).toBe(true)
-    expect(new Set(Object.values(manifest.contracts)).size).toBe(6)
+    expect(new Set(Object.values(manifest.contracts)).size).toBe(7)
     // The contracts were deployed after the block the manifest tells indexers to start from.
     expect(
       await publicClient.getCode({

@@ -22,8 +22,8 @@ import { recoverAnvilState } from './anvil-state.ts'
 import { agentAccountAbi, agentAccountBytecode } from './generated/AgentAccount.ts'
 import { agentEconomyAbi, agentEconomyBytecode } from './generated/AgentEconomy.ts'
 import { agentFactoryAbi, agentFactoryBytecode } from './generated/AgentFactory.ts'
-import { agentModuleAbi, agentModuleBytecode } from './generated/AgentModule.ts'
 import { agentIdentityRegistryAbi, agentIdentityRegistryBytecode } from './generated/AgentIdentityRegistry.ts'
+import { agentModuleAbi, agentModuleBytecode } from './generated/AgentModule.ts'
 import { compatibilityFallbackHandlerBytecode } from './generated/CompatibilityFallbackHandler.ts'
 import { createCallBytecode } from './generated/CreateCall.ts'
 import { devUSDAbi, devUSDBytecode } from './generated/DevUSD.ts'
@@ -351,7 +351,12 @@ async function deployAgora(tx: Deployer, parameters: StartDevnetParameters) {
     feeBps,
     owner,
   ])
-  const { module, factory } = await deployLauncher(tx, { identityRegistry, economy, erc6551Registry, agentAccount })
+  const { module, factory } = await deployLauncher(tx, {
+    identityRegistry,
+    economy,
+    erc6551Registry,
+    agentAccount,
+  })
   const devUSD = await tx.deploy('DevUSD', devUSDAbi, devUSDBytecode)
   for (const [token, minJobValue] of [
     [devUSD, minJobValueDevUSD],

@@ -32,12 +32,14 @@ import { type Devnet, type StartDevnetParameters, startDevnet } from '../src/dev
 import { agentEconomyAbi } from '../src/generated/AgentEconomy.ts'
 import { agentFactoryAbi } from '../src/generated/AgentFactory.ts'
 import { agentIdentityRegistryAbi } from '../src/generated/AgentIdentityRegistry.ts'
+import { agentModuleAbi } from '../src/generated/AgentModule.ts'
 import { devUSDAbi } from '../src/generated/DevUSD.ts'
 import { maliciousTokenAbi } from '../src/generated/MaliciousToken.ts'
 import { reentrantReceiverAbi, reentrantReceiverBytecode } from '../src/generated/ReentrantReceiver.ts'
 import { safeAbi } from '../src/generated/Safe.ts'
 import { jobStatuses } from '../src/index.ts'
 import { jobIdOf } from '../src/job-id.ts'
+import { type PolicyChange, unlimitedPolicy } from './agent-module-calls.ts'
 
 export { jobIdOf }
 
@@ -62,6 +64,8 @@ const revertingGas = 1_500_000n
 const knownErrors = [
   ...agentEconomyAbi,
   ...agentIdentityRegistryAbi,
+  ...agentModuleAbi,
+  ...agentFactoryAbi,
   ...devUSDAbi,
   ...maliciousTokenAbi,
   ...reentrantReceiverAbi,
@@ -70,6 +74,8 @@ const knownErrors = [
 export type KnownErrorName =
   | ContractErrorName<typeof agentEconomyAbi>
   | ContractErrorName<typeof agentIdentityRegistryAbi>
+  | ContractErrorName<typeof agentModuleAbi>
+  | ContractErrorName<typeof agentFactoryAbi>
   | ContractErrorName<typeof devUSDAbi>
   | ContractErrorName<typeof maliciousTokenAbi>
   | ContractErrorName<typeof reentrantReceiverAbi>
@@ -517,45 +523,66 @@ export async function setReceiverMode(
 
 // ------------------------------------------------------------------ agents with Safes
 
+export type LaunchAgentOptions = {
+  /** The key the agent signs its module calls with (never an owner of its Safe). */
+  agentKey: Address
+  /** Owners of the 1-of-n Safe; the identity's owner alone when omitted. */
+  safeOwners?: Address[]
+  /** The agent's policy; no limit in dUSD and ETH when omitted. */
+  policy?: PolicyChange
+  salt?: string
+}
+
 /**
  * Launches an agent through the factory as the devnet's runtime would: identity to `owner`, a
- * 1-of-n Safe owned by `safeOwners` bound as its wallet. Returns its id and Safe.
+ * 1-of-n Safe owned by `safeOwners` bound as its wallet, with the agent module enabled for
+ * `agentKey` under `policy`. Returns its id and Safe.
  */
 export async function launchAgent(
   fx: EconomyFixture,
   owner: LocalAccount,
-  safeOwners: Address[] = [owner.address],
-  salt: string = `agent ${owner.address} ${safeOwners.join(',')}`,
+  options: LaunchAgentOptions,
 ): Promise<{ agentId: bigint; safe: Address }> {
+  const { agentKey, safeOwners = [owner.address], policy = unlimitedPolicy([fx.usd, ETH]) } = options
+  const salt = options.salt ?? `agent ${owner.address} ${safeOwners.join(',')} ${agentKey}`
   const receipt = await send(
     fx,
     owner,
     contractCall(fx.devnet.manifest.contracts.factory, agentFactoryAbi, 'launch', [
-      { owner: owner.address, agentURI: '', safeOwners, threshold: 1n, salt: hashOf(salt) },
+      { owner: owner.address, agentURI: '', safeOwners, threshold: 1n, salt: hashOf(salt), agentKey, policy },
     ]),
   )
   const [launched] = parseEventLogs({ abi: agentFactoryAbi, eventName: 'AgentLaunched', logs: receipt.logs })
   return { agentId: launched!.args.agentId, safe: launched!.args.safe }
 }
 
+/** A call a Safe makes: built against an ABI, or raw (a plain ETH transfer has no ABI). */
+export type SafeCall = Call | { to: Address; value: bigint; data: Hex }
+
 /**
- * Makes `call` from a 1-of-n Safe, signed by `signer` (one of its owners) and sent by `signer`:
- * `execTransaction` with the owner's ECDSA signature of the Safe transaction hash.
+ * The `execTransaction` call that makes `call` from a 1-of-n Safe, signed by `signer` (one of its
+ * owners): the owner's ECDSA signature of the Safe transaction hash, for the Safe's next nonce.
  */
-export async function sendFromSafe(
+export async function safeTransactionCall(
   fx: EconomyFixture,
   safe: Address,
   signer: LocalAccount,
-  call: Call,
-): Promise<TransactionReceipt> {
-  const data = encodeFunctionData({
-    abi: call.abi,
-    functionName: call.functionName,
-    args: call.args,
-  } as never)
-  const value = call.value ?? 0n
+  call: SafeCall,
+): Promise<Call> {
+  const { to, value, data } =
+    'abi' in call
+      ? {
+          to: call.address,
+          value: call.value ?? 0n,
+          data: encodeFunctionData({
+            abi: call.abi,
+            functionName: call.functionName,
+            args: call.args,
+          } as never),
+        }
+      : call
   const nonce = await fx.publicClient.readContract({ address: safe, abi: safeAbi, functionName: 'nonce' })
-  const txArgs = [call.address, value, data, 0, 0n, 0n, 0n, zeroAddress, zeroAddress] as const
+  const txArgs = [to, value, data, 0, 0n, 0n, 0n, zeroAddress, zeroAddress] as const
   const hash = await fx.publicClient.readContract({
     address: safe,
     abi: safeAbi,
@@ -563,12 +590,19 @@ export async function sendFromSafe(
     args: [...txArgs, nonce],
   })
   const signature = await signer.sign!({ hash })
-  const receipt = await send(
-    fx,
-    signer,
-    contractCall(safe, safeAbi, 'execTransaction', [...txArgs, signature]),
-  )
+  return contractCall(safe, safeAbi, 'execTransaction', [...txArgs, signature])
+}
+
+/** Makes `call` from a 1-of-n Safe, signed and sent by `signer` (one of its owners). */
+export async function sendFromSafe(
+  fx: EconomyFixture,
+  safe: Address,
+  signer: LocalAccount,
+  call: SafeCall,
+): Promise<TransactionReceipt> {
+  const receipt = await send(fx, signer, await safeTransactionCall(fx, safe, signer, call))
   const failed = parseEventLogs({ abi: safeAbi, eventName: 'ExecutionFailure', logs: receipt.logs })
-  expect(failed, `the Safe's ${call.functionName} failed`).toEqual([])
+  const what = 'abi' in call ? call.functionName : `a call to ${call.to}`
+  expect(failed, `the Safe's ${what} failed`).toEqual([])
   return receipt
 }

@@ -5,17 +5,9 @@
  * economy's ETH stipend for it, and the settlement goes through with the ETH owed to it. A Safe 1.4.1
  * (what every agent launched by the factory is paid at) still receives its ETH within that stipend.
  */
-import {
-  type Address,
-  encodeFunctionData,
-  getAddress,
-  type LocalAccount,
-  parseEther,
-  parseEventLogs,
-  zeroHash,
-} from 'viem'
+import { type Address, encodeFunctionData, getAddress, type LocalAccount, parseEther, zeroHash } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
 import { beforeAll, describe, expect, test } from 'vitest'
-import { agentFactoryAbi } from '../src/generated/AgentFactory.ts'
 import { agentIdentityRegistryAbi } from '../src/generated/AgentIdentityRegistry.ts'
 import { gasGrieferAbi, gasGrieferBytecode } from '../src/generated/GasGriefer.ts'
 import { safeAbi } from '../src/generated/Safe.ts'
@@ -34,6 +26,7 @@ import {
   isolateEachTest,
   jobIdOf,
   latestTimestamp,
+  launchAgent,
   nextAgentId,
   readEconomy,
   registerAgent,
@@ -214,18 +207,9 @@ describe('GasGriefer as a payee', () => {
 
 describe('ETH stipend', () => {
   test('default: enough for a Safe 1.4.1 launched by the factory, which receives (SafeReceived) at once', async () => {
-    const launchCall = contractCall(fx.devnet.manifest.contracts.factory, agentFactoryAbi, 'launch', [
-      {
-        owner: providerOwner.address,
-        agentURI: '',
-        safeOwners: [providerOwner.address],
-        threshold: 1n,
-        salt: hashOf('safe payee'),
-      },
-    ])
-    const launched = await send(fx, providerOwner, launchCall)
-    const [event] = parseEventLogs({ abi: agentFactoryAbi, eventName: 'AgentLaunched', logs: launched.logs })
-    const { agentId, safe } = event!.args
+    // The agent's key is not an owner: the Safe is its owner's, with the agent module enabled.
+    const agentKey = privateKeyToAccount(hashOf('safe payee agent key')).address
+    const { agentId, safe } = await launchAgent(fx, providerOwner, { agentKey, salt: 'safe payee' })
 
     const paid = await send(fx, client, economyCall(fx, 'pay', [agentId, ETH, 5n, zeroHash], 5n))
     expect(economyEvents(fx, paid).map((e) => e.eventName)).toEqual(['Paid'])

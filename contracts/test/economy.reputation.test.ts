@@ -7,9 +7,11 @@
  * the economy's owner sets.
  */
 import { type Address, createPublicClient, http, type LocalAccount, zeroAddress, zeroHash } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { startDevnet } from '../src/devnet.ts'
 import { agentEconomyAbi } from '../src/generated/AgentEconomy.ts'
+import { sendAsAgent } from './agent-module-fixture.ts'
 import {
   approve,
   type CreatedJob,
@@ -29,7 +31,6 @@ import {
   registerAgent,
   Status,
   send,
-  sendFromSafe,
   startEconomyFixture,
 } from './economy-fixture.ts'
 
@@ -130,35 +131,51 @@ describe('same owner', () => {
   })
 
   test('behavior: two agents of one owner (Safes it co-owns) do not count, another owner’s do', async () => {
-    const agentKey = stranger
-    const provider = await launchAgent(fx, providerOwner, [agentKey.address, providerOwner.address], 'p')
-    const mine = await launchAgent(fx, providerOwner, [evaluator.address, providerOwner.address], 'c1')
-    const theirs = await launchAgent(fx, client, [evaluator.address, client.address], 'c2')
+    // Each agent acts through its Safe's module with its own key; its owners alone own the Safe. The
+    // client agents' Safes have a second owner, so the provider's owner only co-owns one of them.
+    const keys = ['p', 'c1', 'c2'].map((name) => privateKeyToAccount(hashOf(`${name} agent key`)))
+    const [providerKey, mineKey, theirsKey] = keys as [LocalAccount, LocalAccount, LocalAccount]
+    const provider = await launchAgent(fx, providerOwner, { agentKey: providerKey.address, salt: 'p' })
+    const mine = await launchAgent(fx, providerOwner, {
+      agentKey: mineKey.address,
+      safeOwners: [evaluator.address, providerOwner.address],
+      salt: 'c1',
+    })
+    const theirs = await launchAgent(fx, client, {
+      agentKey: theirsKey.address,
+      safeOwners: [evaluator.address, client.address],
+      salt: 'c2',
+    })
     for (const wallet of [mine.safe, theirs.safe])
       await fx.testClient.setBalance({ address: wallet, value: 10n ** 18n })
 
-    const selfHire = async (from: { safe: Address }, spec: string) => {
+    // A relayer (here a stranger) submits what each agent's key signed.
+    const selfHire = async (from: { safe: Address }, key: LocalAccount, spec: string) => {
       const deadline = (await latestTimestamp(fx)) + 86_400n
       const specHash = hashOf(spec)
-      await sendFromSafe(
-        fx,
-        from.safe,
-        evaluator,
+      await sendAsAgent(fx, stranger, key, from.safe, [
         economyCall(
           fx,
           'createJob',
           [provider.agentId, zeroAddress, ETH, 10_000n, deadline, specHash],
           10_000n,
         ),
-      )
+      ])
       const jobId = jobIdOf(from.safe, provider.agentId, specHash)
-      await sendFromSafe(fx, provider.safe, agentKey, economyCall(fx, 'submitJob', [jobId, hashOf('work')]))
-      await sendFromSafe(fx, from.safe, evaluator, economyCall(fx, 'completeJob', [jobId, 100, zeroHash]))
+      await sendAsAgent(fx, stranger, providerKey, provider.safe, [
+        economyCall(fx, 'submitJob', [jobId, hashOf('work')]),
+      ])
+      await sendAsAgent(fx, stranger, key, from.safe, [
+        economyCall(fx, 'completeJob', [jobId, 100, zeroHash]),
+      ])
       return readEconomy(fx, 'getJob', [jobId])
     }
-    expect(await selfHire(mine, 'mine')).toMatchObject({ status: Status.Completed, sameOwner: true })
+    expect(await selfHire(mine, mineKey, 'mine')).toMatchObject({ status: Status.Completed, sameOwner: true })
     expect(await reputation(provider.agentId)).toEqual(noReputation)
-    expect(await selfHire(theirs, 'theirs')).toMatchObject({ status: Status.Completed, sameOwner: false })
+    expect(await selfHire(theirs, theirsKey, 'theirs')).toMatchObject({
+      status: Status.Completed,
+      sameOwner: false,
+    })
     expect(await reputation(provider.agentId)).toMatchObject({ completed: 1, clients: 1, ratingSum: 100 })
     expect(await clientRecord(theirs.safe)).toMatchObject({ ...noRecord, completed: 1, paid: 10_000n })
     expect(await clientRecord(mine.safe)).toMatchObject(noRecord)

@@ -5,6 +5,7 @@ import {
   createTestClient,
   createWalletClient,
   encodeAbiParameters,
+  encodeErrorResult,
   encodeFunctionData,
   encodePacked,
   getAddress,
@@ -26,11 +27,13 @@ import { type Devnet, safeContractNetworks, startDevnet } from '../src/devnet.ts
 import { agentAccountAbi } from '../src/generated/AgentAccount.ts'
 import { agentFactoryAbi } from '../src/generated/AgentFactory.ts'
 import { agentIdentityRegistryAbi } from '../src/generated/AgentIdentityRegistry.ts'
+import { agentModuleAbi } from '../src/generated/AgentModule.ts'
 import { compatibilityFallbackHandlerAbi } from '../src/generated/CompatibilityFallbackHandler.ts'
 import { erc6551RegistryAbi } from '../src/generated/ERC6551Registry.ts'
 import { safeAbi } from '../src/generated/Safe.ts'
 import { safeProxyFactoryAbi } from '../src/generated/SafeProxyFactory.ts'
 import { type AccessRule, testAccessControl } from './access-control.ts'
+import { type PolicyChange, policyChange, unlimitedIn, unlimitedPolicy } from './agent-module-calls.ts'
 import { revertOf } from './revert.ts'
 
 /**
@@ -56,6 +59,7 @@ const isValidSignatureAbi = compatibilityFallbackHandlerAbi.filter(
 const launchEventsAbi = [
   ...agentFactoryAbi,
   ...agentIdentityRegistryAbi,
+  ...agentModuleAbi,
   ...safeAbi,
   ...safeProxyFactoryAbi,
   ...erc6551RegistryAbi,
@@ -67,6 +71,8 @@ type LaunchParams = {
   safeOwners: Address[]
   threshold: bigint
   salt: Hex
+  agentKey: Address
+  policy: PolicyChange
 }
 
 let devnet: Devnet
@@ -122,13 +128,10 @@ async function mined(hash: Promise<Hex>): Promise<TransactionReceipt> {
   return receipt
 }
 
-type CallFrame = { revertReason?: string; calls?: CallFrame[] }
+type CallFrame = { revertReason?: string; error?: string; output?: Hex; calls?: CallFrame[] }
 
-/**
- * Revert reasons of the calls nested inside `launch`, innermost last. The Safe proxy factory drops
- * the reason when the new proxy's `setup` fails, so only a trace shows what Safe refused.
- */
-async function nestedRevertReasons(from: Address, params: LaunchParams): Promise<string[]> {
+/** Every call frame inside `launch`, outermost first. */
+async function traceLaunch(from: Address, params: LaunchParams): Promise<CallFrame[]> {
   const data = encodeFunctionData({ abi: agentFactoryAbi, functionName: 'launch', args: [params] })
   const response = await fetch(devnet.rpcUrl, {
     method: 'POST',
@@ -141,22 +144,39 @@ async function nestedRevertReasons(from: Address, params: LaunchParams): Promise
     }),
   })
   const { result } = (await response.json()) as { result: CallFrame }
-  const reasons: string[] = []
+  const frames: CallFrame[] = []
   const walk = (frame: CallFrame) => {
-    if (frame.revertReason) reasons.push(frame.revertReason)
+    frames.push(frame)
     for (const call of frame.calls ?? []) walk(call)
   }
   walk(result)
-  return reasons
+  return frames
+}
+
+/**
+ * Revert reasons of the calls nested inside `launch`, innermost last. The Safe proxy factory drops
+ * the reason when the new proxy's `setup` fails, so only a trace shows what Safe refused.
+ */
+async function nestedRevertReasons(from: Address, params: LaunchParams): Promise<string[]> {
+  const frames = await traceLaunch(from, params)
+  return frames.flatMap((frame) => (frame.revertReason ? [frame.revertReason] : []))
+}
+
+/** Revert data of the failed calls nested inside `launch` (custom errors included). */
+async function nestedRevertData(from: Address, params: LaunchParams): Promise<Hex[]> {
+  const frames = await traceLaunch(from, params)
+  return frames.flatMap((frame) => (frame.error && frame.output ? [frame.output] : []))
 }
 
 function launchParams(overrides: Partial<LaunchParams> = {}): LaunchParams {
   return {
     owner: agentOwner.address,
     agentURI: 'https://agents.example/translator.json',
-    safeOwners: [agentKey.address],
+    safeOwners: [agentOwner.address],
     threshold: 1n,
     salt: pad('0x01'),
+    agentKey: agentKey.address,
+    policy: unlimitedPolicy([contracts.devUSD, zeroAddress]),
     ...overrides,
   }
 }
@@ -226,14 +246,24 @@ function readSafe<const name extends 'getOwners' | 'getThreshold' | 'nonce'>(
   return publicClient.readContract({ address: safe, abi: safeAbi, functionName })
 }
 
+/** The module's record of the Safe's agent. */
+function agentOf(safe: Address) {
+  return publicClient.readContract({
+    address: contracts.module,
+    abi: agentModuleAbi,
+    functionName: 'agentOf',
+    args: [safe],
+  })
+}
+
 /** A fresh, empty address derived from `label`. */
 function recipient(label: string): Address {
   return privateKeyToAccount(keccak256(stringToHex(label))).address
 }
 
 describe('safeInitializer and saltNonce', () => {
-  test('default: Safe setup with the owners, threshold, fallback handler and launch check; salt bound to the caller', async () => {
-    const params = launchParams({ safeOwners: [agentKey.address, agentOwner.address], threshold: 2n })
+  test('default: Safe setup with the owners, threshold, fallback handler and agent set-up; salt bound to the caller', async () => {
+    const params = launchParams({ safeOwners: [agentOwner.address, stranger.address], threshold: 2n })
     expect(
       await publicClient.readContract({
         address: contracts.factory,
@@ -249,7 +279,11 @@ describe('safeInitializer and saltNonce', () => {
           params.safeOwners,
           2n,
           contracts.factory,
-          encodeFunctionData({ abi: agentFactoryAbi, functionName: 'checkLaunching' }),
+          encodeFunctionData({
+            abi: agentFactoryAbi,
+            functionName: 'setUpAgent',
+            args: [params.agentKey, params.policy],
+          }),
           safeAddresses.fallbackHandler,
           zeroAddress,
           0n,
@@ -275,7 +309,7 @@ describe('safeInitializer and saltNonce', () => {
 })
 
 describe('launch', () => {
-  test('default: one transaction mints the identity, deploys the Safe, binds it and creates the account', async () => {
+  test('default: one transaction mints the identity, deploys the Safe with the agent module, binds it and creates the account', async () => {
     const params = launchParams()
     const predictedSafe = await predictSafe(launcher.address, params)
     const nextId = await publicClient.readContract({
@@ -294,7 +328,7 @@ describe('launch', () => {
     expect(agentId).toBe(nextId)
     expect(safe).toBe(predictedSafe)
     expect(account).toBe(predictedAccount)
-    expect(receipt.gasUsed).toMatchInlineSnapshot(`499994n`)
+    expect(receipt.gasUsed).toMatchInlineSnapshot(`617802n`)
     console.info(
       `AgentFactory.launch (1-of-1 Safe, ${params.agentURI.length}-char URI): ${receipt.gasUsed} gas`,
     )
@@ -314,8 +348,9 @@ describe('launch', () => {
       await publicClient.readContract({ ...registry, functionName: 'paymentAddress', args: [agentId] }),
     ).toBe(safe)
 
-    // Safe: the owners and threshold given, the canonical fallback handler.
-    expect(await readSafe(safe, 'getOwners')).toEqual([agentKey.address])
+    // Safe: the owners and threshold given (the agent's key is not among them), the canonical
+    // fallback handler, and the agent module as its only module, holding the agent's key and policy.
+    expect(await readSafe(safe, 'getOwners')).toEqual([agentOwner.address])
     expect(await readSafe(safe, 'getThreshold')).toBe(1n)
     expect(await readSafe(safe, 'nonce')).toBe(0n)
     expect(await publicClient.readContract({ address: safe, abi: safeAbi, functionName: 'VERSION' })).toBe(
@@ -323,6 +358,29 @@ describe('launch', () => {
     )
     const handler = await publicClient.getStorageAt({ address: safe, slot: fallbackHandlerSlot })
     expect(getAddress(`0x${handler!.slice(-40)}`)).toBe(safeAddresses.fallbackHandler)
+    expect(
+      await publicClient.readContract({
+        address: safe,
+        abi: safeAbi,
+        functionName: 'getModulesPaginated',
+        args: ['0x0000000000000000000000000000000000000001', 10n],
+      }),
+    ).toEqual([[contracts.module], '0x0000000000000000000000000000000000000001'])
+    expect(await agentOf(safe)).toEqual({
+      key: agentKey.address,
+      nonce: 0n,
+      paused: false,
+      restricted: false,
+    })
+    for (const token of [contracts.devUSD, zeroAddress])
+      expect(
+        await publicClient.readContract({
+          address: contracts.module,
+          abi: agentModuleAbi,
+          functionName: 'limitOf',
+          args: [safe, token],
+        }),
+      ).toEqual({ perCall: 2n ** 96n - 1n, perPeriod: 2n ** 96n - 1n, period: 0, enabled: true })
 
     // Token-bound account: a registry proxy of AgentAccount, owned by the identity's holder.
     const accountContract = { address: account, abi: agentAccountAbi } as const
@@ -338,6 +396,10 @@ describe('launch', () => {
     // Events, in order, each naming the addresses it concerns.
     const events = parseEventLogs({ abi: launchEventsAbi, logs: receipt.logs })
     expect(events.map((event) => event.eventName)).toEqual([
+      'EnabledModule',
+      'AgentKeySet',
+      'LimitSet',
+      'LimitSet',
       'SafeSetup',
       'ProxyCreation',
       'Transfer',
@@ -348,11 +410,27 @@ describe('launch', () => {
       'AgentLaunched',
     ])
     const byName = Object.fromEntries(events.map((event) => [event.eventName, event]))
+    // The Safe enabled the module and wrote its agent to it itself, from inside its setup.
+    expect(byName.EnabledModule!.address).toBe(safe.toLowerCase())
+    expect(byName.EnabledModule!.args).toEqual({ module: contracts.module })
+    expect(byName.AgentKeySet!.address).toBe(contracts.module.toLowerCase())
+    expect(byName.AgentKeySet!.args).toEqual({ safe, key: agentKey.address })
+    expect(events.filter((event) => event.eventName === 'LimitSet').map((event) => event.args)).toEqual(
+      [contracts.devUSD, zeroAddress].map((token) => ({
+        safe,
+        token,
+        perCall: 2n ** 96n - 1n,
+        perPeriod: 2n ** 96n - 1n,
+        period: 0,
+      })),
+    )
     expect(byName.SafeSetup!.address).toBe(safe.toLowerCase())
     expect(byName.SafeSetup!.args).toMatchObject({
       initiator: safeAddresses.safeProxyFactory,
-      owners: [agentKey.address],
+      owners: [agentOwner.address],
       threshold: 1n,
+      // The setup's delegatecall target: the factory's `setUpAgent`.
+      initializer: contracts.factory,
       fallbackHandler: safeAddresses.fallbackHandler,
     })
     expect(byName.ProxyCreation!.args).toEqual({ proxy: safe, singleton: safeAddresses.safeSingleton })
@@ -375,17 +453,17 @@ describe('launch', () => {
   })
 
   test('behavior: a multi-owner Safe keeps its owners and threshold', async () => {
-    const owners = [agentKey.address, agentOwner.address, stranger.address]
+    const owners = [agentOwner.address, stranger.address, otherLauncher.address]
     const { safe, receipt } = await launch(launcher, launchParams({ safeOwners: owners, threshold: 2n }))
     expect(await readSafe(safe, 'getOwners')).toEqual(owners)
     expect(await readSafe(safe, 'getThreshold')).toBe(2n)
-    expect(receipt.gasUsed).toMatchInlineSnapshot(`547256n`)
+    expect(receipt.gasUsed).toMatchInlineSnapshot(`665104n`)
   })
 
   test('behavior: the owner may be someone other than the caller and need not own the Safe', async () => {
     const { agentId, safe, account } = await launch(
       launcher,
-      launchParams({ owner: stranger.address, safeOwners: [agentKey.address] }),
+      launchParams({ owner: stranger.address, safeOwners: [agentOwner.address] }),
     )
     expect(
       await publicClient.readContract({
@@ -395,7 +473,7 @@ describe('launch', () => {
         args: [agentId],
       }),
     ).toBe(stranger.address)
-    expect(await readSafe(safe, 'getOwners')).toEqual([agentKey.address])
+    expect(await readSafe(safe, 'getOwners')).toEqual([agentOwner.address])
     expect(
       await publicClient.readContract({ address: account, abi: agentAccountAbi, functionName: 'owner' }),
     ).toBe(stranger.address)
@@ -427,12 +505,16 @@ describe('launch', () => {
 
   test('behavior: the retry guard covers an identical Safe setup only', async () => {
     // The Safe's CREATE2 salt hashes the initializer too, so a retry with the same salt but other
-    // Safe owners or threshold lands elsewhere and launches a second agent.
+    // Safe owners, threshold, agent key or policy lands elsewhere and launches a second agent.
     const params = launchParams()
     const first = await launch(launcher, params)
-    const retry = await launch(launcher, { ...params, safeOwners: [agentKey.address, agentOwner.address] })
+    const retry = await launch(launcher, { ...params, safeOwners: [agentOwner.address, stranger.address] })
     expect(retry.safe).not.toBe(first.safe)
     expect(retry.agentId).toBe(first.agentId + 1n)
+    const otherKey = await launch(launcher, { ...params, agentKey: stranger.address })
+    const otherPolicy = await launch(launcher, { ...params, policy: unlimitedPolicy([contracts.devUSD]) })
+    expect(new Set([first.safe, retry.safe, otherKey.safe, otherPolicy.safe]).size).toBe(4)
+    expect(await agentOf(otherKey.safe)).toMatchObject({ key: stranger.address })
   })
 
   test('behavior: a launch cannot be front-run: deploying its Safe first fails, the launch goes through', async () => {
@@ -481,13 +563,15 @@ describe('launch', () => {
     ).toBe(safe)
   })
 
-  test('behavior: the Safe setup check refuses a call outside a launch', async () => {
+  test('behavior: the Safe set-up refuses a call outside a launch', async () => {
     expect(
       await revertOf(
-        publicClient.readContract({
+        publicClient.simulateContract({
           address: contracts.factory,
           abi: agentFactoryAbi,
-          functionName: 'checkLaunching',
+          functionName: 'setUpAgent',
+          args: [stranger.address, unlimitedPolicy([contracts.devUSD])],
+          account: stranger,
         }),
       ),
     ).toEqual({ name: 'FactoryNotLaunching', args: undefined })
@@ -509,6 +593,28 @@ describe('launch', () => {
     )
   })
 
+  test('error: FactoryNoAgentKey', async () => {
+    expect(await revertOf(simulateLaunch(launcher, launchParams({ agentKey: zeroAddress })))).toEqual({
+      name: 'FactoryNoAgentKey',
+      args: undefined,
+    })
+  })
+
+  test('error: ModuleInvalidLimit for a limit on the Safe, the module or the economy rolls the launch back', async () => {
+    // Safe's proxy factory drops the reason when setup reverts; the trace shows the module's error.
+    // (A limit on the Safe itself cannot be written into its own launch: the policy fixes its address.)
+    for (const token of [contracts.module, contracts.economy]) {
+      const refused = launchParams({ policy: policyChange({ setLimits: [unlimitedIn(token)] }) })
+      const error = await revertOf(simulateLaunch(launcher, refused))
+      expect(error.name).toBeUndefined()
+      const data = await nestedRevertData(launcher.address, refused)
+      const safe = await predictSafe(launcher.address, refused)
+      expect(data).toContain(
+        encodeErrorResult({ abi: agentModuleAbi, errorName: 'ModuleInvalidLimit', args: [safe, token] }),
+      )
+    }
+  })
+
   test('error: FactoryInvalidThreshold for a threshold of zero or above the owner count', async () => {
     for (const threshold of [0n, 2n]) {
       expect(await revertOf(simulateLaunch(launcher, launchParams({ threshold })))).toEqual({
@@ -522,8 +628,8 @@ describe('launch', () => {
     const cases: [Partial<LaunchParams>, string][] = [
       [{ safeOwners: [zeroAddress] }, 'GS203'],
       // Adjacent duplicates are caught as GS203; others as GS204.
-      [{ safeOwners: [agentKey.address, agentKey.address] }, 'GS203'],
-      [{ safeOwners: [agentKey.address, agentOwner.address, agentKey.address] }, 'GS204'],
+      [{ safeOwners: [agentOwner.address, agentOwner.address] }, 'GS203'],
+      [{ safeOwners: [agentOwner.address, stranger.address, agentOwner.address] }, 'GS204'],
     ]
     for (const [overrides, reason] of cases) {
       const params = launchParams(overrides)
@@ -574,7 +680,7 @@ describe('launch', () => {
 })
 
 describe('launched Safe', () => {
-  test('default: executes a transfer signed and sent with protocol-kit', async () => {
+  test('default: its owner executes a transfer signed and sent with protocol-kit', async () => {
     const { safe } = await launch(launcher, launchParams())
     await mined(
       walletClient.sendTransaction({
@@ -586,24 +692,26 @@ describe('launched Safe', () => {
     )
     const to = recipient('safe transfer recipient')
 
-    const kit = await safeKit(agentKey, safe)
+    const kit = await safeKit(agentOwner, safe)
     expect(await kit.getAddress()).toBe(safe)
-    expect(await kit.getOwners()).toEqual([agentKey.address])
+    expect(await kit.getOwners()).toEqual([agentOwner.address])
     expect(await kit.getThreshold()).toBe(1)
+    expect(await kit.getModules()).toEqual([contracts.module])
+    expect(await kit.isModuleEnabled(contracts.module)).toBe(true)
     const transaction = await kit.createTransaction({
       transactions: [{ to, value: parseEther('0.25').toString(), data: '0x' }],
     })
     const signed = await kit.signTransaction(transaction)
-    const executorBalance = await publicClient.getBalance({ address: agentKey.address })
+    const executorBalance = await publicClient.getBalance({ address: agentOwner.address })
     const result = await kit.executeTransaction(signed)
     const receipt = await publicClient.waitForTransactionReceipt({ hash: result.hash as Hex })
     expect(receipt.status).toBe('success')
-    expect(receipt.from).toBe(agentKey.address.toLowerCase())
+    expect(receipt.from).toBe(agentOwner.address.toLowerCase())
 
     expect(await publicClient.getBalance({ address: to })).toBe(parseEther('0.25'))
     expect(await publicClient.getBalance({ address: safe })).toBe(parseEther('0.75'))
     // The Safe pays no gas (no refund configured); the owner who sent it does.
-    expect(await publicClient.getBalance({ address: agentKey.address })).toBe(
+    expect(await publicClient.getBalance({ address: agentOwner.address })).toBe(
       executorBalance - receipt.gasUsed * receipt.effectiveGasPrice,
     )
     expect(await readSafe(safe, 'nonce')).toBe(1n)
@@ -612,7 +720,7 @@ describe('launched Safe', () => {
   })
 
   test('behavior: a 2-of-3 Safe needs two owners to sign', async () => {
-    const owners = [agentKey.address, agentOwner.address, stranger.address]
+    const owners = [agentOwner.address, stranger.address, otherLauncher.address]
     const { safe } = await launch(launcher, launchParams({ safeOwners: owners, threshold: 2n }))
     await mined(
       walletClient.sendTransaction({
@@ -624,14 +732,14 @@ describe('launched Safe', () => {
     )
     const to = recipient('two of three recipient')
 
-    const first = await safeKit(agentKey, safe)
+    const first = await safeKit(agentOwner, safe)
     const transaction = await first.createTransaction({
       transactions: [{ to, value: parseEther('0.1').toString(), data: '0x' }],
     })
     const signedOnce = await first.signTransaction(transaction)
     await expect(first.executeTransaction(signedOnce)).rejects.toThrow(/1 signature missing/)
 
-    const second = await safeKit(agentOwner, safe)
+    const second = await safeKit(stranger, safe)
     const signedTwice = await second.signTransaction(signedOnce)
     expect(signedTwice.signatures.size).toBe(2)
     const result = await second.executeTransaction(signedTwice)
@@ -641,7 +749,7 @@ describe('launched Safe', () => {
 
   test('behavior: signs messages for ERC-1271 that viem verifies', async () => {
     const { safe } = await launch(launcher, launchParams())
-    const kit = await safeKit(agentKey, safe)
+    const kit = await safeKit(agentOwner, safe)
     const message = 'Agora: I accept job 7 for 10 dUSD'
     const signed = await kit.signMessage(kit.createMessage(message))
     const signature = signed.encodedSignatures() as Hex
@@ -665,12 +773,18 @@ describe('launched Safe', () => {
       launchParams({ safeOwners: [stranger.address], salt: pad('0x02') }),
     )
     expect(await publicClient.verifyMessage({ address: otherSafe, message, signature })).toBe(false)
+    // Nor does the agent's key speak for its own Safe: it is not an owner.
+    const safeMessageHash = (await kit.getSafeMessageHash(hashMessage(message))) as Hex
+    const agentSignature = await agentKey.sign({ hash: safeMessageHash })
+    expect(await publicClient.verifyMessage({ address: safe, message, signature: agentSignature })).toBe(
+      false,
+    )
   })
 })
 
 describe('launched token-bound account', () => {
   test('default: the identity holder signs for it (ERC-1271) and executes through it', async () => {
-    const { account } = await launch(launcher, launchParams())
+    const { account } = await launch(launcher, launchParams({ safeOwners: [stranger.address] }))
     const hash = hashMessage('Agora: agent account terms v1')
     const digest = await publicClient.readContract({
       address: account,
@@ -680,14 +794,15 @@ describe('launched token-bound account', () => {
     })
     const signature = await agentOwner.sign({ hash: digest })
     expect(await publicClient.verifyHash({ address: account, hash, signature })).toBe(true)
-    // Only the holder of the identity speaks for the account, not the Safe's owner.
-    expect(
-      await publicClient.verifyHash({
-        address: account,
-        hash,
-        signature: await agentKey.sign({ hash: digest }),
-      }),
-    ).toBe(false)
+    // Only the holder of the identity speaks for the account, not the Safe's owner nor the agent's key.
+    for (const other of [stranger, agentKey])
+      expect(
+        await publicClient.verifyHash({
+          address: account,
+          hash,
+          signature: await other.sign({ hash: digest }),
+        }),
+      ).toBe(false)
 
     await mined(
       walletClient.sendTransaction({
@@ -742,8 +857,9 @@ describe('launched token-bound account', () => {
     expect(
       await publicClient.readContract({ address: account, abi: agentAccountAbi, functionName: 'owner' }),
     ).toBe(stranger.address)
-    // The Safe itself is untouched: it still belongs to its owners.
-    expect(await readSafe(safe, 'getOwners')).toEqual([agentKey.address])
+    // The Safe itself is untouched: it still belongs to its owners, and its agent keeps its key.
+    expect(await readSafe(safe, 'getOwners')).toEqual([agentOwner.address])
+    expect(await agentOf(safe)).toMatchObject({ key: agentKey.address })
   })
 })
 

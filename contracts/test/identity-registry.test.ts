@@ -27,6 +27,7 @@ import { agentFactoryAbi } from '../src/generated/AgentFactory.ts'
 import { agentIdentityRegistryAbi } from '../src/generated/AgentIdentityRegistry.ts'
 import { erc6551RegistryAbi } from '../src/generated/ERC6551Registry.ts'
 import { type AccessRule, testAccessControl } from './access-control.ts'
+import { unlimitedPolicy } from './agent-module-calls.ts'
 import { revertOf } from './revert.ts'
 
 /**
@@ -185,7 +186,10 @@ async function signConsent(signer: PrivateKeyAccount, agentId: bigint, owner: Ad
   })
 }
 
-/** Launches an agent through the factory just to get a real Safe with these owners. */
+/**
+ * Launches an agent through the factory just to get a real Safe with these owners (its agent's key,
+ * which is not an owner, is the operator's; its policy lets it spend dUSD and ETH).
+ */
 async function launchSafe(safeOwners: Address[], threshold: bigint): Promise<Address> {
   const params = {
     owner: stranger.address,
@@ -193,6 +197,8 @@ async function launchSafe(safeOwners: Address[], threshold: bigint): Promise<Add
     safeOwners,
     threshold,
     salt: pad(toHex(safeOwners.length)),
+    agentKey: operator.address,
+    policy: unlimitedPolicy([devnet.manifest.contracts.devUSD, zeroAddress]),
   }
   const { result, request } = await publicClient.simulateContract({
     address: devnet.manifest.contracts.factory,

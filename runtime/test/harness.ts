@@ -2,10 +2,18 @@ import { randomBytes } from 'node:crypto'
 import { type Devnet, devUSDAbi, startDevnet } from '@agora/contracts'
 import { createDb, type Db } from '@agora/db'
 import { createTemporaryDatabase } from '@agora/db/testing'
-import { type Address, createPublicClient, createWalletClient, erc20Abi, type Hex, http, parseUnits } from 'viem'
+import {
+  type Address,
+  createPublicClient,
+  createWalletClient,
+  erc20Abi,
+  type Hex,
+  http,
+  parseUnits,
+} from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { type CreateRuntimeParameters, createRuntime } from '../src/create-runtime.ts'
 import type { OwnerSignatureRequest } from '../src/actions/agents/owner-transaction.ts'
+import { type CreateRuntimeParameters, createRuntime } from '../src/create-runtime.ts'
 import type { AgentDefinition } from '../src/define-agent.ts'
 import { OwnerSignatureRequiredError } from '../src/errors.ts'
 import type { Runtime } from '../src/runtime.ts'
@@ -123,7 +131,9 @@ export async function asOwner<T>(
     if (!(error instanceof OwnerSignatureRequiredError)) throw error
     const request = error.request as unknown as OwnerSignatureRequest
     const { safeTransaction: t, typedData } = request
-    const signature = await privateKeyToAccount(devnet.manifest.accounts[ownerIndex]!.privateKey).signTypedData({
+    const signature = await privateKeyToAccount(
+      devnet.manifest.accounts[ownerIndex]!.privateKey,
+    ).signTypedData({
       ...typedData,
       message: {
         ...t,

@@ -71,7 +71,8 @@ const routes = {
   moveToModule: createRoute({
     method: 'post',
     path: '/{id}/module',
-    summary: "Move an agent launched before the agent module onto it, as its owners' Safe transaction (owner only)",
+    summary:
+      "Move an agent launched before the agent module onto it, as its owners' Safe transaction (owner only)",
     tags: ['agents'],
     ...ownerOnly,
     description:

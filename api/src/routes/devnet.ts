@@ -27,6 +27,8 @@ const devUSDAbi = parseAbi([
 const dUSD = { symbol: 'dUSD', decimals: 6 } as const
 const eth = { symbol: 'ETH', decimals: 18, address: zeroAddress } as const
 
+// The refinements run even when the pattern failed: they parse only what the pattern accepts.
+const decimal = (v: string) => /^\d+(\.\d+)?$/.test(v)
 const tokenAmount = (symbol: string, decimals: number, max: string) =>
   z
     .string()
@@ -35,7 +37,10 @@ const tokenAmount = (symbol: string, decimals: number, max: string) =>
       new RegExp(`^\\d+(\\.\\d{1,${decimals}})?$`),
       `must be a decimal number of ${symbol} as a string, with at most ${decimals} decimals, e.g. "2.5"`,
     )
-    .refine((v) => parseUnits(v, decimals) <= parseUnits(max, decimals), `must be at most ${max}`)
+    .refine(
+      (v) => !decimal(v) || parseUnits(v, decimals) <= parseUnits(max, decimals),
+      `must be at most ${max}`,
+    )
 
 export const faucetBody = z
   .strictObject({
@@ -49,7 +54,7 @@ export const faucetBody = z
       )
       .describe("An address, or an agent hosted here (`agt_…` or its on-chain id): then the agent's Safe."),
     amount: tokenAmount('dUSD', dUSD.decimals, '1000')
-      .refine((v) => parseUnits(v, dUSD.decimals) > 0n, 'must be more than zero')
+      .refine((v) => !decimal(v) || parseUnits(v, dUSD.decimals) > 0n, 'must be more than zero')
       .optional()
       .describe('dUSD to mint, at most 1,000 (default 100).'),
     eth: tokenAmount('ETH', eth.decimals, '1')

@@ -89,7 +89,9 @@ export async function toAgentView(
 ): Promise<AgentView> {
   const definition = agent.definition as StoredDefinition
   const path = agent.safeAddress
-    ? await client.safes.pathOf(agent.safeAddress as Address, agent.signerAddress as Address).catch(() => null)
+    ? await client.safes
+        .pathOf(agent.safeAddress as Address, agent.signerAddress as Address)
+        .catch(() => null)
     : null
   return {
     id: agent.id,

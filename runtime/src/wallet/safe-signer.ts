@@ -105,7 +105,12 @@ export type SafeSigner = ReturnType<typeof createSafeSigner>
 
 /** The module's record of `safe`'s agent (a zero key when the Safe has none there). */
 export function readAgent(publicClient: PublicClient, module: Address, safe: Address) {
-  return publicClient.readContract({ address: module, abi: agentModuleAbi, functionName: 'agentOf', args: [safe] })
+  return publicClient.readContract({
+    address: module,
+    abi: agentModuleAbi,
+    functionName: 'agentOf',
+    args: [safe],
+  })
 }
 
 async function moduleCall(
@@ -156,7 +161,10 @@ function single(calls: SafeCall[], multiSendCallOnly: Address): SafeCall & { ope
 export function multiSendData(calls: SafeCall[]): Hex {
   const packed = concatHex(
     calls.map((c) =>
-      encodePacked(['uint8', 'address', 'uint256', 'uint256', 'bytes'], [0, c.to, c.value ?? 0n, BigInt(size(c.data)), c.data]),
+      encodePacked(
+        ['uint8', 'address', 'uint256', 'uint256', 'bytes'],
+        [0, c.to, c.value ?? 0n, BigInt(size(c.data)), c.data],
+      ),
     ),
   )
   return encodeFunctionData({ abi: multiSendCallOnlyAbi, functionName: 'multiSend', args: [packed] })

@@ -46,7 +46,10 @@ export async function moveToModule(
   const calls = [
     { to: safe, data: await removeOwnerData(client, safe, key) },
     { to: safe, data: encodeFunctionData({ abi: safeAbi, functionName: 'enableModule', args: [module] }) },
-    { to: module, data: encodeFunctionData({ abi: agentModuleAbi, functionName: 'initialize', args: [key, change] }) },
+    {
+      to: module,
+      data: encodeFunctionData({ abi: agentModuleAbi, functionName: 'initialize', args: [key, change] }),
+    },
   ]
   const request = await ownerTransaction(
     client,
@@ -78,7 +81,9 @@ async function removeOwnerData(client: RuntimeClient, safe: Address, key: Addres
   ])
   const at = owners.findIndex((o) => o.toLowerCase() === key.toLowerCase())
   if (at < 0 || owners.length < 2)
-    throw new ConflictError(`The agent's key is not an owner of its Safe ${safe} beside another: nothing to move.`)
+    throw new ConflictError(
+      `The agent's key is not an owner of its Safe ${safe} beside another: nothing to move.`,
+    )
   const prev = at === 0 ? SENTINEL : owners[at - 1]!
   const left = BigInt(owners.length - 1)
   return encodeFunctionData({

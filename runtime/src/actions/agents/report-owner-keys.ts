@@ -10,7 +10,9 @@ import type { RuntimeClient } from '../../client.ts'
  * @example
  * void reportOwnerKeys(client)
  */
-export async function reportOwnerKeys(client: Pick<RuntimeClient, 'db' | 'safes' | 'log'>): Promise<string[]> {
+export async function reportOwnerKeys(
+  client: Pick<RuntimeClient, 'db' | 'safes' | 'log'>,
+): Promise<string[]> {
   const held: string[] = []
   for (const agent of await listAgents(client.db)) {
     if (!agent.safeAddress || agent.status === 'retired') continue

@@ -1,3 +1,4 @@
+import { agentModuleAbi } from '@agora/contracts'
 import {
   type Agent,
   BaseError,
@@ -7,7 +8,6 @@ import {
   upsertOfferings,
   ValidationError,
 } from '@agora/db'
-import { agentModuleAbi } from '@agora/contracts'
 import { type Address, encodeFunctionData, type Hex } from 'viem'
 import { z } from 'zod'
 import { canonicalJson } from '../../canonical-json.ts'

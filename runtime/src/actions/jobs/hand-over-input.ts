@@ -11,8 +11,8 @@ import {
 import { type Address, type Hex, isAddress, keccak256, toHex } from 'viem'
 import { canonicalJson } from '../../canonical-json.ts'
 import type { RuntimeClient } from '../../client.ts'
-import { serveJob } from './serve-job.ts'
 import { verifyWalletMessage } from '../../wallet/verify-wallet-message.ts'
+import { serveJob } from './serve-job.ts'
 
 export type HandOverInputParameters = {
   /** The on-chain job id: `jobIdOf(client, provider, specHash)`. */

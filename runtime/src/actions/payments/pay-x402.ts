@@ -16,13 +16,13 @@ import { type ChainUnavailableError, type PolicyError, wrapChainError } from '..
 import { type PaymentView, toPaymentView } from '../../views/payment-view.ts'
 import { type ActiveAgent, requireActiveAgent } from '../agents/require-active-agent.ts'
 import { isDevelopmentChain, type WebhookScope } from '../jobs/webhook-url.ts'
+import { x402Payer } from './hot-wallet.ts'
 import {
   authorizationState,
   type SignedAuthorization,
   signAuthorization,
   storedAuthorization,
 } from './x402-authorization.ts'
-import { x402Payer } from './hot-wallet.ts'
 import { chooseOption, readPaymentRequired } from './x402-option.ts'
 import {
   checkResourceRequest,

@@ -14,7 +14,9 @@ import { recordIntent } from '../record-intent.ts'
 import { explainRevert } from './explain-revert.ts'
 
 /** What a launch can be refused with: the factory's, the registry's and the module's errors, from inside the launch. */
-const launchErrors = [...agentFactoryAbi, ...agentIdentityRegistryAbi, ...agentModuleAbi].filter((item) => item.type === 'error')
+const launchErrors = [...agentFactoryAbi, ...agentIdentityRegistryAbi, ...agentModuleAbi].filter(
+  (item) => item.type === 'error',
+)
 
 /**
  * The factory's one-transaction launch, settled into the agent's row (ids, Safe, account): a Safe

@@ -2,7 +2,13 @@ import type { Address, Hex } from 'viem'
 import type { IntentHandler } from '../intent-handler.ts'
 
 /** An owner-signed Safe transaction as recorded: the `execTransaction` call, built once. */
-export type OwnerTransactionPayload = { safe: Address; to: Address; data: Hex; value: string; safeTxHash: Hex }
+export type OwnerTransactionPayload = {
+  safe: Address
+  to: Address
+  data: Hex
+  value: string
+  safeTxHash: Hex
+}
 
 /**
  * A Safe transaction its owners signed (a policy change, a move onto the agent module), sent by a

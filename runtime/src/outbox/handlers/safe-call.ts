@@ -24,7 +24,11 @@ export function safeCallHandler({
 }: { batch?: boolean } & Pick<IntentHandler, 'onSettled' | 'onFailed'> = {}): IntentHandler {
   const build = async (client: Parameters<IntentHandler['build']>[0], intents: Intent[]) => {
     const first = intents[0]!.payload as SafeCallPayload
-    return client.safes.build(first.safe, await agentSigner(client, intents[0]!.agentId!), intents.map(callOf))
+    return client.safes.build(
+      first.safe,
+      await agentSigner(client, intents[0]!.agentId!),
+      intents.map(callOf),
+    )
   }
   return {
     lane: (payload) => String(payload.safe).toLowerCase(),
@@ -40,7 +44,12 @@ export function safeCallHandler({
       try {
         const sent = await build(client, [intent])
         const account = client.outbox.relayerFor(p.safe.toLowerCase()).address
-        const outer = await explainRevert(client, intent, { account, to: sent.to, data: sent.data }, knownErrors)
+        const outer = await explainRevert(
+          client,
+          intent,
+          { account, to: sent.to, data: sent.data },
+          knownErrors,
+        )
         if (outer) return outer
         const call = { account: p.safe, to: p.to, data: p.data, value: BigInt(p.value) }
         return await explainRevert(client, intent, call, knownErrors)

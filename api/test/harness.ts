@@ -1,5 +1,5 @@
 import { agentModuleAbi, type Devnet, devUSDAbi, multiSendCallOnlyAbi, safeAbi } from '@agora/contracts'
-import { type AgentDefinition, type EmbeddedRuntime, startEmbeddedRuntime } from '@agora/runtime'
+import { type AgentDefinition, type EmbeddedRuntime, safeTxTypes, startEmbeddedRuntime } from '@agora/runtime'
 import { serve } from '@hono/node-server'
 import {
   type Address,
@@ -253,18 +253,4 @@ export async function makeOlderAgent(devnet: Devnet, ownerIndex: number, safe: A
 
 const sentinel = '0x0000000000000000000000000000000000000001'
 
-/** Safe 1.4.1's transaction type, as its owners sign it. */
-export const safeTxTypes = {
-  SafeTx: [
-    { name: 'to', type: 'address' },
-    { name: 'value', type: 'uint256' },
-    { name: 'data', type: 'bytes' },
-    { name: 'operation', type: 'uint8' },
-    { name: 'safeTxGas', type: 'uint256' },
-    { name: 'baseGas', type: 'uint256' },
-    { name: 'gasPrice', type: 'uint256' },
-    { name: 'gasToken', type: 'address' },
-    { name: 'refundReceiver', type: 'address' },
-    { name: 'nonce', type: 'uint256' },
-  ],
-} as const
+export { safeTxTypes }

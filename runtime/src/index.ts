@@ -200,4 +200,5 @@ export {
 export { type TaskView, taskViewSchema } from './views/task-view.ts'
 export type { Viewer, ViewerParameters } from './views/viewer.ts'
 export { createKeyVault, loadOrCreateMasterKey, parseMasterKey } from './wallet/key-vault.ts'
+export { safeTxTypes } from './wallet/safe-signer.ts'
 export { createSaleFacilitator, type SaleFacilitator, saleKey } from './x402/facilitator.ts'

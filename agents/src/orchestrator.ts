@@ -29,7 +29,7 @@ export async function planWithoutModel(
 ): Promise<PlanStep[]> {
   const steps: PlanStep[] = []
   const pick = async (capability: string) => {
-    const [best] = await runtime.searchMarket({ capability, minRating: 0 })
+    const [best] = (await runtime.searchMarket({ capability, minRating: 0, limit: 1 })).offerings
     if (!best?.agent.chainAgentId) throw new Error(`nobody offers "${capability}"`)
     return { provider: best.agent.chainAgentId, offering: best.offering.name }
   }

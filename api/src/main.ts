@@ -70,7 +70,12 @@ async function startEmbedded(config: EmbeddedConfig): Promise<Started> {
   const { devnet, runtime } = embedded
   // In the background: a launch waits for the chain, and the API listens meanwhile.
   const launched = (async () => {
-    const present = new Set((await runtime.listAgents()).map((a) => a.name))
+    const present = new Set<string>()
+    for (let cursor: string | undefined, page = true; page; page = cursor !== undefined) {
+      const { agents, next } = await runtime.listAgents({ limit: 200, cursor })
+      for (const agent of agents) present.add(agent.name)
+      cursor = next ?? undefined
+    }
     for (const definition of demo) {
       if (!present.has(definition.name))
         await runtime.launch(definition, { owner: devnet.manifest.accounts[1]!.address })
@@ -185,7 +190,7 @@ const bannerAgents = 20
  * they are launched: a definition given in code here names its model; any other, the one stored.
  */
 async function printAgents(runtime: Runtime, hostedModels: Started['hostedModels']) {
-  const agents = await runtime.listAgents()
+  const { agents, next } = await runtime.listAgents({ limit: bannerAgents })
   if (agents.length === 0) {
     console.log('\nNo agents yet: launch one with POST /agents (see docs/quickstart.md).')
     return
@@ -196,13 +201,13 @@ async function printAgents(runtime: Runtime, hostedModels: Started['hostedModels
       : (agent.model as Record<string, unknown> | null | undefined)
     return model?.model ? `${model.provider ?? 'openai'}/${model.model}` : 'no model'
   }
-  const width = Math.max(...agents.slice(0, bannerAgents).map((a) => a.name.length))
+  const width = Math.max(...agents.map((a) => a.name.length))
   console.log('\nAgents hosted here (name, on-chain id, model):')
-  for (const agent of agents.slice(0, bannerAgents)) {
+  for (const agent of agents) {
     const id = agent.chainAgentId ? `#${agent.chainAgentId}` : `(${agent.status})`
     console.log(`  ${agent.name.padEnd(width)}  ${id.padEnd(6)} ${modelOf(agent)}`)
   }
-  if (agents.length > bannerAgents) console.log(`  … and ${agents.length - bannerAgents} more (GET /agents)`)
+  if (next) console.log('  … and more (GET /agents)')
 }
 
 // A taken port fails after the chain started: stop it again rather than leave it running.

@@ -1,3 +1,4 @@
+import { PAGE_LIMIT } from '@agora/db'
 import { offeringNameSchema, updateAgentSchema } from '@agora/runtime'
 import { z } from '@hono/zod-openapi'
 
@@ -79,7 +80,31 @@ export const hireBody = z
   })
   .meta({ id: 'Hire' })
 
-export const listAgentsQuery = z.strictObject({ owner: address.optional() })
+/** Every list route reads a page at a time: `limit`, then `cursor` (the `next` of the page before). */
+export const pageQuery = {
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(PAGE_LIMIT.max)
+    .optional()
+    .describe(`At most this many items (default ${PAGE_LIMIT.default}, at most ${PAGE_LIMIT.max}).`),
+  cursor: z
+    .string()
+    .max(1_000)
+    .optional()
+    .describe('Where to read on: the `next` of the previous page, unchanged.'),
+}
+
+/** The `next` of a page: the cursor of the page after it, null on the last one. */
+export const nextCursor = z
+  .string()
+  .nullable()
+  .describe(
+    'Pass as `cursor` for the next page; null when this is the last. Items added meanwhile are neither skipped nor repeated.',
+  )
+
+export const listAgentsQuery = z.strictObject({ owner: address.optional(), ...pageQuery })
 
 /**
  * `PATCH /agents/:id`: what an owner set at launch, each field replacing the agent's (the runtime's
@@ -119,6 +144,11 @@ export const searchQuery = z
     maxPrice: amount.optional().describe('In token units of `token` (required with it).'),
     token: token.optional(),
     minRating: z.coerce.number().min(0).max(100).optional(),
+    sort: z
+      .enum(['reputation', 'price'])
+      .optional()
+      .describe('`reputation` (default): the most trusted providers first; `price`: the cheapest first.'),
+    ...pageQuery,
   })
   .refine((q) => q.maxPrice === undefined || q.token !== undefined, {
     path: ['token'],

@@ -154,7 +154,7 @@ describe('POST /agents with a model', () => {
       status: 400,
       detail: expect.stringMatching(/does not offer "DATABASE_URL"/),
     })
-    const names = (await api.embedded.runtime.listAgents()).map((a) => a.name)
+    const names = (await api.embedded.runtime.listAgents()).agents.map((a) => a.name)
     expect(names).not.toContain('absent')
     expect(names).not.toContain('thief')
   })
@@ -211,7 +211,7 @@ describe('POST /agents with a model', () => {
       status: 400,
       errors: [{ path: 'model.apiKey', message: expect.stringMatching(/is required for provider "openai"/) }],
     })
-    expect((await api.embedded.runtime.listAgents()).map((a) => a.name)).not.toContain('rejected')
+    expect((await api.embedded.runtime.listAgents()).agents.map((a) => a.name)).not.toContain('rejected')
   })
 })
 

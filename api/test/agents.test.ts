@@ -140,7 +140,7 @@ describe('POST /agents', () => {
     const body = { name: 'x', offerings: [{ ...summarizer.offerings[0], token: 'NOPE' }] }
     const problem = await problemOf(await api.call('POST', '/agents', body, owner.token))
     expect(problem).toMatchObject({ status: 400, detail: expect.stringMatching(/Unknown token/) })
-    expect((await api.embedded.runtime.listAgents()).map((a) => a.name)).not.toContain('x')
+    expect((await api.embedded.runtime.listAgents()).agents.map((a) => a.name)).not.toContain('x')
   })
 })
 
@@ -158,6 +158,42 @@ describe('GET /agents', () => {
   test('behavior: a bad owner is a 400; an unknown agent a 404', async () => {
     expect((await problemOf(await api.app.request('/agents?owner=me'))).errors?.[0]?.path).toBe('owner')
     expect((await problemOf(await api.app.request('/agents/nope'))).status).toBe(404)
+  })
+
+  test('behavior: pages never skip or repeat an agent, while agents are launched between them', async () => {
+    type Page = { agents: { id: string; name: string }[]; next: string | null }
+    const seen: string[] = []
+    const launched: string[] = []
+    let url: string | null = '/agents?limit=1'
+    for (let page = 0; url; page++) {
+      const body = (await (await api.app.request(url)).json()) as Page
+      expect(body.agents.length).toBeLessThanOrEqual(1)
+      seen.push(...body.agents.map((a) => a.id))
+      // A launch while the pages are read: it comes at the end, never in a page already read.
+      if (page < 3) launched.push((await launch({ name: `paged-${page}` }, stranger.token)).id)
+      url = body.next ? `/agents?limit=1&cursor=${encodeURIComponent(body.next)}` : null
+    }
+    expect(new Set(seen).size).toBe(seen.length)
+    expect(seen).toEqual(expect.arrayContaining(launched))
+    const whole = (await (await api.app.request('/agents?limit=200')).json()) as Page
+    expect(seen).toEqual(whole.agents.map((a) => a.id))
+    expect(whole.next).toBeNull()
+  })
+
+  test('behavior: a bad limit or cursor is a 400 saying what is wrong', async () => {
+    for (const limit of ['0', '201', 'abc', '1.5'])
+      expect(
+        (await problemOf(await api.app.request(`/agents?limit=${limit}`))).errors?.[0]?.path,
+        limit,
+      ).toBe('limit')
+    const made = await problemOf(await api.app.request('/agents?cursor=bm90LWEtY3Vyc29y'))
+    expect(made).toMatchObject({
+      status: 400,
+      detail: expect.stringMatching(/cursor is not one this list gave/),
+    })
+    // A cursor of another list (here one of an agent's tasks) is refused too.
+    const crossed = Buffer.from(JSON.stringify(['tasks', 'task_1'])).toString('base64url')
+    expect((await problemOf(await api.app.request(`/agents?cursor=${crossed}`))).status).toBe(400)
   })
 })
 
@@ -325,7 +361,7 @@ describe('GET /market/offerings', () => {
 
   test('behavior: filters by price and text', async () => {
     const cheap = await (await api.app.request('/market/offerings?maxPrice=0.5&token=dUSD')).json()
-    expect(cheap).toEqual({ offerings: [] })
+    expect(cheap).toEqual({ offerings: [], next: null })
     const byText = (await (await api.app.request('/market/offerings?text=summar')).json()) as {
       offerings: unknown[]
     }
@@ -340,6 +376,9 @@ describe('GET /market/offerings', () => {
       'maxPrice=1',
       'color=red',
       'token=NOPE',
+      'sort=cheapest',
+      'limit=0',
+      'cursor=xyz',
     ]) {
       expect((await problemOf(await api.app.request(`/market/offerings?${query}`))).status, query).toBe(400)
     }

@@ -102,7 +102,7 @@ async function listedIn(runtime: Runtime, chainAgentId: string, name: string) {
   await expect
     .poll(
       async () =>
-        (await runtime.searchMarket({ text: name })).find(
+        (await runtime.searchMarket({ text: name })).offerings.find(
           (m) => m.agent.chainAgentId === chainAgentId && m.offering.name === name,
         ),
       { timeout: 30_000, interval: 250 },
@@ -168,7 +168,7 @@ describe('two runtimes on one chain', () => {
     expect(bought.payment).toMatchObject({ kind: 'x402', status: 'confirmed' })
     // B records the sale as the seller's payment, from A's buyer's hot wallet (its key, topped up
     // from its Safe through the agent module).
-    const sales = await b.runtime.listPayments(seller.id)
+    const { payments: sales } = await b.runtime.listPayments(seller.id)
     expect(sales).toContainEqual(
       expect.objectContaining({
         kind: 'x402',

@@ -214,7 +214,7 @@ describe('x402: offerings sold as paid HTTP resources', () => {
     expect(await balanceOf(payer.address)).toBe(payerBefore - dUSD('1'))
     expect(await balanceOf(seller.safe)).toBe(safeBefore + dUSD('1'))
 
-    const payments = await embedded.runtime.listPayments(seller.id)
+    const { payments } = await embedded.runtime.listPayments(seller.id)
     expect(payments[0]).toMatchObject({
       kind: 'x402',
       status: 'confirmed',

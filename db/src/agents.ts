@@ -3,6 +3,7 @@ import type { Db } from './create-db.ts'
 import { createId } from './create-id.ts'
 import { ConflictError, NotFoundError } from './errors.ts'
 import { normalizeAddress, normalizeUint, optional } from './normalize.ts'
+import { decodeCursor, encodeCursor, type Page, type PageParameters, pageLimit, toPage } from './page.ts'
 import { type Agent, type AgentStatus, agents, type Owner, owners } from './schema.ts'
 
 /**
@@ -119,6 +120,38 @@ export async function listAgents(db: Db, parameters: ListAgentsParameters = {}):
       ),
     )
     .orderBy(asc(agents.createdAt), asc(agents.id))
+}
+
+/**
+ * A page of agents, oldest first, optionally of one owner and in one status. Agents launched while
+ * pages are read come at the end: a page never repeats or skips one.
+ *
+ * @example
+ * const first = await pageAgents(db, { limit: 50 })
+ * const second = await pageAgents(db, { limit: 50, cursor: first.next! })
+ */
+export async function pageAgents(
+  db: Db,
+  parameters: ListAgentsParameters & PageParameters = {},
+): Promise<Page<Agent>> {
+  const limit = pageLimit(parameters.limit)
+  const owner = optional(parameters.owner, (v) => normalizeAddress(v, 'owner'))
+  const [after] = parameters.cursor ? decodeCursor(parameters.cursor, 'agents', ['string']) : []
+  const rows = await db
+    .select()
+    .from(agents)
+    .where(
+      and(
+        owner ? eq(agents.owner, owner) : undefined,
+        parameters.status ? eq(agents.status, parameters.status) : undefined,
+        after === undefined
+          ? undefined
+          : sql`(${agents.createdAt}, ${agents.id}) > (select a.created_at, a.id from ${agents} a where a.id = ${after})`,
+      ),
+    )
+    .orderBy(asc(agents.createdAt), asc(agents.id))
+    .limit(limit + 1)
+  return toPage(rows, limit, (last) => encodeCursor('agents', [last.id]))
 }
 
 /** @example const mine = await listAgentsByOwner(db, session.address) */

@@ -21,6 +21,7 @@ export {
   type ListAgentsParameters,
   listAgents,
   listAgentsByOwner,
+  pageAgents,
   type UpdateAgentParameters,
   updateAgent,
 } from './agents.ts'
@@ -96,12 +97,14 @@ export {
   type JobInput,
   type ListJobsParameters,
   listJobs,
+  pageJobs,
   type UpdateJobParameters,
   updateJob,
   upsertJob,
 } from './jobs.ts'
 export {
   getListing,
+  getListingByWallet,
   getMarketOffering,
   type ListingIdentity,
   type ListingSummary,
@@ -110,9 +113,12 @@ export {
   type MarketEndpoints,
   type MarketOfferingInput,
   type MarketOfferingMatch,
+  type MarketSearchMatch,
   type SearchMarketOfferingsParameters,
+  type SetMarketReputationParameters,
   type SkipListingParameters,
   searchMarketOfferings,
+  setMarketReputation,
   skipListing,
   touchListing,
   type WriteListingParameters,
@@ -128,6 +134,15 @@ export {
   upsertOfferings,
 } from './offerings.ts'
 export { listOwnerIntents, type OwnerIntent } from './owner-intents.ts'
+export {
+  decodeCursor,
+  encodeCursor,
+  PAGE_LIMIT,
+  type Page,
+  type PageParameters,
+  pageLimit,
+  toPage,
+} from './page.ts'
 export {
   getPayment,
   getPaymentByKey,

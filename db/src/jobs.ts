@@ -2,6 +2,7 @@ import { and, desc, eq, getTableColumns, inArray, lt, or, type SQL, sql } from '
 import type { Db } from './create-db.ts'
 import { NotFoundError } from './errors.ts'
 import { normalizeAddress, normalizeUint, optional } from './normalize.ts'
+import { decodeCursor, encodeCursor, type Page, type PageParameters, pageLimit, toPage } from './page.ts'
 import { type Job, type JobRecordStatus, jobs } from './schema.ts'
 
 export type JobInput = {
@@ -144,6 +145,7 @@ export type ListJobsParameters = {
   status?: JobRecordStatus | JobRecordStatus[]
   /** Only jobs whose deadline is before this instant (to find expired ones). */
   deadlineBefore?: Date
+  /** At most this many (all when not given: the runtime's sweeps must see every one). */
   limit?: number
 }
 
@@ -172,7 +174,33 @@ export function listJobs(db: Db, parameters: ListJobsParameters = {}): Promise<J
       ),
     )
     .orderBy(desc(jobs.createdAt), desc(jobs.jobId))
-    .limit(parameters.limit ?? 100)
+    .limit(parameters.limit ?? Number.MAX_SAFE_INTEGER)
+}
+
+/**
+ * A page of the jobs an agent hired for or served, newest first.
+ *
+ * @example
+ * const first = await pageJobs(db, { agentId, limit: 20 })
+ * const second = await pageJobs(db, { agentId, limit: 20, cursor: first.next! })
+ */
+export async function pageJobs(db: Db, parameters: { agentId: string } & PageParameters): Promise<Page<Job>> {
+  const limit = pageLimit(parameters.limit)
+  const [before] = parameters.cursor ? decodeCursor(parameters.cursor, 'jobs', ['string']) : []
+  const rows = await db
+    .select()
+    .from(jobs)
+    .where(
+      and(
+        or(eq(jobs.clientAgentId, parameters.agentId), eq(jobs.providerAgentId, parameters.agentId)),
+        before === undefined
+          ? undefined
+          : sql`(${jobs.createdAt}, ${jobs.jobId}) < (select j.created_at, j.job_id from ${jobs} j where j.job_id = ${before})`,
+      ),
+    )
+    .orderBy(desc(jobs.createdAt), desc(jobs.jobId))
+    .limit(limit + 1)
+  return toPage(rows, limit, (last) => encodeCursor('jobs', [last.jobId]))
 }
 
 // funded (1) → submitted (2) → completed | rejected | declined | expired (3); a final state stays.

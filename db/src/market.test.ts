@@ -6,6 +6,7 @@ import {
   listListingIds,
   listUnlistedAgents,
   searchMarketOfferings,
+  setMarketReputation,
   skipListing,
   touchListing,
   type WriteListingParameters,
@@ -122,9 +123,9 @@ describeStorage((store) => {
       // What was known of it stays readable.
       expect(row.name).toBe('Scribe')
       expect(await getMarketOffering(store.db, '7', 'summarize')).toBeUndefined()
-      expect(await searchMarketOfferings(store.db)).toEqual([])
+      expect((await searchMarketOfferings(store.db)).items).toEqual([])
       await writeListing(store.db, listing())
-      expect(await searchMarketOfferings(store.db)).toHaveLength(2)
+      expect((await searchMarketOfferings(store.db)).items).toHaveLength(2)
     })
 
     test('behavior: an agent never listed is recorded as skipped', async () => {
@@ -180,9 +181,11 @@ describeStorage((store) => {
       )
       await skipListing(store.db, { chainAgentId: '9', owner, uri: '', error: 'too large' })
 
-      const all = await searchMarketOfferings(store.db)
-      // Cheapest first, compared as numbers ('9' < '10'), only active listed agents.
+      const all = (await searchMarketOfferings(store.db)).items
+      // With no record read yet every provider scores alike: cheapest first, compared as numbers
+      // ('9' < '10'), only active listed agents.
       expect(all.map((m) => m.offering.name)).toEqual(['translate', 'summarize'])
+      expect(all[0]?.reputation).toBeNull()
       expect(all[0]?.agent).toEqual({
         chainAgentId: '7',
         agentId: null,
@@ -194,7 +197,7 @@ describeStorage((store) => {
       })
 
       const names = async (parameters: Parameters<typeof searchMarketOfferings>[1]) =>
-        (await searchMarketOfferings(store.db, parameters)).map((m) => m.offering.name)
+        (await searchMarketOfferings(store.db, parameters)).items.map((m) => m.offering.name)
       expect(await names({ text: 'SUMMAR' })).toEqual(['summarize'])
       expect(await names({ text: 'scribe' })).toEqual(['translate', 'summarize'])
       expect(await names({ text: '100%' })).toEqual(['translate'])
@@ -204,17 +207,110 @@ describeStorage((store) => {
       expect(await names({ maxPrice: '9' })).toEqual(['translate'])
       expect(await names({ token: usdc })).toEqual(['summarize'])
       expect(await names({ capability: 'text', maxPrice: '8' })).toEqual([])
-      expect(await searchMarketOfferings(store.db, { limit: 1 })).toHaveLength(1)
+      expect((await searchMarketOfferings(store.db, { limit: 1 })).items).toHaveLength(1)
       await expectStoreError(searchMarketOfferings(store.db, { maxPrice: '-1' }), 'INVALID_INPUT')
+      await expectStoreError(searchMarketOfferings(store.db, { minRating: 101 }), 'INVALID_INPUT')
+      await expectStoreError(searchMarketOfferings(store.db, { cursor: 'made-up' }), 'INVALID_INPUT')
     })
 
     test('behavior: a hosted agent that is retired is gone once its listing says so', async () => {
       const agent = await insertAgent(store.db, agentParameters({ chainAgentId: '7', status: 'active' }))
       await writeListing(store.db, listing({ agentId: agent.id }))
-      expect(await searchMarketOfferings(store.db)).toHaveLength(2)
+      expect((await searchMarketOfferings(store.db)).items).toHaveLength(2)
       await updateAgent(store.db, agent.id, { status: 'retired' })
       await writeListing(store.db, listing({ agentId: agent.id, active: false }))
-      expect(await searchMarketOfferings(store.db)).toEqual([])
+      expect(await searchMarketOfferings(store.db)).toEqual({ items: [], next: null })
+    })
+
+    test('behavior: ranked by the stored record, which survives a new listing; filtered by rating', async () => {
+      await writeListing(store.db, listing())
+      await writeListing(
+        store.db,
+        listing({
+          chainAgentId: '8',
+          name: 'Trusted',
+          offerings: [{ name: 'polish', price: '50', token: usdc }],
+        }),
+      )
+      const record = { chainAgentId: '8', completed: 3 }
+      await setMarketReputation(store.db, '8', {
+        reputation: record,
+        score: 80,
+        rating: 95,
+        earned: { [usdc]: '120' },
+      })
+      const page = await searchMarketOfferings(store.db)
+      expect(page.items.map((m) => m.offering.name)).toEqual(['polish', 'translate', 'summarize'])
+      expect(page.items[0]).toMatchObject({
+        reputation: record,
+        offering: { score: 80, rating: 95, earned: '120' },
+      })
+      // A new file of the same agent keeps its record on the new offerings; earnings go by token.
+      await writeListing(
+        store.db,
+        listing({
+          chainAgentId: '8',
+          name: 'Trusted',
+          fileHash: '0x02',
+          offerings: [
+            { name: 'polish', price: '50', token: usdc },
+            { name: 'shine', price: '1', token: eth },
+          ],
+        }),
+      )
+      const again = (await searchMarketOfferings(store.db)).items
+      expect(again.map((m) => [m.offering.name, m.offering.earned])).toEqual([
+        ['polish', '120'],
+        ['shine', '0'],
+        ['translate', '0'],
+        ['summarize', '0'],
+      ])
+      const rated = await searchMarketOfferings(store.db, { minRating: 90 })
+      expect(rated.items.map((m) => m.offering.name)).toEqual(['polish', 'shine'])
+      expect(
+        (await searchMarketOfferings(store.db, { sort: 'price' })).items.map((m) => m.offering.name),
+      ).toEqual(['shine', 'translate', 'summarize', 'polish'])
+      // Unknown to the market: nothing to write.
+      await setMarketReputation(store.db, '99', { reputation: {}, score: 50, rating: 0, earned: {} })
+      await expectStoreError(
+        setMarketReputation(store.db, '8', { reputation: {}, score: 101, rating: 0, earned: {} }),
+        'INVALID_INPUT',
+      )
+    })
+
+    test('behavior: pages in either order never skip or repeat an offering, ties included', async () => {
+      for (let i = 1; i <= 12; i++)
+        await writeListing(
+          store.db,
+          listing({
+            chainAgentId: String(100 + i),
+            name: `agent ${i}`,
+            offerings: [{ name: 'o', price: String(i % 3), token: usdc, capabilities: ['text'] }],
+          }),
+        )
+      for (const i of [2, 5, 7])
+        await setMarketReputation(store.db, String(100 + i), {
+          reputation: {},
+          score: 60 + (i % 2),
+          rating: 90,
+          earned: { [usdc]: String(i % 2) },
+        })
+      for (const sort of ['reputation', 'price'] as const) {
+        const whole = (await searchMarketOfferings(store.db, { sort, limit: 200 })).items.map(
+          (m) => m.offering.id,
+        )
+        const seen: number[] = []
+        let cursor: string | undefined
+        do {
+          const page = await searchMarketOfferings(store.db, { sort, limit: 5, cursor })
+          seen.push(...page.items.map((m) => m.offering.id))
+          cursor = page.next ?? undefined
+        } while (cursor)
+        expect(seen).toEqual(whole)
+        expect(new Set(seen).size).toBe(12)
+      }
+      const byPrice = (await searchMarketOfferings(store.db, { sort: 'price', limit: 1 })).next!
+      await expectStoreError(searchMarketOfferings(store.db, { cursor: byPrice }), 'INVALID_INPUT')
     })
   })
 })

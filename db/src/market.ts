@@ -1,7 +1,30 @@
-import { and, arrayContains, asc, eq, ilike, isNotNull, isNull, lte, or, sql } from 'drizzle-orm'
+import {
+  and,
+  arrayContains,
+  asc,
+  desc,
+  eq,
+  gte,
+  ilike,
+  isNotNull,
+  isNull,
+  lte,
+  or,
+  type SQL,
+  sql,
+} from 'drizzle-orm'
 import type { Db } from './create-db.ts'
+import { ValidationError } from './errors.ts'
 import { assertJson, normalizeAddress, normalizeUint, optional } from './normalize.ts'
-import { agents, type MarketAgent, type MarketOffering, marketAgents, marketOfferings } from './schema.ts'
+import { decodeCursor, encodeCursor, type Page, type PageParameters, pageLimit, toPage } from './page.ts'
+import {
+  agents,
+  type JsonObject,
+  type MarketAgent,
+  type MarketOffering,
+  marketAgents,
+  marketOfferings,
+} from './schema.ts'
 
 /** Where an offering is sold: as a paid HTTP resource (x402) and through its runtime's escrow API. */
 export type MarketEndpoints = { x402?: string; escrow?: string }
@@ -85,8 +108,77 @@ export async function writeListing(db: Db, parameters: WriteListingParameters): 
       .onConflictDoUpdate({ target: marketAgents.chainAgentId, set: listing })
       .returning()
     await tx.delete(marketOfferings).where(eq(marketOfferings.chainAgentId, identity.chainAgentId))
-    if (offerings.length > 0) await tx.insert(marketOfferings).values(offerings)
+    // The provider's record as last read goes with each offering: searches sort by it.
+    const ranked = offerings.map((o) => ({
+      ...o,
+      score: row!.score,
+      rating: row!.rating,
+      earned: row!.earned[o.token] ?? '0',
+    }))
+    if (ranked.length > 0) await tx.insert(marketOfferings).values(ranked)
     return row!
+  })
+}
+
+export type SetMarketReputationParameters = {
+  /** The record as read (kept as given, answered with each match). */
+  reputation: Record<string, unknown>
+  /** How far the market trusts it, 0-100. */
+  score: number
+  /** Its average rating, 0-100. */
+  rating: number
+  /** What it earned per token: address → base units as a decimal string. */
+  earned: Record<string, string>
+}
+
+/**
+ * Stores an agent's on-chain record as last read, on its listing and on each of its offerings (so
+ * a search sorts and filters by it in SQL); a no-op for an agent the market does not know.
+ *
+ * @example
+ * await setMarketReputation(db, '7', { reputation, score: 70, rating: 95, earned: { [usdc]: '5000000' } })
+ */
+export async function setMarketReputation(
+  db: Db,
+  chainAgentId: string,
+  parameters: SetMarketReputationParameters,
+): Promise<void> {
+  const id = normalizeUint(chainAgentId, 'chainAgentId')
+  assertJson(parameters.reputation, 'reputation')
+  const earned = Object.fromEntries(
+    Object.entries(parameters.earned).map(([token, value]) => [
+      normalizeAddress(token, 'earned token'),
+      normalizeUint(value, 'earned'),
+    ]),
+  )
+  for (const [field, value] of [
+    ['score', parameters.score],
+    ['rating', parameters.rating],
+  ] as const)
+    if (!Number.isFinite(value) || value < 0 || value > 100)
+      throw new ValidationError(`${field} must be a number from 0 to 100, got ${value}.`, {
+        code: 'INVALID_INPUT',
+      })
+  const { score, rating } = parameters
+  await db.transaction(async (tx) => {
+    await tx
+      .update(marketAgents)
+      .set({
+        reputation: parameters.reputation as JsonObject,
+        score,
+        rating,
+        earned,
+        reputationAt: sql`now()`,
+      })
+      .where(eq(marketAgents.chainAgentId, id))
+    await tx
+      .update(marketOfferings)
+      .set({
+        score,
+        rating,
+        earned: sql`coalesce((${JSON.stringify(earned)}::jsonb ->> ${marketOfferings.token})::numeric, 0)`,
+      })
+      .where(eq(marketOfferings.chainAgentId, id))
   })
 }
 
@@ -149,6 +241,22 @@ export async function getListing(db: Db, chainAgentId: string): Promise<MarketAg
     .select()
     .from(marketAgents)
     .where(eq(marketAgents.chainAgentId, normalizeUint(chainAgentId, 'chainAgentId')))
+  return row
+}
+
+/**
+ * The agent the market knows whose bound wallet is `wallet` (the lowest id if several claim it).
+ *
+ * @example
+ * const payer = await getListingByWallet(db, job.clientAddress)
+ */
+export async function getListingByWallet(db: Db, wallet: string): Promise<MarketAgent | undefined> {
+  const [row] = await db
+    .select()
+    .from(marketAgents)
+    .where(eq(marketAgents.wallet, normalizeAddress(wallet, 'wallet')))
+    .orderBy(asc(marketAgents.chainAgentId))
+    .limit(1)
   return row
 }
 
@@ -234,7 +342,7 @@ export async function getMarketOffering(
   return row
 }
 
-export type SearchMarketOfferingsParameters = {
+export type SearchMarketOfferingsParameters = PageParameters & {
   /** Case-insensitive substring of the offering's name or description, or of the agent's name. */
   text?: string
   /** Offerings that list this capability. */
@@ -242,46 +350,83 @@ export type SearchMarketOfferingsParameters = {
   /** Highest price, inclusive, in smallest units as a decimal string. */
   maxPrice?: string
   token?: string
-  limit?: number
+  /** The provider's lowest average rating (0-100). */
+  minRating?: number
+  /**
+   * `reputation` (default): the most trusted providers first (their stored score), then the most
+   * earned in the offering's token, then the cheapest; `price`: the cheapest first.
+   */
+  sort?: 'reputation' | 'price'
 }
 
+/** A match with its provider's record as last stored (null until read). */
+export type MarketSearchMatch = MarketOfferingMatch & { reputation: JsonObject | null }
+
 /**
- * Offerings of listed, active agents, hosted here or not, cheapest first.
+ * A page of the offerings of listed, active agents, hosted here or not, in the order `sort` names;
+ * every filter and the order are answered by the database (indexes on capability, token and price,
+ * and on the stored reputation), so a search costs the same with ten agents or ten thousand.
  *
  * @example
- * const matches = await searchMarketOfferings(db, { capability: 'summarize', maxPrice: '5000000', token: usdc })
+ * const { items, next } = await searchMarketOfferings(db, { capability: 'summarize', maxPrice: '5000000', token: usdc })
  */
 export async function searchMarketOfferings(
   db: Db,
   parameters: SearchMarketOfferingsParameters = {},
-): Promise<MarketOfferingMatch[]> {
+): Promise<Page<MarketSearchMatch>> {
+  const limit = pageLimit(parameters.limit)
+  const byPrice = parameters.sort === 'price'
   const pattern = parameters.text ? `%${parameters.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined
-  return db
-    .select({ offering: marketOfferings, agent: summary })
-    .from(marketOfferings)
-    .innerJoin(marketAgents, eq(marketAgents.chainAgentId, marketOfferings.chainAgentId))
+  if (parameters.minRating !== undefined && !(parameters.minRating >= 0 && parameters.minRating <= 100))
+    throw new ValidationError(`minRating must be a number from 0 to 100, got ${parameters.minRating}.`, {
+      code: 'INVALID_INPUT',
+    })
+  const o = marketOfferings
+  const rows = await db
+    .select({ offering: o, agent: summary, reputation: marketAgents.reputation })
+    .from(o)
+    .innerJoin(marketAgents, eq(marketAgents.chainAgentId, o.chainAgentId))
     .where(
       and(
         eq(marketAgents.status, 'listed'),
         eq(marketAgents.active, true),
         pattern
-          ? or(
-              ilike(marketOfferings.name, pattern),
-              ilike(marketOfferings.description, pattern),
-              ilike(marketAgents.name, pattern),
-            )
+          ? or(ilike(o.name, pattern), ilike(o.description, pattern), ilike(marketAgents.name, pattern))
           : undefined,
-        parameters.capability
-          ? arrayContains(marketOfferings.capabilities, [parameters.capability])
-          : undefined,
-        parameters.maxPrice
-          ? lte(marketOfferings.price, normalizeUint(parameters.maxPrice, 'maxPrice'))
-          : undefined,
-        parameters.token ? eq(marketOfferings.token, normalizeAddress(parameters.token, 'token')) : undefined,
+        parameters.capability ? arrayContains(o.capabilities, [parameters.capability]) : undefined,
+        parameters.maxPrice ? lte(o.price, normalizeUint(parameters.maxPrice, 'maxPrice')) : undefined,
+        parameters.token ? eq(o.token, normalizeAddress(parameters.token, 'token')) : undefined,
+        parameters.minRating !== undefined ? gte(o.rating, parameters.minRating) : undefined,
+        parameters.cursor ? after(parameters.cursor, byPrice) : undefined,
       ),
     )
-    .orderBy(asc(marketOfferings.price), asc(marketOfferings.id))
-    .limit(parameters.limit ?? 50)
+    .orderBy(
+      ...(byPrice ? [asc(o.price), asc(o.id)] : [desc(o.score), desc(o.earned), asc(o.price), asc(o.id)]),
+    )
+    .limit(limit + 1)
+  return toPage(rows, limit, ({ offering: last }) =>
+    byPrice
+      ? encodeCursor('offerings by price', [last.price, last.id])
+      : encodeCursor('offerings', [last.score, last.earned, last.price, last.id]),
+  )
+}
+
+/** The offerings after a cursor's, in the order it was made for. */
+function after(cursor: string, byPrice: boolean): SQL {
+  const o = marketOfferings
+  if (byPrice) {
+    const [price, id] = decodeCursor(cursor, 'offerings by price', ['string', 'number'])
+    return sql`(${o.price}, ${o.id}) > (${normalizeUint(price, 'cursor')}::numeric, ${id})`
+  }
+  const [score, earnedValue, price, id] = decodeCursor(cursor, 'offerings', [
+    'number',
+    'string',
+    'string',
+    'number',
+  ])
+  const earned = normalizeUint(earnedValue, 'cursor')
+  const at = normalizeUint(price, 'cursor')
+  return sql`(${o.score} < ${score} or (${o.score} = ${score} and (${o.earned} < ${earned}::numeric or (${o.earned} = ${earned}::numeric and (${o.price}, ${o.id}) > (${at}::numeric, ${id})))))`
 }
 
 function identityRow(parameters: ListingIdentity) {

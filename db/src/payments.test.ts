@@ -136,9 +136,24 @@ describeStorage((store) => {
       const agent = await insertAgent(store.db, agentParameters())
       const other = await insertAgent(store.db, agentParameters({ name: 'other' }))
       for (const key of ['a', 'b']) await insertPayment(store.db, fivePaid(agent.id, key))
-      expect(await listPayments(store.db, { agentId: agent.id })).toHaveLength(2)
-      expect(await listPayments(store.db, { agentId: agent.id, limit: 1 })).toHaveLength(1)
-      expect(await listPayments(store.db, { agentId: other.id })).toEqual([])
+      expect((await listPayments(store.db, { agentId: agent.id })).items).toHaveLength(2)
+      const first = await listPayments(store.db, { agentId: agent.id, limit: 1 })
+      expect(first.items).toHaveLength(1)
+      const second = await listPayments(store.db, { agentId: agent.id, limit: 1, cursor: first.next! })
+      expect(second.items.map((p) => p.idempotencyKey)).not.toEqual(first.items.map((p) => p.idempotencyKey))
+      expect(second.next).toBeNull()
+      expect(await listPayments(store.db, { agentId: other.id })).toEqual({ items: [], next: null })
+    })
+
+    test('a cursor of another list, or one made up, is refused by name', async () => {
+      const agent = await insertAgent(store.db, agentParameters())
+      const agentsCursor = Buffer.from(JSON.stringify(['agents', agent.id])).toString('base64url')
+      for (const cursor of [agentsCursor, 'not-a-cursor', ''])
+        await expect(listPayments(store.db, { agentId: agent.id, cursor: cursor || 'x' })).rejects.toThrow(
+          /cursor is not one this list gave/,
+        )
+      await expect(listPayments(store.db, { agentId: agent.id, limit: 0 })).rejects.toThrow(/limit must be/)
+      await expect(listPayments(store.db, { agentId: agent.id, limit: 201 })).rejects.toThrow(/limit must be/)
     })
   })
 })

@@ -1,8 +1,9 @@
-import { desc, eq, inArray, or, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, or, sql } from 'drizzle-orm'
 import type { Db } from './create-db.ts'
 import { createId } from './create-id.ts'
 import { ConflictError, NotFoundError } from './errors.ts'
 import { normalizeAddress, normalizeUint, optional } from './normalize.ts'
+import { decodeCursor, encodeCursor, type Page, type PageParameters, pageLimit, toPage } from './page.ts'
 import { type Payment, type PaymentKind, type PaymentStatus, payments } from './schema.ts'
 
 export type InsertPaymentParameters = {
@@ -147,26 +148,35 @@ export async function getPaymentByKey(db: Db, idempotencyKey: string): Promise<P
 }
 
 /**
- * An agent's payments, made and received (x402 sales, and payments to its on-chain id when
- * `chainAgentId` is given), newest first.
+ * A page of an agent's payments, made and received (x402 sales, and payments to its on-chain id
+ * when `chainAgentId` is given), newest first.
  *
  * @example
- * await listPayments(db, { agentId, limit: 20 })
+ * const first = await listPayments(db, { agentId, limit: 20 })
+ * const second = await listPayments(db, { agentId, limit: 20, cursor: first.next! })
  */
-export function listPayments(
+export async function listPayments(
   db: Db,
-  parameters: { agentId: string; chainAgentId?: string | null; limit?: number },
-): Promise<Payment[]> {
-  return db
+  parameters: { agentId: string; chainAgentId?: string | null } & PageParameters,
+): Promise<Page<Payment>> {
+  const limit = pageLimit(parameters.limit)
+  const [before] = parameters.cursor ? decodeCursor(parameters.cursor, 'payments', ['string']) : []
+  const rows = await db
     .select()
     .from(payments)
     .where(
-      or(
-        eq(payments.fromAgentId, parameters.agentId),
-        eq(payments.toAgentId, parameters.agentId),
-        parameters.chainAgentId ? eq(payments.toChainAgentId, parameters.chainAgentId) : undefined,
+      and(
+        or(
+          eq(payments.fromAgentId, parameters.agentId),
+          eq(payments.toAgentId, parameters.agentId),
+          parameters.chainAgentId ? eq(payments.toChainAgentId, parameters.chainAgentId) : undefined,
+        ),
+        before === undefined
+          ? undefined
+          : sql`(${payments.createdAt}, ${payments.id}) < (select p.created_at, p.id from ${payments} p where p.id = ${before})`,
       ),
     )
     .orderBy(desc(payments.createdAt), desc(payments.id))
-    .limit(parameters.limit ?? 100)
+    .limit(limit + 1)
+  return toPage(rows, limit, (last) => encodeCursor('payments', [last.id]))
 }

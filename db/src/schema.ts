@@ -5,6 +5,7 @@ import {
   bigserial,
   boolean,
   check,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -72,7 +73,7 @@ export type ActivityKind = (typeof activityKinds)[number]
 /** The token address that stands for native ETH in offerings, jobs and payments. */
 export const zeroAddress = '0x0000000000000000000000000000000000000000'
 
-type JsonObject = Record<string, unknown>
+export type JsonObject = Record<string, unknown>
 
 // uint256 fits in numeric(78,0); drizzle hands it over as a decimal string, never a JS number.
 const uint256 = (name: string) => numeric(name, { precision: 78, scale: 0 })
@@ -120,6 +121,7 @@ export const agents = pgTable(
   },
   (t) => [
     index('agents_owner_idx').on(t.owner),
+    index('agents_created_at_idx').on(t.createdAt, t.id),
     uniqueIndex('agents_name_idx').on(t.name),
     check('agents_status_check', isOneOf(t.status, agentStatuses)),
     check('agents_signer_address_check', isAddress(t.signerAddress)),
@@ -287,6 +289,15 @@ export const marketAgents = pgTable(
     /** keccak256 of the file's bytes: a refresh that finds the same hash changes nothing. */
     fileHash: text('file_hash'),
     fetchedAt: timestamp('fetched_at', { withTimezone: true }),
+    /** Its on-chain record as last read (the runtime's reputation view); null until read. */
+    reputation: jsonb('reputation').$type<JsonObject>(),
+    /** How far the market trusts that record, 0-100 (50 until read); copied onto its offerings. */
+    score: doublePrecision('score').notNull().default(50),
+    /** Its average rating, 0-100; copied onto its offerings. */
+    rating: doublePrecision('rating').notNull().default(0),
+    /** What it earned per token (lower-case address → base units); copied onto its offerings in their token. */
+    earned: jsonb('earned').$type<Record<string, string>>().notNull().default({}),
+    reputationAt: timestamp('reputation_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -295,6 +306,7 @@ export const marketAgents = pgTable(
     check('market_agents_owner_check', isAddress(t.owner)),
     check('market_agents_wallet_check', isAddress(t.wallet)),
     index('market_agents_agent_id_idx').on(t.agentId),
+    index('market_agents_wallet_idx').on(t.wallet),
   ],
 )
 
@@ -315,6 +327,10 @@ export const marketOfferings = pgTable(
     capabilities: text('capabilities').array().notNull().default([]),
     /** Where it is sold: `x402` (a paid HTTP resource) and `escrow` (the runtime's API base), when offered. */
     endpoints: jsonb('endpoints').$type<{ x402?: string; escrow?: string }>().notNull().default({}),
+    /** The provider's market score, average rating and earnings in this offering's token, kept with it so searches sort by index. */
+    score: doublePrecision('score').notNull().default(50),
+    rating: doublePrecision('rating').notNull().default(0),
+    earned: uint256('earned').notNull().default('0'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -322,6 +338,8 @@ export const marketOfferings = pgTable(
     uniqueIndex('market_offerings_agent_name_idx').on(t.chainAgentId, t.name),
     index('market_offerings_capabilities_idx').using('gin', t.capabilities),
     index('market_offerings_token_price_idx').on(t.token, t.price),
+    index('market_offerings_rank_idx').on(t.score.desc(), t.earned.desc(), t.price, t.id),
+    index('market_offerings_price_idx').on(t.price, t.id),
     check('market_offerings_price_check', sql`${t.price} >= 0`),
     check('market_offerings_token_check', isAddress(t.token)),
   ],

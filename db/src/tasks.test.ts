@@ -122,11 +122,12 @@ describeStorage((store) => {
         ids.push((await insertTask(store.db, { agentId: mine.id, goal: `g${i}` })).id)
       await insertTask(store.db, { agentId: theirs.id, goal: 'theirs' })
       const listed = await listTasks(store.db, { agentId: mine.id })
-      expect(listed.map((t) => t.id)).toEqual([...ids].reverse())
-      expect(await listTasks(store.db, { agentId: 'agt_missing' })).toEqual([])
+      expect(listed.items.map((t) => t.id)).toEqual([...ids].reverse())
+      expect(listed.next).toBeNull()
+      expect(await listTasks(store.db, { agentId: 'agt_missing' })).toEqual({ items: [], next: null })
     })
 
-    test('behavior: pages by limit and `before` without skipping or repeating, also within one instant', async () => {
+    test('behavior: pages by limit and cursor without skipping or repeating, also within one instant', async () => {
       const { mine } = await twoAgents()
       // Tasks created in one statement share their creation time: only the id orders them.
       const createdAt = new Date('2030-01-01T00:00:00Z')
@@ -140,17 +141,19 @@ describeStorage((store) => {
       )
       for (let i = 0; i < 2; i++) await insertTask(store.db, { agentId: mine.id, goal: `later ${i}` })
       const seen: string[] = []
-      let before: string | undefined
-      for (;;) {
-        const page = await listTasks(store.db, { agentId: mine.id, limit: 3, before })
-        expect(page.length).toBeLessThanOrEqual(3)
-        if (page.length === 0) break
-        seen.push(...page.map((t) => t.id))
-        before = page.at(-1)!.id
-      }
+      let cursor: string | undefined
+      let pages = 0
+      do {
+        const page = await listTasks(store.db, { agentId: mine.id, limit: 3, cursor })
+        expect(page.items.length).toBeLessThanOrEqual(3)
+        seen.push(...page.items.map((t) => t.id))
+        cursor = page.next ?? undefined
+        pages++
+      } while (cursor)
+      expect(pages).toBe(3)
       expect(seen).toHaveLength(7)
       expect(new Set(seen).size).toBe(7)
-      expect(seen).toEqual((await listTasks(store.db, { agentId: mine.id })).map((t) => t.id))
+      expect(seen).toEqual((await listTasks(store.db, { agentId: mine.id })).items.map((t) => t.id))
     })
 
     test('behavior: by status; a limit out of range is refused', async () => {
@@ -158,10 +161,10 @@ describeStorage((store) => {
       const done = await insertTask(store.db, { agentId: mine.id, goal: 'done' })
       await insertTask(store.db, { agentId: mine.id, goal: 'running' })
       await finishTask(store.db, done.id, { status: 'succeeded', answer: 'a', steps: 1 })
-      expect((await listTasks(store.db, { agentId: mine.id, status: 'succeeded' })).map((t) => t.id)).toEqual(
-        [done.id],
-      )
-      for (const limit of [0, 501, 1.5])
+      expect(
+        (await listTasks(store.db, { agentId: mine.id, status: 'succeeded' })).items.map((t) => t.id),
+      ).toEqual([done.id])
+      for (const limit of [0, 201, 1.5])
         await expectStoreError(
           Promise.resolve().then(() => listTasks(store.db, { agentId: mine.id, limit })),
           'INVALID_INPUT',

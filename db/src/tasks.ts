@@ -2,6 +2,7 @@ import { and, desc, eq, type SQL, sql } from 'drizzle-orm'
 import type { Db } from './create-db.ts'
 import { createId } from './create-id.ts'
 import { ValidationError } from './errors.ts'
+import { decodeCursor, encodeCursor, type Page, type PageParameters, pageLimit, toPage } from './page.ts'
 import { type TaskStatus, tasks } from './schema.ts'
 
 /** A task given to an agent's model: its goal, where it stands and, once finished, its outcome. */
@@ -109,44 +110,38 @@ export async function getTask(
   return task
 }
 
-export type ListTasksParameters = {
+export type ListTasksParameters = PageParameters & {
   agentId: string
   /** Only tasks of this status. */
   status?: TaskStatus
-  /** Tasks older than this one (a task id from a previous page): the next page. */
-  before?: string
-  /** At most this many (default 50, at most 500). */
-  limit?: number
 }
 
 /**
- * An agent's tasks, newest first, a page at a time.
+ * A page of an agent's tasks, newest first.
  *
  * @example
- * const page = await listTasks(db, { agentId, limit: 20 })
- * const next = await listTasks(db, { agentId, limit: 20, before: page.at(-1)?.id })
+ * const first = await listTasks(db, { agentId, limit: 20 })
+ * const second = await listTasks(db, { agentId, limit: 20, cursor: first.next! })
  */
-export function listTasks(db: Db, parameters: ListTasksParameters): Promise<Task[]> {
-  const limit = parameters.limit ?? 50
-  if (!Number.isInteger(limit) || limit < 1 || limit > 500)
-    throw new ValidationError(`limit must be an integer from 1 to 500, got ${limit}.`, {
-      code: 'INVALID_INPUT',
-    })
+export async function listTasks(db: Db, parameters: ListTasksParameters): Promise<Page<Task>> {
+  const limit = pageLimit(parameters.limit)
+  const [before] = parameters.cursor ? decodeCursor(parameters.cursor, 'tasks', ['string']) : []
   const conditions: (SQL | undefined)[] = [
     eq(tasks.agentId, parameters.agentId),
     parameters.status ? eq(tasks.status, parameters.status) : undefined,
   ]
   // Ids break ties between tasks created in the same instant, so pages never skip or repeat one.
-  if (parameters.before !== undefined)
+  if (before !== undefined)
     conditions.push(
-      sql`(${tasks.createdAt}, ${tasks.id}) < (select t.created_at, t.id from ${tasks} t where t.id = ${parameters.before})`,
+      sql`(${tasks.createdAt}, ${tasks.id}) < (select t.created_at, t.id from ${tasks} t where t.id = ${before})`,
     )
-  return db
+  const rows = await db
     .select()
     .from(tasks)
     .where(and(...conditions))
     .orderBy(desc(tasks.createdAt), desc(tasks.id))
-    .limit(limit)
+    .limit(limit + 1)
+  return toPage(rows, limit, (last) => encodeCursor('tasks', [last.id]))
 }
 
 async function getTaskById(db: Db, id: string): Promise<Task | undefined> {

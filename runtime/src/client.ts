@@ -10,6 +10,7 @@ import { createPolicyGuard, type PolicyGuard } from './guard/policy-guard.ts'
 import { createQuotas, type Quotas, type QuotasParameters } from './guard/quotas.ts'
 import { createListingQueue, type ListingQueue } from './market/listing-queue.ts'
 import { refreshListing } from './market/refresh-listing.ts'
+import { refreshReputation } from './market/refresh-reputation.ts'
 import { type CreateOutboxParameters, createOutbox, type Outbox } from './outbox/outbox.ts'
 import { createJobWatch, type JobWatch } from './projection/job-watch.ts'
 import { type AgentSigners, createAgentSigners } from './wallet/agent-signers.ts'
@@ -69,6 +70,8 @@ export type RuntimeClient = {
   jobInputGraceMs: number
   /** Refreshes of the market's listings (agents' registration files), in the background or now. */
   market: ListingQueue
+  /** Refreshes of the on-chain records stored with the market's listings (after settlements), in the background. */
+  reputations: ListingQueue
   log(line: string): void
 }
 
@@ -146,6 +149,10 @@ export function createClient(parameters: CreateClientParameters): RuntimeClient 
         const { status } = await refreshListing(client, chainAgentId, { signal })
         return { retry: status === 'skipped' || status === 'unavailable' }
       },
+      log,
+    }),
+    reputations: createListingQueue({
+      refresh: async (chainAgentId) => void (await refreshReputation(client, chainAgentId)),
       log,
     }),
     log,

@@ -1,10 +1,4 @@
-import {
-  ConfigError,
-  type Db,
-  deleteJobInputsBefore,
-  type IntentKind,
-  listActivity as listActivityRows,
-} from '@agora/db'
+import { ConfigError, type Db, deleteJobInputsBefore, type IntentKind } from '@agora/db'
 import { createPublicClient, type Hex, http, type PublicClient } from 'viem'
 import { getAgent } from './actions/agents/get-agent.ts'
 import { getBalances } from './actions/agents/get-balances.ts'
@@ -46,6 +40,7 @@ import { createClient, type DeploymentManifest, type RuntimeClient } from './cli
 import type { AgentDefinition } from './define-agent.ts'
 import { ChainUnavailableError, withErrorBoundary } from './errors.ts'
 import type { QuotasParameters } from './guard/quotas.ts'
+import { createHealthMonitor } from './health-monitor.ts'
 import { followMarket } from './market/follow-market.ts'
 import { createOutboxWorker } from './outbox/outbox-worker.ts'
 import { applyJobEvent } from './projection/apply-job-event.ts'
@@ -152,6 +147,7 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
     intervalMs: parameters.retryIntervalMs,
     onReplayed: (count) => log(`runtime: the chain had lost ${count} transaction(s); they are back on it`),
   })
+  const health = createHealthMonitor(client, worker)
   let sweep: ReturnType<typeof setInterval> | undefined
   const refund = async () => {
     const block = await publicClient.getBlock().catch(() => undefined)
@@ -221,7 +217,7 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
     quoteSale: (agent, offering, input) => quoteSale(client, agent, offering, input),
     deliverSale: (quote, p) => deliverSale(client, quote, p),
     x402Facilitator: createSaleFacilitator(client),
-    health: () => healthOf(client, worker),
+    health: () => health.read(),
     verifyMessage: (p) =>
       p.asAgent ? verifyWalletMessage(client.chain, p) : publicClient.verifyMessage(p).catch(() => false),
   }
@@ -240,18 +236,6 @@ function sweepOnce(client: RuntimeClient, refund: () => Promise<unknown>) {
   void deleteJobInputsBefore(client.db, new Date(Date.now() - 86_400_000)).catch(() => {})
 }
 
-/** The chain's head, whether the database answers, and where recovery stands. */
-async function healthOf(client: RuntimeClient, worker: ReturnType<typeof createOutboxWorker>) {
-  const [block, database] = await Promise.all([
-    client.chain.publicClient.getBlockNumber().then(Number, () => null),
-    listActivityRows(client.db, { limit: 1 }).then(
-      () => 'ok' as const,
-      () => 'unavailable' as const,
-    ),
-  ])
-  return { chainId: client.chain.chainId, block, database, recovery: await worker.check() }
-}
-
 /** Resolves when `promise` settles or after `ms`, whichever comes first. */
 async function waitAtMost(promise: Promise<unknown>, ms: number) {
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -266,8 +250,8 @@ function agentHandle(client: RuntimeClient, id: string, job: (jobId: string) => 
     pay: (p) => pay(client, id, p),
     payX402: (p) => payX402(client, id, p),
     hire: async (p) => job((await hire(client, id, p)).jobId),
-    payments: () => listPayments(client, id),
-    jobs: () => listJobs(client, id),
+    payments: async () => (await listPayments(client, id)).payments,
+    jobs: async () => (await listJobs(client, id)).jobs,
     balances: (p) => getBalances(client, id, p),
     withdraw: (p) => withdraw(client, id, p),
     runTask: (p) => runTask(client, id, p),

@@ -22,7 +22,7 @@ export {
 export { type AgentJson, agentFromJson, agentJsonSchema } from './actions/agents/agent-from-json.ts'
 export type { GetBalancesParameters } from './actions/agents/get-balances.ts'
 export type { LaunchAgentParameters } from './actions/agents/launch-agent.ts'
-export type { ListAgentsParameters } from './actions/agents/list-agents.ts'
+export type { ListAgentsParameters, ListAgentsReturnType } from './actions/agents/list-agents.ts'
 export type { MoveToModuleParameters } from './actions/agents/move-to-module.ts'
 export type { OwnerSignatureRequest } from './actions/agents/owner-transaction.ts'
 export type { SetAgentStatusParameters } from './actions/agents/set-agent-status.ts'
@@ -56,7 +56,7 @@ export {
 export { isDevelopmentChain, type WebhookScope, webhookUrlProblem } from './actions/jobs/webhook-url.ts'
 export { type GetListingReturnType, getListing } from './actions/market/get-listing.ts'
 export { type GetMarketOfferingReturnType, getMarketOffering } from './actions/market/get-market-offering.ts'
-export type { SearchMarketParameters } from './actions/market/search-market.ts'
+export type { SearchMarketParameters, SearchMarketReturnType } from './actions/market/search-market.ts'
 export type { PayParameters } from './actions/payments/pay.ts'
 export type {
   PayX402ErrorType,
@@ -67,7 +67,7 @@ export type {
 export type { X402Method } from './actions/payments/x402-request.ts'
 export { agentTools } from './actions/tasks/agent-tools.ts'
 export type { GetTaskParameters } from './actions/tasks/get-task.ts'
-export type { ListTasksParameters } from './actions/tasks/list-tasks.ts'
+export type { ListTasksParameters, ListTasksReturnType } from './actions/tasks/list-tasks.ts'
 export type { RunTaskParameters, RunTaskReturnType } from './actions/tasks/run-task.ts'
 export type { StartTaskParameters, StartTaskReturnType } from './actions/tasks/start-task.ts'
 export type { DeliverSaleParameters } from './actions/x402/deliver-sale.ts'

@@ -2,7 +2,7 @@ import type { Address, Hex } from 'viem'
 import type { GetBalancesParameters } from './actions/agents/get-balances.ts'
 import type { LaunchAgentParameters } from './actions/agents/launch-agent.ts'
 import type { ListActivityParameters } from './actions/agents/list-activity.ts'
-import type { ListAgentsParameters } from './actions/agents/list-agents.ts'
+import type { ListAgentsParameters, ListAgentsReturnType } from './actions/agents/list-agents.ts'
 import type { MoveToModuleParameters } from './actions/agents/move-to-module.ts'
 import type { SetAgentStatusParameters } from './actions/agents/set-agent-status.ts'
 import type { SubscribeActivityParameters } from './actions/agents/subscribe-activity.ts'
@@ -11,17 +11,17 @@ import type { WithdrawParameters, WithdrawReturnType } from './actions/agents/wi
 import type { GetJobParameters } from './actions/jobs/get-job.ts'
 import type { HandOverInputParameters, HandOverInputReturnType } from './actions/jobs/hand-over-input.ts'
 import type { HireParameters } from './actions/jobs/hire.ts'
-import type { ListJobsParameters } from './actions/jobs/list-jobs.ts'
+import type { ListJobsParameters, ListJobsReturnType } from './actions/jobs/list-jobs.ts'
 import type { WaitForJobParameters } from './actions/jobs/wait-for-job.ts'
 import type { GetListingReturnType } from './actions/market/get-listing.ts'
 import type { GetMarketOfferingReturnType } from './actions/market/get-market-offering.ts'
-import type { SearchMarketParameters } from './actions/market/search-market.ts'
+import type { SearchMarketParameters, SearchMarketReturnType } from './actions/market/search-market.ts'
 import type { GetPaymentParameters } from './actions/payments/get-payment.ts'
-import type { ListPaymentsParameters } from './actions/payments/list-payments.ts'
+import type { ListPaymentsParameters, ListPaymentsReturnType } from './actions/payments/list-payments.ts'
 import type { PayParameters } from './actions/payments/pay.ts'
 import type { PayX402Parameters, PayX402ReturnType } from './actions/payments/pay-x402.ts'
 import type { GetTaskParameters } from './actions/tasks/get-task.ts'
-import type { ListTasksParameters } from './actions/tasks/list-tasks.ts'
+import type { ListTasksParameters, ListTasksReturnType } from './actions/tasks/list-tasks.ts'
 import type { RunTaskParameters, RunTaskReturnType } from './actions/tasks/run-task.ts'
 import type { StartTaskParameters, StartTaskReturnType } from './actions/tasks/start-task.ts'
 import type { DeliverSaleParameters } from './actions/x402/deliver-sale.ts'
@@ -32,7 +32,6 @@ import type { AgentDefinition } from './define-agent.ts'
 import type { RecoveryStatus } from './outbox/outbox-worker.ts'
 import type { AgentView } from './views/agent-view.ts'
 import type { JobView } from './views/job-view.ts'
-import type { MarketMatchView } from './views/market-view.ts'
 import type { Money } from './views/money.ts'
 import type { PaymentView } from './views/payment-view.ts'
 import type { RegistrationFile } from './views/registration-file.ts'
@@ -56,7 +55,9 @@ export type AgentHandle = {
   /** Buys an x402 resource from its Safe, within its spending policy (see `payX402`). */
   payX402(parameters: PayX402Parameters): Promise<PayX402ReturnType>
   hire(parameters: HireParameters): Promise<JobHandle>
+  /** Its newest payments (a page; `runtime.listPayments` reads on). */
   payments(): Promise<PaymentView[]>
+  /** Its newest jobs (a page; `runtime.listJobs` reads on). */
   jobs(): Promise<JobView[]>
   /** What its Safe holds of ETH and dUSD (or the given tokens). */
   balances(parameters?: GetBalancesParameters): Promise<Money[]>
@@ -99,7 +100,8 @@ export type Runtime = {
   launch(definition: AgentDefinition, parameters: LaunchAgentParameters): Promise<AgentHandle>
   agent(id: string): AgentHandle
   getAgent(id: string): Promise<AgentView>
-  listAgents(parameters?: ListAgentsParameters): Promise<AgentView[]>
+  /** A page of agents, oldest first: `limit` (default 50, at most 200), then `cursor` (the page's `next`). */
+  listAgents(parameters?: ListAgentsParameters): Promise<ListAgentsReturnType>
   /**
    * A policy change of an agent on the agent module needs its owners' Safe signatures: without
    * `ownerSignature` it throws `OwnerSignatureRequiredError` with the transaction to sign.
@@ -118,7 +120,7 @@ export type Runtime = {
    * inputs and deliverables, memos, task goals, model transcripts) are left out for anyone but
    * their parties. Without it, the operator's own code sees everything.
    */
-  listPayments(agentId: string, parameters?: ListPaymentsParameters): Promise<PaymentView[]>
+  listPayments(agentId: string, parameters?: ListPaymentsParameters): Promise<ListPaymentsReturnType>
   /** One payment an agent made, by its id: where a pending payment is followed until it lands. */
   getPayment(agentId: string, paymentId: string, parameters?: GetPaymentParameters): Promise<PaymentView>
   getJob(jobId: string, parameters?: GetJobParameters): Promise<JobView>
@@ -128,10 +130,10 @@ export type Runtime = {
    */
   handOverInput(parameters: HandOverInputParameters): Promise<HandOverInputReturnType>
   job(jobId: string): JobHandle
-  listJobs(agentId: string, parameters?: ListJobsParameters): Promise<JobView[]>
+  listJobs(agentId: string, parameters?: ListJobsParameters): Promise<ListJobsReturnType>
   getBalances(agentId: string, parameters?: GetBalancesParameters): Promise<Money[]>
   withdraw(agentId: string, parameters?: WithdrawParameters): Promise<WithdrawReturnType>
-  searchMarket(query?: SearchMarketParameters): Promise<MarketMatchView[]>
+  searchMarket(query?: SearchMarketParameters): Promise<SearchMarketReturnType>
   /** By on-chain id (any agent on the chain) or by the runtime id of an agent hosted here. */
   getReputation(agent: string): Promise<ReputationView>
   /** What the market knows of an agent on the chain (hosted here or not): listed or skipped, and why. */
@@ -144,7 +146,7 @@ export type Runtime = {
   /** One task of the agent (its owner's only, with a `viewer`): status, steps so far, answer or error. */
   getTask(agentId: string, taskId: string, parameters?: GetTaskParameters): Promise<TaskView>
   /** The agent's tasks, newest first, a page at a time (its owner's only, with a `viewer`). */
-  listTasks(agentId: string, parameters?: ListTasksParameters): Promise<TaskView[]>
+  listTasks(agentId: string, parameters?: ListTasksParameters): Promise<ListTasksReturnType>
   /** An agent's stored activity after `afterId`, oldest first, at most `limit` (default 100) entries, as `viewer` may see it. */
   listActivity(agentId: string, parameters?: ListActivityParameters): Promise<ActivityEvent[]>
   /** Calls `listener` with every activity entry once stored (of `agentId`, as `viewer` may see it); returns the function that stops it. */

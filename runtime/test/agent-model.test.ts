@@ -278,7 +278,7 @@ describe('models and edits of agents defined as JSON', () => {
       ['poem', true],
     ])
     await first.setAgentStatus(provider.id, { status: 'active' })
-    const market = await first.searchMarket({ text: 'poet' })
+    const { offerings: market } = await first.searchMarket({ text: 'poet' })
     expect(market.map((m) => [m.offering.name, m.offering.price.formatted]).sort()).toEqual([
       ['limerick', '2'],
       ['poem', '3'],

@@ -99,7 +99,7 @@ describe.each(adapters)('batched payments on $name', (adapter) => {
       expect(String((refused[0] as PromiseRejectedResult).reason)).toMatch(/ERC20InsufficientBalance/)
       expect((await chain().dUSD(payeeSafe)) - before).toBe(amount * 2n)
       // Payment views carry no idempotency key: the stored rows tell these three apart.
-      const rows = (await listPayments(db, { agentId: payer.id })).filter((p) =>
+      const rows = (await listPayments(db, { agentId: payer.id })).items.filter((p) =>
         p.idempotencyKey.match(/:f\d$/),
       )
       expect(rows.map((p) => p.status).sort()).toEqual(['confirmed', 'confirmed', 'failed'])

@@ -31,7 +31,7 @@ describe('startEmbeddedRuntime', () => {
 
     const second = await startEmbeddedRuntime({ dataDir, publicUrl: 'http://localhost:8787', log: () => {} })
     expect(second.devnet.resumed).toBe(true)
-    const [again] = await second.runtime.listAgents()
+    const [again] = (await second.runtime.listAgents()).agents
     expect(again).toMatchObject({
       id: launched.id,
       chainAgentId: launched.chainAgentId,

@@ -179,7 +179,7 @@ describe.each(adapters)('runtime flows on $name', (adapter) => {
     expect(taken).toMatchObject({ code: 'NAME_TAKEN' })
     const again = await runtime.launch(upper, { owner, id: provider.id })
     expect(again.id).toBe(provider.id)
-    expect((await runtime.listAgents()).filter((a) => a.name === 'upper').map((a) => a.id)).toEqual([
+    expect((await runtime.listAgents()).agents.filter((a) => a.name === 'upper').map((a) => a.id)).toEqual([
       provider.id,
     ])
   })
@@ -319,7 +319,7 @@ describe.each(adapters)('runtime flows on $name', (adapter) => {
       await expect(runtime.setAgentStatus(provider.id, { status: 'active' })).rejects.toThrow(
         /retired; that is final/,
       )
-      expect(await runtime.searchMarket({ capability: 'text' })).toEqual([])
+      expect((await runtime.searchMarket({ capability: 'text' })).offerings).toEqual([])
       expect(client0.status).toBe('active')
     },
   )

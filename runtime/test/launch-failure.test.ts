@@ -46,7 +46,7 @@ describe('launch failures', () => {
     expect(refused).toMatchObject({ code: 'CONTRACT_REVERTED' })
     expect(String((refused as Error).message)).toMatch(/IdentityNotLauncher/)
 
-    const [released] = (await runtime.listAgents()).filter((a) => a.status === 'retired')
+    const [released] = (await runtime.listAgents()).agents.filter((a) => a.status === 'retired')
     expect(released).toBeDefined()
     expect(released!.name).not.toBe('phoenix')
     const attempts = await Promise.all(
@@ -57,7 +57,7 @@ describe('launch failures', () => {
     expect(attempts.map((intent) => intent?.status)).toEqual(attempts.map(() => 'failed'))
     const salts = new Set(attempts.map((intent) => (intent!.payload as { salt: string }).salt))
     expect(salts.size).toBe(MAX_LAUNCH_ATTEMPTS)
-    expect((await runtime.listAgents()).filter((a) => a.status === 'launching')).toEqual([])
+    expect((await runtime.listAgents()).agents.filter((a) => a.status === 'launching')).toEqual([])
 
     await trustFactory(true)
     const again = await runtime.launch(defineAgent({ name: 'phoenix' }), { owner })

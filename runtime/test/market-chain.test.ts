@@ -183,7 +183,7 @@ describe('market across runtimes', () => {
     })
 
   const remoteMatch = async (side: Side, chainAgentId: string) =>
-    (await side.runtime.searchMarket({ capability: 'text' })).find(
+    (await side.runtime.searchMarket({ capability: 'text' })).offerings.find(
       (m) => m.agent.chainAgentId === chainAgentId,
     )
 
@@ -361,7 +361,7 @@ describe('market across runtimes', () => {
       ).toBe(true)
     }
     // The market works as before, with none of them in it.
-    const market = await b.runtime.searchMarket()
+    const { offerings: market } = await b.runtime.searchMarket()
     expect(market.map((m) => m.agent.name)).toEqual(expect.arrayContaining(['alpha', 'beta', 'gamma']))
     for (const id of Object.keys(reasons)) expect(market.map((m) => m.agent.chainAgentId)).not.toContain(id)
     expect((await a.runtime.health()).database).toBe('ok')

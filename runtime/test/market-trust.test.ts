@@ -122,7 +122,10 @@ describe('market trust', () => {
   })
 
   test('behavior: the market ranks by the record: a cheaper, farmed offering comes after an earned one', async () => {
-    const matches = await runtime.searchMarket({ capability: 'write' })
+    // Records are stored with the listings after each settlement, in the background.
+    const search = async () => (await runtime.searchMarket({ capability: 'write' })).offerings
+    await expect.poll(async () => (await search())[0]?.reputation?.clients, { timeout: 10_000 }).toBe(2)
+    const matches = await search()
     const order = matches.map((m) => m.agent.name)
     expect(order.indexOf('scribe')).toBeLessThan(order.indexOf('farmed'))
     expect(order[0]).toBe('scribe')

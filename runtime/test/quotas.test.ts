@@ -63,7 +63,10 @@ describe.each(adapters)('quotas on $name', (adapter: Adapter) => {
       expect(refused.meta!.retryAfterSeconds as number).toBeGreaterThan(0)
       expect(refused.meta!.retryAfterSeconds as number).toBeLessThanOrEqual(86_400)
       // The refused launch left nothing behind: its name is free for later.
-      expect((await runtime.listAgents({ owner })).map((a) => a.name).sort()).toEqual(['q-payee', 'q-payer'])
+      expect((await runtime.listAgents({ owner })).agents.map((a) => a.name).sort()).toEqual([
+        'q-payee',
+        'q-payer',
+      ])
 
       await devnetClients(devnet).fund((await payer.info()).safe!, '10')
       const to = (await payee.info()).chainAgentId!

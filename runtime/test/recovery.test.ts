@@ -85,7 +85,7 @@ describe('recovery', () => {
           },
         )
         .toBe(false)
-      const payments = await listPayments(database.db, { agentId: config.clientId })
+      const payments = (await listPayments(database.db, { agentId: config.clientId })).items
       const crashed = payments.filter((p) => p.idempotencyKey.endsWith(':crash-pay'))
       expect(crashed.map((p) => p.status)).toEqual(['confirmed'])
       expect(before - (await chain().dUSD(config.clientSafe))).toBe(parseUnits('3', 6))

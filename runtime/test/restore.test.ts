@@ -81,7 +81,7 @@ describe('restoring agents defined as JSON', () => {
     await runtime.launch(defineAgent({ name: 'unique' }), { owner })
     const again = await runtime.launch(defineAgent({ name: 'unique' }), { owner }).catch((e: unknown) => e)
     expect(again).toMatchObject({ name: 'ConflictError', code: 'NAME_TAKEN' })
-    expect((await runtime.listAgents()).filter((a) => a.name === 'unique')).toHaveLength(1)
+    expect((await runtime.listAgents()).agents.filter((a) => a.name === 'unique')).toHaveLength(1)
     await runtime.stop()
   })
 })

@@ -209,14 +209,14 @@ describe('tasks', () => {
   })
 
   test('behavior: tasks are listed newest first and paged; read by on-chain id; the owner only; another agent’s task is not found', async () => {
-    const all = await runtime.listTasks(planner.id)
+    const all = (await runtime.listTasks(planner.id)).tasks
     expect(all.length).toBeGreaterThanOrEqual(3)
     expect(all.map((t) => t.createdAt)).toEqual([...all.map((t) => t.createdAt)].sort().reverse())
     const first = await runtime.listTasks(planner.id, { limit: 2 })
-    const second = await runtime.listTasks(planner.id, { limit: 2, before: first.at(-1)!.id })
-    expect([...first, ...second].map((t) => t.id)).toEqual(all.slice(0, 4).map((t) => t.id))
+    const second = await runtime.listTasks(planner.id, { limit: 2, cursor: first.next! })
+    expect([...first.tasks, ...second.tasks].map((t) => t.id)).toEqual(all.slice(0, 4).map((t) => t.id))
     expect(
-      (await runtime.listTasks(planner.id, { status: 'failed' })).every((t) => t.status === 'failed'),
+      (await runtime.listTasks(planner.id, { status: 'failed' })).tasks.every((t) => t.status === 'failed'),
     ).toBe(true)
 
     const chainId = (await planner.info()).chainAgentId!
@@ -241,7 +241,7 @@ describe('tasks', () => {
     // Launched without a model: stored so.
     const late = await runtime.launch(defineAgent({ name: 'late', description: 'Thinks later.' }), { owner })
     await expect(runtime.startTask(late.id, { goal: 'Think' })).rejects.toMatchObject({ code: 'NO_MODEL' })
-    expect(await runtime.listTasks(late.id)).toEqual([])
+    expect((await runtime.listTasks(late.id)).tasks).toEqual([])
     // A model turned on later (as AGORA_MODEL_* does at the next start): the hosted definition has it.
     runtime.register(defineAgent({ name: 'late', description: 'Thinks later.', model: model() }))
     stub.reply({ toolCalls: [{ name: 'finish', arguments: { answer: 'thought' } }] })

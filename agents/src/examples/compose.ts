@@ -106,7 +106,7 @@ try {
   })
   await publicClient.waitForTransactionReceipt({ hash: funding })
 
-  const market = await runtime.searchMarket({ capability: 'text' })
+  const { offerings: market } = await runtime.searchMarket({ capability: 'text' })
   say(`market: ${market.map((m) => `${m.offering.name} by #${m.agent.chainAgentId}`).join(', ')}`)
 
   const draft = 'Agents pay each other on-chain. Escrow protects both sides. Reputation follows paid work.'

@@ -8,6 +8,7 @@ import { problems } from '../problem.ts'
 import {
   agentParams,
   listAgentsQuery,
+  nextCursor,
   ownerSignatureBody,
   ownerSignatureRequestSchema,
   updateAgentBody,
@@ -37,11 +38,11 @@ const routes = {
   list: createRoute({
     method: 'get',
     path: '/',
-    summary: 'List agents, oldest first; `owner` narrows it to one owner',
+    summary: 'List agents, oldest first, a page at a time; `owner` narrows it to one owner',
     tags: ['agents'],
     request: { query: listAgentsQuery },
     responses: {
-      200: jsonResponse(z.object({ agents: z.array(agentViewSchema) }), 'Agents'),
+      200: jsonResponse(z.object({ agents: z.array(agentViewSchema), next: nextCursor }), 'A page of agents'),
       ...problems(400),
     },
   }),
@@ -113,9 +114,7 @@ export function agentsRouter() {
     })
     return c.json(await handle.info(), 201)
   })
-  app.openapi(routes.list, async (c) =>
-    c.json({ agents: await c.var.runtime.listAgents(c.req.valid('query')) }, 200),
-  )
+  app.openapi(routes.list, async (c) => c.json(await c.var.runtime.listAgents(c.req.valid('query')), 200))
   app.openapi(routes.get, async (c) => c.json(await c.var.runtime.getAgent(c.req.valid('param').id), 200))
   app.openapi(routes.update, async (c) => {
     const agent = await requireOwner(c, c.req.valid('param').id)

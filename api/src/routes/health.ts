@@ -33,6 +33,8 @@ const route = createRoute({
   method: 'get',
   path: '/health',
   summary: 'Chain, database and recovery status (503 when either does not answer or recovery runs)',
+  description:
+    'Answered from what the runtime read at most a second ago (the chain head, a database round trip, the check for a rolled-back chain), so a flood of health checks costs the chain and the database nothing more.',
   tags: ['meta'],
   responses: { 200: jsonResponse(healthView, 'Healthy'), 503: jsonResponse(healthView, 'Degraded') },
 })

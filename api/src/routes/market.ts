@@ -3,17 +3,21 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AppEnv } from '../env.ts'
 import { jsonResponse } from '../openapi.ts'
 import { problems } from '../problem.ts'
-import { chainAgentParams, searchQuery } from '../schemas.ts'
+import { chainAgentParams, nextCursor, searchQuery } from '../schemas.ts'
 
 const routes = {
   offerings: createRoute({
     method: 'get',
     path: '/market/offerings',
-    summary: "Search offerings for hire, cheapest first, with each provider's reputation",
+    summary:
+      "Search offerings for hire, the most trusted providers first (or the cheapest), a page at a time, with each provider's reputation",
     tags: ['market'],
     request: { query: searchQuery },
     responses: {
-      200: jsonResponse(z.object({ offerings: z.array(marketMatchViewSchema) }), 'Matching offerings'),
+      200: jsonResponse(
+        z.object({ offerings: z.array(marketMatchViewSchema), next: nextCursor }),
+        'A page of matching offerings',
+      ),
       ...problems(400),
     },
   }),
@@ -33,7 +37,7 @@ const routes = {
 export function marketRouter() {
   const app = new OpenAPIHono<AppEnv>()
   app.openapi(routes.offerings, async (c) =>
-    c.json({ offerings: await c.var.runtime.searchMarket(c.req.valid('query')) }, 200),
+    c.json(await c.var.runtime.searchMarket(c.req.valid('query')), 200),
   )
   app.openapi(routes.registration, async (c) =>
     c.json(await c.var.runtime.registrationFile(c.req.valid('param').chainAgentId), 200),

@@ -12,7 +12,16 @@ import type { AppEnv } from '../env.ts'
 import { jsonRequest, jsonResponse } from '../openapi.ts'
 import { requireOwner } from '../owner.ts'
 import { HttpError, problems } from '../problem.ts'
-import { agentParams, hireBody, idempotencyKey, payBody, paymentParams, withdrawBody } from '../schemas.ts'
+import {
+  agentParams,
+  hireBody,
+  idempotencyKey,
+  nextCursor,
+  pageQuery,
+  payBody,
+  paymentParams,
+  withdrawBody,
+} from '../schemas.ts'
 import { ownerOnly, signedInOrNot, viewerOf } from './auth.ts'
 
 /** The `Idempotency-Key` header, accepted by pay, hire and withdraw as well as the body's `idempotencyKey`. */
@@ -125,9 +134,9 @@ const routes = {
       "Inputs and deliverables are shown to the job's parties only (the client's owner, the provider's owner, the evaluator), signed in; to anyone else they are null.",
     tags: ['money'],
     ...signedInOrNot,
-    request: { params: agentParams },
+    request: { params: agentParams, query: z.strictObject(pageQuery) },
     responses: {
-      200: jsonResponse(z.object({ jobs: z.array(jobViewSchema) }), 'Jobs'),
+      200: jsonResponse(z.object({ jobs: z.array(jobViewSchema), next: nextCursor }), 'A page of jobs'),
       ...problems(400, 401, 404),
     },
   }),
@@ -139,9 +148,12 @@ const routes = {
       "Memos are shown to the payer's and the payee's owners only, signed in; to anyone else they are null.",
     tags: ['money'],
     ...signedInOrNot,
-    request: { params: agentParams },
+    request: { params: agentParams, query: z.strictObject(pageQuery) },
     responses: {
-      200: jsonResponse(z.object({ payments: z.array(paymentViewSchema) }), 'Payments'),
+      200: jsonResponse(
+        z.object({ payments: z.array(paymentViewSchema), next: nextCursor }),
+        'A page of payments',
+      ),
       ...problems(400, 401, 404),
     },
   }),
@@ -191,11 +203,17 @@ export function moneyRouter() {
     c.json(await c.var.runtime.getReputation(c.req.valid('param').id), 200),
   )
   app.openapi(routes.jobs, async (c) =>
-    c.json({ jobs: await c.var.runtime.listJobs(c.req.valid('param').id, { viewer: viewerOf(c) }) }, 200),
+    c.json(
+      await c.var.runtime.listJobs(c.req.valid('param').id, { ...c.req.valid('query'), viewer: viewerOf(c) }),
+      200,
+    ),
   )
   app.openapi(routes.payments, async (c) =>
     c.json(
-      { payments: await c.var.runtime.listPayments(c.req.valid('param').id, { viewer: viewerOf(c) }) },
+      await c.var.runtime.listPayments(c.req.valid('param').id, {
+        ...c.req.valid('query'),
+        viewer: viewerOf(c),
+      }),
       200,
     ),
   )

@@ -4,7 +4,7 @@ import type { AppEnv } from '../env.ts'
 import { jsonRequest, jsonResponse } from '../openapi.ts'
 import { requireOwner } from '../owner.ts'
 import { problems } from '../problem.ts'
-import { agentParams, taskBody } from '../schemas.ts'
+import { agentParams, nextCursor, pageQuery, taskBody } from '../schemas.ts'
 import { ownerOnly } from './auth.ts'
 
 /** `/agents/:id/tasks/:taskId`. */
@@ -16,12 +16,7 @@ const taskParams = agentParams.extend({
 })
 
 const listTasksQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(500).optional().describe('At most this many (default 50).'),
-  before: z
-    .string()
-    .max(100)
-    .optional()
-    .describe('The last task id of the previous page: the tasks older than it.'),
+  ...pageQuery,
   status: z.enum(taskViewSchema.shape.status.options).optional(),
 })
 
@@ -59,12 +54,11 @@ const routes = {
     method: 'get',
     path: '/{id}/tasks',
     summary: "The agent's tasks, newest first, a page at a time (owner only)",
-    description: 'Page with `limit`, then `before` the last id of the page.',
     tags: ['tasks'],
     ...ownerOnly,
     request: { params: agentParams, query: listTasksQuery },
     responses: {
-      200: jsonResponse(z.object({ tasks: z.array(taskViewSchema) }), 'Tasks'),
+      200: jsonResponse(z.object({ tasks: z.array(taskViewSchema), next: nextCursor }), 'A page of tasks'),
       ...problems(400, 401, 403, 404),
     },
   }),
@@ -88,10 +82,7 @@ export function tasksRouter() {
   app.openapi(routes.list, async (c) => {
     const agent = await requireOwner(c, c.req.valid('param').id)
     const viewer = c.var.session.address
-    return c.json(
-      { tasks: await c.var.runtime.listTasks(agent.id, { ...c.req.valid('query'), viewer }) },
-      200,
-    )
+    return c.json(await c.var.runtime.listTasks(agent.id, { ...c.req.valid('query'), viewer }), 200)
   })
   return app
 }

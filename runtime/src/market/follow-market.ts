@@ -1,5 +1,6 @@
-import { agentIdentityRegistryAbi } from '@agora/contracts'
-import { getCursor, listListingIds, listUnlistedAgents } from '@agora/db'
+import { agentEconomyAbi, agentIdentityRegistryAbi } from '@agora/contracts'
+import { getCursor, getJob, getListingByWallet, listListingIds, listUnlistedAgents } from '@agora/db'
+import type { Address } from 'viem'
 import type { RuntimeClient } from '../client.ts'
 import type { ChainEvent } from '../projection/indexer.ts'
 
@@ -10,11 +11,14 @@ export type FollowMarketParameters = {
 
 /** Events of the identity registry after which an agent's listing may have changed. */
 const agentEvents = new Set(['Registered', 'URIUpdated', 'AgentWalletSet', 'Transfer'])
+/** Events of the economy after which a provider's record (and its client's) may have changed. */
+const settlements = new Set(['JobCompleted', 'JobRejected', 'JobExpired'])
 
 /**
  * Keeps the market in step with the chain: the indexer hands it the identity registry's events
  * (`onEvents`), each of which queues a refresh of the agent it names (`BaseURISet`: of every
- * agent); `start` lists agents hosted here that have no listing yet, lists every agent on the chain
+ * agent), and the economy's settlements, each of which queues a refresh of the stored records of
+ * the job's provider and client (`refreshReputation`); `start` lists agents hosted here that have no listing yet, lists every agent on the chain
  * when the market was never built over an indexed chain (a database from before the market), and
  * refreshes every listing every `refreshMs`, so files changed at the same URI are picked up.
  *
@@ -23,10 +27,22 @@ const agentEvents = new Set(['Registered', 'URIUpdated', 'AgentWalletSet', 'Tran
  * await market.start()
  */
 export function followMarket(
-  client: Pick<RuntimeClient, 'db' | 'chain' | 'market' | 'log'>,
+  client: Pick<RuntimeClient, 'db' | 'chain' | 'market' | 'reputations' | 'agents' | 'log'>,
   parameters: FollowMarketParameters = {},
 ) {
   const registry = client.chain.contracts.identityRegistry.toLowerCase()
+  const economy = client.chain.contracts.economy.toLowerCase()
+
+  /** A settled job's provider and client (when the client is an agent) have a new record. */
+  function settled(event: ChainEvent) {
+    const args = event.args as { jobId: bigint; providerId: bigint; client?: string }
+    client.reputations.schedule(args.providerId.toString())
+    void clientAgentOf(client, args)
+      .then((id) => id && client.reputations.schedule(id))
+      .catch((error: unknown) =>
+        client.log(`market: the client of job ${args.jobId} not found: ${String(error)}`),
+      )
+  }
   let timer: ReturnType<typeof setInterval> | undefined
 
   async function refreshAll() {
@@ -47,6 +63,7 @@ export function followMarket(
     /** Queues refreshes for the registry's events in `events`; never waits for them. */
     onEvents(events: ChainEvent[]) {
       for (const event of events) {
+        if (event.address.toLowerCase() === economy && settlements.has(event.eventName)) settled(event)
         if (event.address.toLowerCase() !== registry) continue
         if (event.eventName === 'BaseURISet')
           void refreshAll().catch((error: unknown) =>
@@ -74,9 +91,30 @@ export function followMarket(
     },
     async stop() {
       if (timer) clearInterval(timer)
-      await client.market.stop()
+      await Promise.all([client.market.stop(), client.reputations.stop()])
     },
   }
+}
+
+/** The on-chain id of a job's client when the client is an agent's wallet (hosted here or listed). */
+async function clientAgentOf(
+  client: Pick<RuntimeClient, 'db' | 'chain' | 'agents'>,
+  args: { jobId: bigint; client?: string },
+): Promise<string | undefined> {
+  const address =
+    args.client ??
+    (await getJob(client.db, args.jobId.toString()))?.clientAddress ??
+    (
+      await client.chain.publicClient.readContract({
+        address: client.chain.contracts.economy,
+        abi: agentEconomyAbi,
+        functionName: 'getJob',
+        args: [args.jobId],
+      })
+    ).client
+  const hosted = await client.agents.bySafe(address as Address)
+  if (hosted?.chainAgentId) return hosted.chainAgentId
+  return (await getListingByWallet(client.db, address))?.chainAgentId
 }
 
 export type MarketFollower = ReturnType<typeof followMarket>

@@ -49,7 +49,7 @@ export type RefreshListingReturnType = {
  * const { status, reason } = await refreshListing(client, '7')
  */
 export async function refreshListing(
-  client: Pick<RuntimeClient, 'db' | 'chain' | 'agents' | 'tokens' | 'publicUrl' | 'log'>,
+  client: Pick<RuntimeClient, 'db' | 'chain' | 'agents' | 'tokens' | 'publicUrl' | 'reputations' | 'log'>,
   chainAgentId: string,
   parameters: RefreshListingParameters = {},
 ): Promise<RefreshListingReturnType> {
@@ -87,9 +87,10 @@ export async function refreshListing(
       existing.agentId === agentId
     ) {
       await touchListing(client.db, chainAgentId)
+      if (!existing.reputationAt) client.reputations.schedule(chainAgentId)
       return { status: 'unchanged' }
     }
-    await writeListing(client.db, {
+    const listed = await writeListing(client.db, {
       chainAgentId,
       ...identity,
       agentId,
@@ -100,6 +101,8 @@ export async function refreshListing(
       fileHash: hash,
       offerings: await offeringsOf(client, file),
     })
+    // Its record, read once now, then after each settlement that names it.
+    if (!listed.reputationAt) client.reputations.schedule(chainAgentId)
     return { status: 'listed' }
   } catch (error) {
     if (parameters.signal?.aborted) return { status: 'unavailable', reason: 'the refresh was stopped' }

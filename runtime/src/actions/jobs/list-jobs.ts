@@ -1,17 +1,18 @@
-import { listJobs as listJobRows } from '@agora/db'
+import { type PageParameters, pageJobs } from '@agora/db'
 import type { RuntimeClient } from '../../client.ts'
 import { type JobView, toJobView } from '../../views/job-view.ts'
 import type { ViewerParameters } from '../../views/viewer.ts'
 
-export type ListJobsParameters = ViewerParameters
-export type ListJobsReturnType = JobView[]
+export type ListJobsParameters = ViewerParameters & PageParameters
+export type ListJobsReturnType = { jobs: JobView[]; next: string | null }
 
 /**
- * The jobs an agent hired for or served, in the same view as one job (inputs and deliverables
- * only for their parties, see `getJob`).
+ * A page of the jobs an agent hired for or served, newest first (`limit`, default 50, at most 200;
+ * then `cursor`), in the same view as one job (inputs and deliverables only for their parties, see
+ * `getJob`).
  *
  * @example
- * const jobs = await listJobs(client, agentId, { viewer: session?.address ?? null })
+ * const { jobs, next } = await listJobs(client, agentId, { viewer: session?.address ?? null })
  */
 export async function listJobs(
   client: Pick<RuntimeClient, 'db' | 'agents' | 'tokens'>,
@@ -19,6 +20,13 @@ export async function listJobs(
   parameters: ListJobsParameters = {},
 ): Promise<ListJobsReturnType> {
   const agent = await client.agents.get(agentId)
-  const rows = await listJobRows(client.db, { agentId: agent.id })
-  return Promise.all(rows.map((job) => toJobView(client, job, parameters)))
+  const page = await pageJobs(client.db, {
+    agentId: agent.id,
+    limit: parameters.limit,
+    cursor: parameters.cursor,
+  })
+  return {
+    jobs: await Promise.all(page.items.map((job) => toJobView(client, job, parameters))),
+    next: page.next,
+  }
 }

@@ -1,11 +1,9 @@
-import { searchMarketOfferings } from '@agora/db'
+import { type PageParameters, searchMarketOfferings } from '@agora/db'
 import type { RuntimeClient } from '../../client.ts'
 import { type MarketMatchView, toMarketMatchView } from '../../views/market-view.ts'
 import type { ReputationView } from '../../views/reputation-view.ts'
-import { getReputation } from './get-reputation.ts'
-import { marketScore } from './market-score.ts'
 
-export type SearchMarketParameters = {
+export type SearchMarketParameters = PageParameters & {
   /** Words in the offering's name or description, or the agent's name. */
   text?: string
   capability?: string
@@ -21,49 +19,40 @@ export type SearchMarketParameters = {
    */
   sort?: 'reputation' | 'price'
 }
-export type SearchMarketReturnType = MarketMatchView[]
+export type SearchMarketReturnType = { offerings: MarketMatchView[]; next: string | null }
 
 /**
- * Offerings for hire now, by text, capability and price, each with its provider's on-chain record,
- * ranked by that record (distinct clients, ratings, deliveries, value earned) unless asked for the
- * cheapest first. The market holds every agent on the chain whose registration file checked out
+ * A page of the offerings for hire now, by text, capability, price and rating, each with its
+ * provider's on-chain record, ranked by that record (distinct clients, ratings, deliveries, value
+ * earned: `marketScore`) unless asked for the cheapest first (`limit`, default 50, at most 200;
+ * then `cursor`). The market holds every agent on the chain whose registration file checked out
  * (see `refreshListing`): those hosted here and those of other runtimes alike (`agent.hosted`).
+ * Records are read from the chain after each settlement and stored with the listings
+ * (`refreshReputation`), so a search is one query, whatever the number of agents.
  *
  * @example
- * const matches = await searchMarket(client, { capability: 'summarize', maxPrice: '5', token: 'dUSD' })
+ * const { offerings } = await searchMarket(client, { capability: 'summarize', maxPrice: '5', token: 'dUSD' })
  */
 export async function searchMarket(
-  client: Pick<RuntimeClient, 'db' | 'tokens' | 'chain' | 'agents'>,
+  client: Pick<RuntimeClient, 'db' | 'tokens'>,
   query: SearchMarketParameters = {},
 ): Promise<SearchMarketReturnType> {
   const token = query.token ? await client.tokens.resolve(query.token) : undefined
-  // Cheapest first: the order among equally trusted providers.
-  const matches = await searchMarketOfferings(client.db, {
+  const page = await searchMarketOfferings(client.db, {
     text: query.text,
     capability: query.capability,
     token: token?.address,
     maxPrice: query.maxPrice && token ? client.tokens.parse(query.maxPrice, token).toString() : undefined,
+    minRating: query.minRating,
+    sort: query.sort,
+    limit: query.limit,
+    cursor: query.cursor,
   })
-  // One read per provider, however many of its offerings match.
-  const byAgent = new Map<string, Promise<ReputationView>>()
   const views = await Promise.all(
-    matches.map(async (match) => {
-      const id = match.agent.chainAgentId
-      if (!byAgent.has(id)) byAgent.set(id, getReputation(client, id))
-      const reputation = await byAgent.get(id)!
+    page.items.map((match) =>
       // A token checked when the file was listed that no longer answers leaves its offerings out.
-      return toMarketMatchView(client, match, reputation).catch(() => undefined)
-    }),
+      toMarketMatchView(client, match, match.reputation as ReputationView | null).catch(() => undefined),
+    ),
   )
-  const found = views.filter(
-    (m): m is MarketMatchView =>
-      m !== undefined &&
-      (query.minRating === undefined || (m.reputation?.averageRating ?? 0) >= query.minRating),
-  )
-  if (query.sort === 'price') return found
-  const earnedIn = (m: MarketMatchView) =>
-    BigInt(m.reputation?.earned.find((e) => e.token === m.offering.price.token)?.value ?? 0)
-  const ranked = found.map((m) => ({ m, score: marketScore(m.reputation), earned: earnedIn(m) }))
-  ranked.sort((a, b) => b.score - a.score || (b.earned > a.earned ? 1 : b.earned < a.earned ? -1 : 0))
-  return ranked.map(({ m }) => m)
+  return { offerings: views.filter((m): m is MarketMatchView => m !== undefined), next: page.next }
 }

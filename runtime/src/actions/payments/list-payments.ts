@@ -1,17 +1,18 @@
-import { listPayments as listPaymentRows } from '@agora/db'
+import { listPayments as listPaymentRows, type PageParameters } from '@agora/db'
 import type { RuntimeClient } from '../../client.ts'
 import { type PaymentView, toPaymentView } from '../../views/payment-view.ts'
 import type { ViewerParameters } from '../../views/viewer.ts'
 
-export type ListPaymentsParameters = ViewerParameters
-export type ListPaymentsReturnType = PaymentView[]
+export type ListPaymentsParameters = ViewerParameters & PageParameters
+export type ListPaymentsReturnType = { payments: PaymentView[]; next: string | null }
 
 /**
- * The payments an agent made and received, newest first (the last 100), in the same view `pay` returns; memos
- * only for the payer's and the payee's owners.
+ * A page of the payments an agent made and received, newest first (`limit`, default 50, at most
+ * 200; then `cursor`), in the same view `pay` returns; memos only for the payer's and the payee's
+ * owners.
  *
  * @example
- * const payments = await listPayments(client, id, { viewer: session?.address ?? null })
+ * const { payments, next } = await listPayments(client, id, { viewer: session?.address ?? null })
  */
 export async function listPayments(
   client: Pick<RuntimeClient, 'db' | 'agents' | 'tokens'>,
@@ -19,6 +20,15 @@ export async function listPayments(
   parameters: ListPaymentsParameters = {},
 ): Promise<ListPaymentsReturnType> {
   const agent = await client.agents.get(id)
-  const rows = await listPaymentRows(client.db, { agentId: agent.id, chainAgentId: agent.chainAgentId })
-  return Promise.all(rows.map((payment) => toPaymentView(client, payment, parameters)))
+  const { limit, cursor } = parameters
+  const page = await listPaymentRows(client.db, {
+    agentId: agent.id,
+    chainAgentId: agent.chainAgentId,
+    limit,
+    cursor,
+  })
+  return {
+    payments: await Promise.all(page.items.map((payment) => toPaymentView(client, payment, parameters))),
+    next: page.next,
+  }
 }

@@ -1,25 +1,22 @@
-import { AuthError, listTasks as listTaskRows, type TaskStatus } from '@agora/db'
+import { AuthError, listTasks as listTaskRows, type PageParameters, type TaskStatus } from '@agora/db'
 import type { RuntimeClient } from '../../client.ts'
 import { type TaskView, toTaskView } from '../../views/task-view.ts'
 import { type ViewerParameters, viewerIsAny } from '../../views/viewer.ts'
 
-export type ListTasksParameters = ViewerParameters & {
-  /** Only tasks of this status. */
-  status?: TaskStatus
-  /** Tasks older than this one (the last id of the previous page). */
-  before?: string
-  /** At most this many (default 50, at most 500). */
-  limit?: number
-}
-export type ListTasksReturnType = TaskView[]
+export type ListTasksParameters = ViewerParameters &
+  PageParameters & {
+    /** Only tasks of this status. */
+    status?: TaskStatus
+  }
+export type ListTasksReturnType = { tasks: TaskView[]; next: string | null }
 
 /**
- * An agent's tasks, newest first, a page at a time (`limit`, then `before` the last id seen). The
+ * An agent's tasks, newest first, a page at a time (`limit`, default 50, at most 200; then `cursor`: the `next` of the page before). The
  * owner's only, like each task: any other `viewer` is refused (`FORBIDDEN`).
  *
  * @example
- * const page = await listTasks(client, agentId, { limit: 20 })
- * const next = await listTasks(client, agentId, { limit: 20, before: page.at(-1)?.id })
+ * const first = await listTasks(client, agentId, { limit: 20 })
+ * const second = await listTasks(client, agentId, { limit: 20, cursor: first.next! })
  */
 export async function listTasks(
   client: Pick<RuntimeClient, 'db' | 'agents'>,
@@ -29,7 +26,7 @@ export async function listTasks(
   const agent = await client.agents.get(agentId)
   if (!viewerIsAny(parameters.viewer, [agent.owner]))
     throw new AuthError("Only the agent's owner may read its tasks.", { code: 'FORBIDDEN' })
-  const { status, before, limit } = parameters
-  const rows = await listTaskRows(client.db, { agentId: agent.id, status, before, limit })
-  return rows.map(toTaskView)
+  const { status, cursor, limit } = parameters
+  const page = await listTaskRows(client.db, { agentId: agent.id, status, cursor, limit })
+  return { tasks: page.items.map(toTaskView), next: page.next }
 }

@@ -50,8 +50,11 @@ export async function runTool(
   switch (name) {
     case 'search_market': {
       const query = call.args as ToolArguments['search_market']
-      const matches = await searchMarket(client, { ...query, token: query.maxPrice ? 'dUSD' : undefined })
-      return matches.map((m) => ({
+      const { offerings } = await searchMarket(client, {
+        ...query,
+        token: query.maxPrice ? 'dUSD' : undefined,
+      })
+      return offerings.map((m) => ({
         providerId: m.agent.chainAgentId,
         agent: m.agent.name,
         offering: m.offering.name,

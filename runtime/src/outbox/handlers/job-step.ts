@@ -7,12 +7,16 @@ import { safeCallHandler } from './safe-call.ts'
 
 /**
  * One step of a job made by an agent's Safe on the economy (create and fund, submit, decline,
- * complete, reject). The receipt's events settle the job at once, ahead of the indexer.
+ * complete, reject). The receipt's events of its job settle the job at once, ahead of the indexer.
+ * Steps of one kind queued together in a Safe's lane (a provider's submissions, a client's
+ * completions or hires) go out as one transaction, like payments; each applies its own job's events.
  */
 export const jobStepHandler = safeCallHandler({
-  async onSettled(client, _intent, receipt) {
+  batch: true,
+  async onSettled(client, intent, receipt) {
+    const jobId = String(intent.payload.jobId)
     for (const event of parseEventLogs({ abi: agentEconomyAbi, logs: receipt.logs }))
-      await applyJobEvent(client, event)
+      if ((event.args as { jobId?: bigint }).jobId?.toString() === jobId) await applyJobEvent(client, event)
     return undefined
   },
   async onFailed(client, intent, error) {

@@ -11,6 +11,7 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
 import { StorageError, type StorageErrorCode } from './errors.ts'
 import * as schema from './schema.ts'
+import { registerSessionLocks } from './session-locks.ts'
 
 export type Schema = typeof schema
 
@@ -72,6 +73,7 @@ async function openPglite({ dataDir, log }: CreateDbParameters): Promise<CreateD
     throw migrationError(`PGlite (${where})`, cause)
   }
   log?.(`db: pglite (${where}) ready`)
+  registerSessionLocks(db, undefined)
   return { db, kind: 'pglite', close: once(() => client.close()) }
 }
 
@@ -121,7 +123,8 @@ async function openPostgres(url: string, log: CreateDbParameters['log']): Promis
     throw migrationError(where, migrated.cause)
   }
   log?.(`db: postgres ${where} ready`)
-  return { db, kind: 'postgres', close: once(end) }
+  const locks = registerSessionLocks(db, url)
+  return { db, kind: 'postgres', close: once(async () => void (await Promise.all([locks.close(), end()]))) }
 }
 
 /**

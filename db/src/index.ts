@@ -194,6 +194,7 @@ export {
   type Usage,
   zeroAddress,
 } from './schema.ts'
+export { type SessionLocks, sessionLocks } from './session-locks.ts'
 export { type CreateSessionParameters, createSession, getSession, revokeSession } from './sessions.ts'
 export {
   consumeSiweNonce,

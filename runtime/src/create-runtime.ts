@@ -42,6 +42,7 @@ import { ChainUnavailableError, withErrorBoundary } from './errors.ts'
 import type { QuotasParameters } from './guard/quotas.ts'
 import { createHealthMonitor } from './health-monitor.ts'
 import { followMarket } from './market/follow-market.ts'
+import { holdRelayers } from './outbox/hold-relayers.ts'
 import { createOutboxWorker } from './outbox/outbox-worker.ts'
 import { applyJobEvent } from './projection/apply-job-event.ts'
 import { createIndexer } from './projection/indexer.ts'
@@ -125,6 +126,7 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
     log,
     definitions: parameters.definitions ?? [],
   })
+  const releaseRelayers = await holdRelayers(client)
   const market = followMarket(client, { refreshMs: parameters.marketRefreshMs })
   const indexer = createIndexer({
     publicClient,
@@ -183,6 +185,7 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
       await worker.stop()
       await indexer.stop()
       await market.stop()
+      await releaseRelayers()
     },
     register: (definition) => void client.definitions.set(definition.name, definition),
     launch: async (definition, p) => agent((await launchAgent(client, definition, p)).id),

@@ -2,7 +2,7 @@ import { safeAbi } from '@agora/contracts'
 import { type Agent, AuthError, getIntentByKey } from '@agora/db'
 import { type Address, type Hex, hashTypedData, keccak256, zeroAddress } from 'viem'
 import type { RuntimeClient } from '../../client.ts'
-import { wrapChainError } from '../../errors.ts'
+import { isTransientChainError, wrapChainError } from '../../errors.ts'
 import { recordIntent } from '../../outbox/record-intent.ts'
 import { sendIntent } from '../../outbox/send-intent.ts'
 import { execTransactionData, type SafeCall, safeTransaction, safeTxTypes } from '../../wallet/safe-signer.ts'
@@ -74,6 +74,8 @@ export async function ownerTransaction(
   const relayer = client.outbox.relayerFor(safe.toLowerCase()).address
   if (!earlier) {
     await publicClient.call({ account: relayer, to: safe, data }).catch((error: unknown) => {
+      // A node that does not answer says nothing of the signatures: 503, try again.
+      if (isTransientChainError(error)) throw wrapChainError(error, 'Simulating the owners’ Safe transaction')
       throw new AuthError(
         `The Safe refuses transaction ${safeTxHash} (nonce ${nonce}) with these signatures: ${reasonOf(error)}. Sign the transaction this request returns without ownerSignature.`,
         { code: 'FORBIDDEN', cause: error },

@@ -17,12 +17,12 @@ import {
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import {
-  type Devnet,
-  type DevnetManifest,
+  checkCanonicalContracts,
+  erc6551RegistryCanonical,
+  multicall3Canonical,
   safeCanonicalAddresses,
-  safeContractNetworks,
-  startDevnet,
-} from './devnet.ts'
+} from './canonical.ts'
+import { type Devnet, type DevnetManifest, safeContractNetworks, startDevnet } from './devnet.ts'
 import { agentEconomyAbi } from './generated/AgentEconomy.ts'
 import { agentFactoryAbi } from './generated/AgentFactory.ts'
 import { agentIdentityRegistryAbi } from './generated/AgentIdentityRegistry.ts'
@@ -87,7 +87,11 @@ describe('startDevnet', () => {
       expect(await hasCode(publicClient, address)).toBe(true)
     for (const address of Object.values(manifest.contracts))
       expect(await hasCode(publicClient, address)).toBe(true)
-    expect(new Set(Object.values(manifest.contracts)).size).toBe(7)
+    expect(new Set(Object.values(manifest.contracts)).size).toBe(8)
+    // The canonical contracts, with the code they have on public chains, where outside tools look.
+    expect(manifest.contracts.erc6551Registry).toBe(erc6551RegistryCanonical.address)
+    expect(manifest.contracts.multicall3).toBe(multicall3Canonical.address)
+    expect((await checkCanonicalContracts(publicClient)).filter((c) => c.status !== 'ok')).toEqual([])
     // The contracts were deployed after the block the manifest tells indexers to start from.
     expect(
       await publicClient.getCode({

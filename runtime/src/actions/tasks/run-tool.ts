@@ -50,7 +50,10 @@ export async function runTool(
   switch (name) {
     case 'search_market': {
       const query = call.args as ToolArguments['search_market']
-      const matches = await searchMarket(client, { ...query, token: query.maxPrice ? 'dUSD' : undefined })
+      const matches = await searchMarket(client, {
+        ...query,
+        token: query.maxPrice ? client.tokens.defaultToken?.address : undefined,
+      })
       return matches.map((m) => ({
         providerId: m.agent.chainAgentId,
         agent: m.agent.name,

@@ -186,7 +186,7 @@ async function deployAll(
   await deploySafe(anvil, publicClient, tx)
   log('devnet: deploying Agora contracts...')
   const deploymentBlock = Number(await publicClient.getBlockNumber())
-  const contracts = await deployAgora(publicClient, tx, parameters)
+  const contracts = await deployDevnetContracts(publicClient, tx, parameters)
   const accounts = anvil.privateKeys.map((privateKey) => ({
     address: privateKeyToAccount(privateKey).address,
     privateKey,
@@ -336,7 +336,11 @@ async function placeCanonicalExtras(publicClient: PublicClient, tx: Deployer) {
 }
 
 /** Agora's contracts and dUSD, the minimum job values set and the factory trusted as launcher. */
-async function deployAgora(publicClient: PublicClient, tx: Deployer, parameters: StartDevnetParameters) {
+async function deployDevnetContracts(
+  publicClient: PublicClient,
+  tx: Deployer,
+  parameters: StartDevnetParameters,
+) {
   const { feeBps = 100, submissionGraceSeconds = 86_400 } = parameters
   const { devUSD: minJobValueDevUSD = 10_000n, eth: minJobValueEth = 10n ** 13n } =
     parameters.minJobValue ?? {}

@@ -116,12 +116,13 @@ export function createApp(parameters: CreateAppParameters) {
   app.route('/', marketRouter())
   app.route('/', a2aRouter())
   app.route('/', salesRouter(runtime))
-  if (parameters.devnetRpcUrl)
+  const { devUSD } = runtime.manifest.contracts
+  if (parameters.devnetRpcUrl && devUSD)
     app.route(
       '/devnet',
       devnetRouter({
         rpcUrl: parameters.devnetRpcUrl,
-        devUSD: runtime.manifest.contracts.devUSD,
+        devUSD,
         limit: parameters.faucetLimit,
       }),
     )

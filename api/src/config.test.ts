@@ -137,6 +137,37 @@ describe('loadConfig', () => {
     ])
   })
 
+  test('behavior: a manifest without dUSD, with the tokens `npm run deploy` records', () => {
+    const { devUSD: _, ...contracts } = manifest.contracts
+    const deployed = {
+      ...manifest,
+      deployer: `0x${'d'.repeat(40)}`,
+      contracts: { ...contracts, multicall3: '0xcA11bde05977b3631167028862bE2a173976CA11' },
+      tokens: [{ symbol: 'USDC', address: '0x036CbD53842c5426634e7929541eC2318f3dCF7e', decimals: 6 }],
+    }
+    const path = join(dir, 'deployed.json')
+    writeFileSync(path, JSON.stringify(deployed))
+    const config = loadConfig({ ...chainEnv, DEPLOYMENT_MANIFEST: path }, { cwd: dir })
+    expect(config).toMatchObject({ mode: 'chain', manifest: { contracts, tokens: deployed.tokens } })
+    expect(config.mode === 'chain' && config.manifest.contracts.devUSD).toBe(undefined)
+
+    const badTokens = join(dir, 'bad-tokens.json')
+    writeFileSync(
+      badTokens,
+      JSON.stringify({
+        ...deployed,
+        tokens: [
+          { symbol: 'USDC', address: '0x12', decimals: 6 },
+          { symbol: 'usdc', address: contracts.economy, decimals: 6 },
+        ],
+      }),
+    )
+    expect(problemsOf({ ...chainEnv, DEPLOYMENT_MANIFEST: badTokens })).toEqual([
+      expect.stringMatching(/tokens\.0\.address must be an address$/),
+      expect.stringMatching(/tokens must not name one symbol twice$/),
+    ])
+  })
+
   test('behavior: a manifest for another chain than CHAIN_ID', () => {
     expect(problemsOf({ ...chainEnv, CHAIN_ID: '1' })).toEqual([
       'DEPLOYMENT_MANIFEST: is for chain 8453, but CHAIN_ID is 1',

@@ -94,7 +94,9 @@ const manifestSchema = z.object({
     module: address,
     erc6551Registry: address,
     agentAccount: address,
-    devUSD: address,
+    multicall3: address.optional(),
+    // The devnet's stablecoin; a real chain names its tokens under `tokens`.
+    devUSD: address.optional(),
   }),
   safe: z.object({
     safeSingleton: address,
@@ -111,6 +113,19 @@ const manifestSchema = z.object({
     feeBps: z.number().int().min(0).max(10_000),
     submissionGraceSeconds: z.number().int().nonnegative(),
   }),
+  tokens: z
+    .array(
+      z.object({
+        symbol: z.string().regex(/^[A-Za-z][A-Za-z0-9.]{0,15}$/, 'must be a token symbol, e.g. "USDC"'),
+        address,
+        decimals: z.number().int().min(0).max(36),
+      }),
+    )
+    .refine(
+      (tokens) => new Set(tokens.map((t) => t.symbol.toLowerCase())).size === tokens.length,
+      'must not name one symbol twice',
+    )
+    .optional(),
 })
 
 // An IPv4 or IPv6 address, or a host name (no scheme, port or path).

@@ -137,6 +137,10 @@ async function startOnChain(config: ChainConfig): Promise<Started> {
         ['chain id', String(config.chainId)],
         ['identity registry', config.manifest.contracts.identityRegistry],
         ['agent economy', config.manifest.contracts.economy],
+        [
+          'tokens',
+          (config.manifest.tokens ?? []).map((t) => `${t.symbol} ${t.address}`).join(', ') || 'ETH only',
+        ],
         ['database', config.databaseUrl ? 'Postgres' : `PGlite in ${join(dataDir, 'db')}`],
         ['relayers', String(config.relayerKeys.length)],
       ],

@@ -8,6 +8,7 @@ import {
   getAddress,
   type Hex,
   http,
+  multicall3Abi,
   type PublicClient,
   parseEther,
   parseEventLogs,
@@ -17,16 +18,17 @@ import {
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import {
-  type Devnet,
-  type DevnetManifest,
+  checkCanonicalContracts,
+  erc6551RegistryCanonical,
+  multicall3Canonical,
   safeCanonicalAddresses,
-  safeContractNetworks,
-  startDevnet,
-} from './devnet.ts'
+} from './canonical.ts'
+import { type Devnet, type DevnetManifest, safeContractNetworks, startDevnet } from './devnet.ts'
 import { agentEconomyAbi } from './generated/AgentEconomy.ts'
 import { agentFactoryAbi } from './generated/AgentFactory.ts'
 import { agentIdentityRegistryAbi } from './generated/AgentIdentityRegistry.ts'
 import { devUSDAbi } from './generated/DevUSD.ts'
+import { erc6551RegistryAbi, erc6551RegistryBytecode } from './generated/ERC6551Registry.ts'
 
 /** anvil's default balance for each development account. */
 const anvilBalance = parseEther('10000')
@@ -87,7 +89,11 @@ describe('startDevnet', () => {
       expect(await hasCode(publicClient, address)).toBe(true)
     for (const address of Object.values(manifest.contracts))
       expect(await hasCode(publicClient, address)).toBe(true)
-    expect(new Set(Object.values(manifest.contracts)).size).toBe(7)
+    expect(new Set(Object.values(manifest.contracts)).size).toBe(8)
+    // The canonical contracts, with the code they have on public chains, where outside tools look.
+    expect(manifest.contracts.erc6551Registry).toBe(erc6551RegistryCanonical.address)
+    expect(manifest.contracts.multicall3).toBe(multicall3Canonical.address)
+    expect((await checkCanonicalContracts(publicClient)).filter((c) => c.status !== 'ok')).toEqual([])
     // The contracts were deployed after the block the manifest tells indexers to start from.
     expect(
       await publicClient.getCode({
@@ -399,6 +405,67 @@ describe('startDevnet with statePath', () => {
     expect(lines).toContain('devnet: the saved state has no contracts; deploying afresh')
     expect(await hasCode(publicClient, devnet.manifest.contracts.economy)).toBe(true)
     expect(JSON.parse(readFileSync(manifestPath, 'utf8'))).toEqual(devnet.manifest)
+  })
+
+  test('behavior: a chain saved before the canonical registry and Multicall3 gets them; its manifest keeps its registry', async () => {
+    // What an older devnet saved: a registry of its own (ours, compiled), nothing at the canonical addresses.
+    const statePath = statePathFor('older')
+    const { devnet, publicClient } = await start({ statePath, accounts: 2 })
+    const wallet = createWalletClient({
+      account: privateKeyToAccount(devnet.manifest.accounts[0]!.privateKey),
+      chain: devnet.chain,
+      transport: http(devnet.rpcUrl),
+    })
+    const ownRegistry = (
+      await publicClient.waitForTransactionReceipt({
+        hash: await wallet.deployContract({ abi: erc6551RegistryAbi, bytecode: erc6551RegistryBytecode }),
+      })
+    ).contractAddress!
+    for (const address of [erc6551RegistryCanonical.address, multicall3Canonical.address]) {
+      await publicClient.request({ method: 'anvil_setCode' as never, params: [address, '0x'] as never })
+      await publicClient.request({ method: 'anvil_setNonce' as never, params: [address, '0x0'] as never })
+    }
+    const { multicall3: _, ...contracts } = devnet.manifest.contracts
+    const older = {
+      ...devnet.manifest,
+      contracts: { ...contracts, erc6551Registry: getAddress(ownRegistry) },
+    }
+    writeFileSync(`${statePath}.manifest.json`, JSON.stringify(older))
+    await devnet.stop()
+
+    const resumed = await start({ statePath, accounts: 2 })
+    expect(resumed.devnet.resumed).toBe(true)
+    expect(resumed.lines).toContain(
+      'devnet: the saved chain predates the canonical ERC-6551 registry and Multicall3; adding them...',
+    )
+    const expected = {
+      ...older,
+      rpcUrl: resumed.devnet.rpcUrl,
+      contracts: { ...older.contracts, multicall3: multicall3Canonical.address },
+    }
+    expect(resumed.devnet.manifest).toEqual(expected)
+    expect(JSON.parse(readFileSync(`${statePath}.manifest.json`, 'utf8'))).toEqual(expected)
+    expect((await checkCanonicalContracts(resumed.publicClient)).filter((c) => c.status !== 'ok')).toEqual([])
+    // Multicall3 answers as outside tools call it.
+    const [timestamp, balance] = await resumed.publicClient.multicall({
+      multicallAddress: multicall3Canonical.address,
+      allowFailure: false,
+      contracts: [
+        {
+          address: multicall3Canonical.address,
+          abi: multicall3Abi,
+          functionName: 'getCurrentBlockTimestamp',
+        },
+        {
+          address: multicall3Canonical.address,
+          abi: multicall3Abi,
+          functionName: 'getEthBalance',
+          args: [older.accounts[1]!.address],
+        },
+      ],
+    })
+    expect(timestamp).toBe((await resumed.publicClient.getBlock()).timestamp)
+    expect(balance).toBe(anvilBalance)
   })
 
   test('behavior: a state without its manifest deploys afresh and writes a new manifest', async () => {

@@ -12,6 +12,7 @@ import {
   type Hex,
   http,
   type PublicClient,
+  parseTransaction,
   parseUnits,
   zeroAddress,
   zeroHash,
@@ -19,6 +20,12 @@ import {
 import { privateKeyToAccount } from 'viem/accounts'
 import { type Anvil, startAnvil } from './anvil.ts'
 import { recoverAnvilState } from './anvil-state.ts'
+import {
+  create2DeployerAddress,
+  erc6551RegistryCanonical,
+  multicall3Canonical,
+  safeCanonicalAddresses,
+} from './canonical.ts'
 import { agentAccountAbi, agentAccountBytecode } from './generated/AgentAccount.ts'
 import { agentEconomyAbi, agentEconomyBytecode } from './generated/AgentEconomy.ts'
 import { agentFactoryAbi, agentFactoryBytecode } from './generated/AgentFactory.ts'
@@ -27,7 +34,6 @@ import { agentModuleAbi, agentModuleBytecode } from './generated/AgentModule.ts'
 import { compatibilityFallbackHandlerBytecode } from './generated/CompatibilityFallbackHandler.ts'
 import { createCallBytecode } from './generated/CreateCall.ts'
 import { devUSDAbi, devUSDBytecode } from './generated/DevUSD.ts'
-import { erc6551RegistryAbi, erc6551RegistryBytecode } from './generated/ERC6551Registry.ts'
 import { multiSendBytecode } from './generated/MultiSend.ts'
 import { multiSendCallOnlyBytecode } from './generated/MultiSendCallOnly.ts'
 import { safeBytecode } from './generated/Safe.ts'
@@ -35,47 +41,15 @@ import { safeL2Bytecode } from './generated/SafeL2.ts'
 import { safeProxyFactoryBytecode } from './generated/SafeProxyFactory.ts'
 import { signMessageLibBytecode } from './generated/SignMessageLib.ts'
 import { simulateTxAccessorBytecode } from './generated/SimulateTxAccessor.ts'
+import type { AgoraContracts, DeploymentManifest, SafeAddresses } from './manifest.ts'
 
-/** Canonical Safe 1.4.1 addresses; the devnet reproduces them through the Safe singleton factory. */
-export const safeCanonicalAddresses = {
-  safeSingleton: '0x41675C099F32341bf84BFc5382aF534df5C7461a',
-  safeL2Singleton: '0x29fcB43b46531BcA003ddC8FCB67FFE91900C762',
-  safeProxyFactory: '0x4e1DCf7AD4e460CfD30791CCC4F9c8a4f820ec67',
-  fallbackHandler: '0xfd0732Dc9E303f09fCEf3a7388Ad10A83459Ec99',
-  multiSend: '0x38869bf66a61cF6bDB996A6aE40D5853Fd43B526',
-  multiSendCallOnly: '0x9641d764fc13c8B624c04430C7356C1C7C8102e2',
-  signMessageLib: '0xd53cd0aB83D845Ac265BE939c57F53AD838012c9',
-  createCall: '0x9b35Af71d77eaf8d7e40252370304687390A1A52',
-  simulateTxAccessor: '0x3d4BA2E0884aa488718476ca2FB8Efc291A46199',
-} as const satisfies Record<string, Address>
-
-export type SafeAddresses = { [K in keyof typeof safeCanonicalAddresses]: Address }
-
-/** Addresses of Agora's own contracts on a chain. */
-export type AgoraContracts = {
-  identityRegistry: Address
-  economy: Address
-  factory: Address
-  /** The agent module every launched agent's Safe spends through. */
-  module: Address
-  erc6551Registry: Address
-  agentAccount: Address
-  devUSD: Address
-}
-
-/** Everything a client needs to use a deployment. Serialisable as JSON. */
-export type DevnetManifest = {
-  chainId: number
+/** The devnet's manifest: a deployment manifest plus the development accounts and their keys. */
+export type DevnetManifest = DeploymentManifest & {
   rpcUrl: string
-  /** Block the contracts were deployed in: where indexers start. */
-  deploymentBlock: number
   deployer: Address
-  contracts: AgoraContracts
-  safe: SafeAddresses
+  contracts: AgoraContracts & { devUSD: Address; multicall3: Address }
   /** Funded development accounts (anvil's), with their keys. Devnet only. */
   accounts: { address: Address; privateKey: Hex }[]
-  /** Protocol settings the economy was deployed with. */
-  economy: { feeBps: number; submissionGraceSeconds: number }
 }
 
 export type StartDevnetParameters = {
@@ -119,8 +93,9 @@ export type Devnet = {
 }
 
 /**
- * Starts anvil with Safe 1.4.1 at its canonical addresses, the ERC-6551 registry and account, and
- * Agora's identity registry, factory, economy and dev stablecoin deployed, and returns their manifest.
+ * Starts anvil with Safe 1.4.1, the ERC-6551 registry and Multicall3 at their canonical addresses (so
+ * the devnet looks like a public chain to outside tools), Agora's identity registry, account, module,
+ * factory, economy and dev stablecoin deployed, and returns their manifest.
  *
  * @example
  * const devnet = await startDevnet({ statePath: '.agora/chain.json' })
@@ -156,7 +131,7 @@ export async function startDevnet(parameters: StartDevnetParameters = {}): Promi
       const code = await publicClient.getCode({ address: saved.contracts.economy })
       if (code && code !== '0x') {
         const manifest = { ...(await upgradeDevnet(anvil, publicClient, saved, log)), rpcUrl: anvil.rpcUrl }
-        if (manifest.contracts.module !== saved.contracts.module)
+        if (JSON.stringify(manifest.contracts) !== JSON.stringify(saved.contracts))
           writeFileSync(manifestPath!, `${JSON.stringify(manifest, null, 2)}\n`)
         log(`devnet: resumed chain ${manifest.chainId} at ${anvil.rpcUrl} (${ms(started)})`)
         if (saveEvery > 0) anvil.saveState(saveEvery)
@@ -211,7 +186,7 @@ async function deployAll(
   await deploySafe(anvil, publicClient, tx)
   log('devnet: deploying Agora contracts...')
   const deploymentBlock = Number(await publicClient.getBlockNumber())
-  const contracts = await deployAgora(tx, parameters)
+  const contracts = await deployDevnetContracts(publicClient, tx, parameters)
   const accounts = anvil.privateKeys.map((privateKey) => ({
     address: privateKeyToAccount(privateKey).address,
     privateKey,
@@ -331,13 +306,49 @@ async function deploySafe(anvil: Anvil, publicClient: PublicClient, tx: Deployer
   }
 }
 
+/**
+ * The ERC-6551 registry and Multicall3 at their canonical addresses, where missing: the registry from
+ * its canonical init code through the CREATE2 deployer (as on a public chain), Multicall3's runtime
+ * code (what its pre-signed deployment leaves there) placed with `anvil_setCode`, since its keyless
+ * deployer would first need funds and its nonce 0.
+ */
+async function placeCanonicalExtras(publicClient: PublicClient, tx: Deployer) {
+  const hasCode = async (address: Address) => ((await publicClient.getCode({ address })) ?? '0x') !== '0x'
+  await tx.step('deploying the canonical ERC-6551 registry', async () => {
+    if (await hasCode(erc6551RegistryCanonical.address)) return
+    const hash = await tx.wallet.sendTransaction({
+      to: create2DeployerAddress,
+      data: concat([erc6551RegistryCanonical.salt, erc6551RegistryCanonical.initCode]),
+    })
+    await tx.confirm(hash, 'deploying the canonical ERC-6551 registry')
+    if (!(await hasCode(erc6551RegistryCanonical.address)))
+      throw new Error(`it did not land at ${erc6551RegistryCanonical.address}`)
+  })
+  await tx.step('placing Multicall3', async () => {
+    if (await hasCode(multicall3Canonical.address)) return
+    const initCode = parseTransaction(multicall3Canonical.signedDeployment).data!
+    const { data: runtimeCode } = await publicClient.call({ data: initCode })
+    await publicClient.request({
+      method: 'anvil_setCode' as never,
+      params: [multicall3Canonical.address, runtimeCode] as never,
+    })
+  })
+}
+
 /** Agora's contracts and dUSD, the minimum job values set and the factory trusted as launcher. */
-async function deployAgora(tx: Deployer, parameters: StartDevnetParameters) {
+async function deployDevnetContracts(
+  publicClient: PublicClient,
+  tx: Deployer,
+  parameters: StartDevnetParameters,
+) {
   const { feeBps = 100, submissionGraceSeconds = 86_400 } = parameters
   const { devUSD: minJobValueDevUSD = 10_000n, eth: minJobValueEth = 10n ** 13n } =
     parameters.minJobValue ?? {}
   const owner = tx.wallet.account.address
-  const erc6551Registry = await tx.deploy('ERC6551Registry', erc6551RegistryAbi, erc6551RegistryBytecode)
+  // The canonical registry goes out where the devnet used to deploy a registry of its own: one
+  // transaction either way, so the contracts after it keep the addresses they always had.
+  await placeCanonicalExtras(publicClient, tx)
+  const erc6551Registry = erc6551RegistryCanonical.address
   const agentAccount = await tx.deploy('AgentAccount', agentAccountAbi, agentAccountBytecode)
   const identityRegistry = await tx.deploy(
     'AgentIdentityRegistry',
@@ -370,7 +381,16 @@ async function deployAgora(tx: Deployer, parameters: StartDevnetParameters) {
       args: [token, minJobValue],
     })
   }
-  return { identityRegistry, economy, factory, module, erc6551Registry, agentAccount, devUSD }
+  return {
+    identityRegistry,
+    economy,
+    factory,
+    module,
+    erc6551Registry,
+    agentAccount,
+    multicall3: multicall3Canonical.address,
+    devUSD,
+  }
 }
 
 /** The agent module and the factory that launches Safes with it, trusted by the registry as launcher. */
@@ -398,8 +418,10 @@ async function deployLauncher(
 }
 
 /**
- * A chain saved before agents spent through the module gets the module and a factory that launches
- * with it; its registry, economy and agents stay as they are (older agents keep their owner key until
+ * A chain saved by an older devnet is brought up to date; its registry, economy and agents stay as
+ * they are. One saved before the canonical ERC-6551 registry and Multicall3 gets them (its manifest
+ * keeps naming the registry its accounts were made with); one saved before agents spent through the
+ * module gets the module and a factory that launches with it (older agents keep their owner key until
  * their owners move them onto the module).
  */
 async function upgradeDevnet(
@@ -408,10 +430,18 @@ async function upgradeDevnet(
   manifest: DevnetManifest,
   log: (line: string) => void,
 ): Promise<DevnetManifest> {
-  if (manifest.contracts.module) return manifest
+  const tx = deployerOf(anvil, publicClient)
+  let upgraded = manifest
+  if (!manifest.contracts.multicall3) {
+    // Its own ERC-6551 registry stays in the manifest: its agents' accounts were created through it.
+    log('devnet: the saved chain predates the canonical ERC-6551 registry and Multicall3; adding them...')
+    await placeCanonicalExtras(publicClient, tx)
+    upgraded = { ...upgraded, contracts: { ...upgraded.contracts, multicall3: multicall3Canonical.address } }
+  }
+  if (manifest.contracts.module) return upgraded
   log('devnet: the saved chain predates the agent module; deploying it and a factory that uses it...')
-  const launcher = await deployLauncher(deployerOf(anvil, publicClient), manifest.contracts)
-  return { ...manifest, contracts: { ...manifest.contracts, ...launcher } }
+  const launcher = await deployLauncher(tx, upgraded.contracts)
+  return { ...upgraded, contracts: { ...upgraded.contracts, ...launcher } }
 }
 
 /** The `contractNetworks` entry `@safe-global/protocol-kit` needs for a chain with these Safe addresses. */

@@ -4,12 +4,26 @@
  */
 export { type Anvil, devMnemonic, type StartAnvilParameters, startAnvil } from './anvil.ts'
 export {
-  type AgoraContracts,
+  type CanonicalCheck,
+  type CanonicalContractName,
+  canonicalAddresses,
+  canonicalCodeHashes,
+  checkCanonicalContracts,
+  create2DeployerAddress,
+  erc6551RegistryCanonical,
+  multicall3Canonical,
+  safeCanonicalAddresses,
+} from './canonical.ts'
+export {
+  type DeployAgoraParameters,
+  type DeployAgoraReturnType,
+  DeployError,
+  deployAgora,
+} from './deploy.ts'
+export {
   type Devnet,
   type DevnetManifest,
-  type SafeAddresses,
   type StartDevnetParameters,
-  safeCanonicalAddresses,
   safeContractNetworks,
   startDevnet,
 } from './devnet.ts'
@@ -25,6 +39,7 @@ export { multiSendCallOnlyAbi } from './generated/MultiSendCallOnly.ts'
 export { safeAbi } from './generated/Safe.ts'
 export { safeProxyFactoryAbi } from './generated/SafeProxyFactory.ts'
 export { jobIdOf } from './job-id.ts'
+export type { AgoraContracts, DeploymentManifest, ManifestToken, SafeAddresses } from './manifest.ts'
 
 /** Job states as the economy contract numbers them. */
 export const jobStatuses = [

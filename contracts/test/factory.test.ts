@@ -328,7 +328,7 @@ describe('launch', () => {
     expect(agentId).toBe(nextId)
     expect(safe).toBe(predictedSafe)
     expect(account).toBe(predictedAccount)
-    expect(receipt.gasUsed).toMatchInlineSnapshot(`617802n`)
+    expect(receipt.gasUsed).toMatchInlineSnapshot(`617691n`)
     console.info(
       `AgentFactory.launch (1-of-1 Safe, ${params.agentURI.length}-char URI): ${receipt.gasUsed} gas`,
     )
@@ -457,7 +457,7 @@ describe('launch', () => {
     const { safe, receipt } = await launch(launcher, launchParams({ safeOwners: owners, threshold: 2n }))
     expect(await readSafe(safe, 'getOwners')).toEqual(owners)
     expect(await readSafe(safe, 'getThreshold')).toBe(2n)
-    expect(receipt.gasUsed).toMatchInlineSnapshot(`665104n`)
+    expect(receipt.gasUsed).toMatchInlineSnapshot(`664993n`)
   })
 
   test('behavior: the owner may be someone other than the caller and need not own the Safe', async () => {

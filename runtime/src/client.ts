@@ -1,4 +1,4 @@
-import type { AgoraContracts, SafeAddresses } from '@agora/contracts'
+import type { AgoraContracts, DeploymentManifest, SafeAddresses } from '@agora/contracts'
 import type { Db } from '@agora/db'
 import { type Hex, type PublicClient, zeroAddress } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
@@ -18,14 +18,8 @@ import { createKeyVault, type KeyVault } from './wallet/key-vault.ts'
 import { createSafeSigner, type SafeSigner } from './wallet/safe-signer.ts'
 import { createTokenRegistry, type Token, type TokenRegistry } from './wallet/tokens.ts'
 
-/** Where the runtime's contracts are: the devnet manifest has this shape, and so does a production one. */
-export type DeploymentManifest = {
-  chainId: number
-  deploymentBlock: number
-  contracts: AgoraContracts
-  safe: SafeAddresses
-  economy: { feeBps: number; submissionGraceSeconds: number }
-}
+/** Where the runtime's contracts are: `npm run deploy` writes one, and the devnet's has this shape too. */
+export type { DeploymentManifest }
 
 /** The chain the runtime works on and the contracts it uses there. */
 export type ChainContext = {
@@ -37,7 +31,10 @@ export type ChainContext = {
   safeContracts: SafeAddresses
   /** Seconds a submitted job stays open past its deadline (the economy's `submissionGrace`). */
   submissionGraceSeconds: number
-  /** The tokens known by symbol (ETH and the chain's stablecoin): balances and reputation read these. */
+  /**
+   * The tokens known by symbol: ETH, then dUSD on the devnet and the manifest's tokens. Balances and
+   * reputation read these; the first ERC-20 among them is the default token.
+   */
   knownTokens: Token[]
 }
 
@@ -98,9 +95,7 @@ export type CreateClientParameters = {
 /** Builds the client's parts; nothing is read from the chain or the database yet. */
 export function createClient(parameters: CreateClientParameters): RuntimeClient {
   const { db, publicClient, chainId, manifest, log } = parameters
-  const knownTokens: Token[] = [{ symbol: 'ETH', address: zeroAddress, decimals: 18 }]
-  if (manifest.contracts.devUSD)
-    knownTokens.push({ symbol: 'dUSD', address: manifest.contracts.devUSD, decimals: 6 })
+  const knownTokens = knownTokensOf(manifest)
   const tokens = createTokenRegistry(publicClient, knownTokens)
   const keys = createKeyVault(parameters.masterKey)
   const activity = createActivityLog(db)
@@ -158,4 +153,15 @@ export function createClient(parameters: CreateClientParameters): RuntimeClient 
     log,
   }
   return client
+}
+
+/** ETH, the devnet's dUSD when the manifest has it, then the manifest's tokens (each address once). */
+export function knownTokensOf(manifest: Pick<DeploymentManifest, 'contracts' | 'tokens'>): Token[] {
+  const known: Token[] = [{ symbol: 'ETH', address: zeroAddress, decimals: 18 }]
+  if (manifest.contracts.devUSD)
+    known.push({ symbol: 'dUSD', address: manifest.contracts.devUSD, decimals: 6 })
+  for (const token of manifest.tokens ?? []) {
+    if (!known.some((t) => t.address.toLowerCase() === token.address.toLowerCase())) known.push(token)
+  }
+  return known
 }

@@ -68,7 +68,7 @@ export type SpendingPolicy = {
   perJobCap?: string
   /** The most the agent may spend per period, in token units of `token`. */
   budget?: { amount: string; period: 'hour' | 'day' | 'week' | 'month' }
-  /** The token the limits are expressed in (default `'dUSD'`); spending in other tokens is refused. */
+  /** The token the limits are expressed in (default: the deployment's default token, dUSD on the devnet); spending in other tokens is refused. */
   token?: string
   /**
    * When given, the only counterparties this agent may pay or hire. Each entry is one of:

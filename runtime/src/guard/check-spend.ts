@@ -57,7 +57,7 @@ export async function checkSpend(
     )
   }
   if (!policy.perJobCap && !policy.budget) return
-  const policyToken = await tokens.resolve(policy.token ?? 'dUSD')
+  const policyToken = await tokens.resolve(policy.token)
   if (policyToken.address.toLowerCase() !== request.token.address.toLowerCase()) {
     return refuse(
       `This agent's limits are in ${policyToken.symbol}; it may not spend ${request.token.symbol}.`,

@@ -64,7 +64,7 @@ async function limitsOf(
 ): Promise<TokenLimit[]> {
   if (!policy.perJobCap && !policy.budget)
     return knownTokens.map((t) => ({ token: t.address, perCall: UNLIMITED, perPeriod: 0n, period: 0 }))
-  const token = await tokens.resolve(policy.token ?? 'dUSD')
+  const token = await tokens.resolve(policy.token)
   const clamp = (amount: bigint) => (amount > UNLIMITED ? UNLIMITED : amount)
   return [
     {

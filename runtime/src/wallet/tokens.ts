@@ -14,15 +14,28 @@ import { type Money, toMoney } from '../views/money.ts'
 export type Token = { symbol: string; address: Address; decimals: number }
 
 /**
- * The tokens a runtime knows by symbol (ETH and the chain's stablecoin); any other ERC-20 is accepted
- * by address, its decimals read once from the chain.
+ * The tokens a runtime knows by symbol (ETH, dUSD on the devnet, the deployment's configured tokens);
+ * any other ERC-20 is accepted by address, its decimals read once from the chain. The first known
+ * ERC-20 is the default token, used where a payment, hire or spending limit names none.
  */
 export function createTokenRegistry(publicClient: PublicClient, known: Token[]) {
   const bySymbol = new Map(known.map((t) => [t.symbol.toLowerCase(), t]))
   const byAddress = new Map(known.map((t) => [t.address.toLowerCase(), t]))
+  const defaultToken = known.find((t) => t.address !== zeroAddress)
   return {
-    /** Resolves a symbol or address to a token; unknown symbols are an error that lists the known ones. */
-    async resolve(tokenOrSymbol: string): Promise<Token> {
+    /** The token used when none is named (dUSD on the devnet, the manifest's first token elsewhere). */
+    defaultToken,
+    /**
+     * Resolves a symbol or address to a token (the default token when none is given); unknown symbols
+     * are an error that lists the known ones.
+     */
+    async resolve(tokenOrSymbol?: string): Promise<Token> {
+      if (tokenOrSymbol === undefined) {
+        if (defaultToken) return defaultToken
+        throw new ValidationError(
+          'This deployment has no default token (its manifest lists none): name one, ETH or an ERC-20 address.',
+        )
+      }
       const known = bySymbol.get(tokenOrSymbol.toLowerCase()) ?? byAddress.get(tokenOrSymbol.toLowerCase())
       if (known) return known
       if (!isAddress(tokenOrSymbol)) {

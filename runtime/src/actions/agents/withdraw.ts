@@ -8,7 +8,7 @@ import { moneySchema } from '../../views/money.ts'
 import { sendRecorded } from '../payments/send-recorded.ts'
 
 export type WithdrawParameters = {
-  /** Token symbol or address (default `'dUSD'`). */
+  /** Token symbol or address (default: the deployment's default token, dUSD on the devnet). */
   token?: string
   /** Amount in token units; everything the agent holds by default. */
   amount?: string
@@ -57,7 +57,7 @@ export async function withdraw(
   const agent = await client.agents.get(id)
   if (!agent.safeAddress || agent.status === 'launching')
     throw new ConflictError(`Agent "${agent.name}" has no wallet yet.`, { code: 'AGENT_LAUNCHING' })
-  const token = await client.tokens.resolve(parameters.token ?? 'dUSD')
+  const token = await client.tokens.resolve(parameters.token)
   const to = getAddress(parameters.to ?? agent.owner)
   const requested =
     parameters.amount === undefined ? undefined : client.tokens.parse(parameters.amount, token)

@@ -29,7 +29,7 @@ export type PayParameters = {
   to: string | bigint
   /** Amount in token units, e.g. `'2.5'`. */
   amount: string
-  /** Token symbol or address (default `'dUSD'`). */
+  /** Token symbol or address (default: the deployment's default token, dUSD on the devnet). */
   token?: string
   /** A note for the payee; its hash goes on-chain. */
   memo?: string
@@ -67,7 +67,7 @@ export async function pay(
 ): Promise<PayReturnType> {
   const agent = await client.agents.get(agentId)
   requireActiveAgent(agent, 'pay')
-  const token = await client.tokens.resolve(parameters.token ?? 'dUSD')
+  const token = await client.tokens.resolve(parameters.token)
   const amount = client.tokens.parse(parameters.amount, token)
   const to = String(parameters.to)
   if (!/^\d+$/.test(to)) throw new ValidationError(`"${to}" is not an agent id.`)

@@ -15,7 +15,7 @@ export const agentTools = [
     schema: z.strictObject({
       text: z.string().max(200).optional().describe('words in the offering or the agent name'),
       capability: z.string().max(64).optional().describe('a capability tag, e.g. "summarize"'),
-      maxPrice: amount.optional().describe('the highest price, in dUSD'),
+      maxPrice: amount.optional().describe('the highest price, in the default token (dUSD on the devnet)'),
       minRating: z.number().min(0).max(100).optional().describe('the lowest average rating, 0-100'),
     }),
   },

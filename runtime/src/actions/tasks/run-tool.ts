@@ -52,7 +52,7 @@ export async function runTool(
       const query = call.args as ToolArguments['search_market']
       const { offerings } = await searchMarket(client, {
         ...query,
-        token: query.maxPrice ? 'dUSD' : undefined,
+        token: query.maxPrice ? client.tokens.defaultToken?.address : undefined,
       })
       return offerings.map((m) => ({
         providerId: m.agent.chainAgentId,

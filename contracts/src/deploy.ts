@@ -2,6 +2,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import {
   type Abi,
   type Address,
+  type Chain,
   createPublicClient,
   createWalletClient,
   defineChain,
@@ -14,9 +15,11 @@ import {
   http,
   keccak256,
   type PublicClient,
+  type Transport,
+  type WalletClient,
   zeroAddress,
 } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
+import { type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts'
 import { canonicalAddresses, checkCanonicalContracts, safeCanonicalAddresses } from './canonical.ts'
 import { agentAccountAbi, agentAccountBytecode } from './generated/AgentAccount.ts'
 import { agentEconomyAbi, agentEconomyBytecode } from './generated/AgentEconomy.ts'
@@ -84,6 +87,9 @@ export class DeployError extends Error {
   }
 }
 
+/** The protocol settings the economy is deployed with. */
+type Economy = { feeBps: number; submissionGraceSeconds: number }
+
 /** One recorded contract deployment. */
 type DeployedStep = { address: Address; txHash: Hex; codeHash: Hex; gasUsed: string; block: number }
 
@@ -93,7 +99,7 @@ type Progress = {
   /** Hash of block 0: tells a restarted local chain with the same id from the one deployed to. */
   genesisHash: Hex
   deployer: Address
-  economy: { feeBps: number; submissionGraceSeconds: number }
+  economy: Economy
   deploymentBlock?: number
   deployed: Partial<Record<ContractStep, DeployedStep>>
   /** A deployment sent but not yet seen mined: its nonce fixes its address. */
@@ -102,8 +108,8 @@ type Progress = {
 
 type ContractStep = 'identityRegistry' | 'agentAccount' | 'economy' | 'module' | 'factory'
 
-/** Agora's own contracts, in deployment order, each with the constructor arguments it needs. */
-const contractSteps: {
+/** How to deploy one of Agora's contracts. */
+type ContractStepSpec = {
   step: ContractStep
   contract: string
   abi: Abi
@@ -115,7 +121,10 @@ const contractSteps: {
   }): readonly unknown[]
   /** Gas it took on anvil, rounded up: the funds check estimates with these. */
   gas: bigint
-}[] = [
+}
+
+/** Agora's own contracts, in deployment order, each with the constructor arguments it needs. */
+const contractSteps: ContractStepSpec[] = [
   {
     step: 'identityRegistry',
     contract: 'AgentIdentityRegistry',
@@ -177,6 +186,28 @@ const settingGas = 60_000n
 const minJobValueOf = (token: ManifestToken | 'ETH') =>
   token === 'ETH' ? 10n ** 13n : token.decimals >= 2 ? 10n ** BigInt(token.decimals - 2) : 1n
 
+/** A wallet client that signs as the deployer. */
+type DeployerWallet = WalletClient<Transport, Chain, PrivateKeyAccount>
+
+/** What the steps of one run share: the chain, the deployer, the progress so far and what was done. */
+type Deployment = {
+  publicClient: PublicClient
+  wallet: DeployerWallet
+  deployer: Address
+  chainId: number
+  progress: Progress
+  /** Rewrites the progress file with the progress as it stands. */
+  save(): void
+  /** How long to wait for each receipt, in milliseconds. */
+  timeout: number
+  log: (line: string) => void
+  sent: string[]
+  skipped: string[]
+}
+
+/** An owner-only call that configures a deployed contract. */
+type SettingCall = { address: Address; abi: Abi; functionName: string; args: readonly unknown[] }
+
 /**
  * Deploys Agora's identity registry, account implementation, economy, agent module and factory to any
  * EVM chain, reusing the canonical Safe 1.4.1, ERC-6551 registry and Multicall3 there (refused where
@@ -194,28 +225,71 @@ const minJobValueOf = (token: ManifestToken | 'ETH') =>
  */
 export async function deployAgora(parameters: DeployAgoraParameters): Promise<DeployAgoraReturnType> {
   const log = parameters.log ?? ((line: string) => process.stderr.write(`${line}\n`))
-  const economy = {
+  const economy: Economy = {
     feeBps: parameters.feeBps ?? 100,
     submissionGraceSeconds: parameters.submissionGraceSeconds ?? 86_400,
   }
   validateParameters(parameters, economy)
   const account = privateKeyToAccount(parameters.privateKey)
   const deployer = account.address
-  const where = rpcOrigin(parameters.rpcUrl)
+  const { chainId, publicClient, wallet } = await connect(parameters, account, log)
+  await requireCanonicalContracts(publicClient, chainId, log)
+  const tokens = await readTokens(publicClient, parameters.tokens ?? [], chainId, log)
+  const genesisHash = (await publicClient.getBlock({ blockNumber: 0n })).hash
+  const progress = openProgress(parameters.progressPath, { chainId, genesisHash, deployer, economy })
+  const deployment: Deployment = {
+    publicClient,
+    wallet,
+    deployer,
+    chainId,
+    progress,
+    save: () => writeJsonAtomic(parameters.progressPath, progress),
+    timeout: parameters.receiptTimeoutMs ?? 300_000,
+    log,
+    sent: [],
+    skipped: [],
+  }
 
-  const probe = createPublicClient({ transport: http(parameters.rpcUrl, { retryCount: 1, timeout: 20_000 }) })
+  await settlePending(publicClient, progress, deployment.timeout, log)
+  await dropWhatTheChainLacks(publicClient, progress, log)
+  // What is left, priced before anything is sent: a deployer without the funds fails here, not halfway.
+  await checkFunds(publicClient, deployer, chainId, gasLeft(progress))
+  deployment.save()
+
+  await deployContracts(deployment)
+  const deployed = contractsOf(progress) as AgoraContracts
+  await configureContracts(deployment, deployed, tokens)
+  const manifest = buildManifest(deployment, deployed, economy, tokens)
+  logOutcome(deployment)
+  return { manifest, sent: deployment.sent, skipped: deployment.skipped }
+}
+
+/** Asks the RPC which chain it serves; refuses an unreachable RPC, or one serving another chain than asked. */
+async function readChainId(rpcUrl: string, expected: number | undefined): Promise<number> {
+  const where = rpcOrigin(rpcUrl)
+  const probe = createPublicClient({ transport: http(rpcUrl, { retryCount: 1, timeout: 20_000 }) })
   const chainId = await probe.getChainId().catch((cause: unknown) => {
     throw new DeployError('RPC_UNREACHABLE', `Cannot reach the RPC at ${where}: ${firstLine(cause)}`, {
       details: 'Check --rpc-url (an http or https JSON-RPC endpoint) and that the node is up.',
       cause,
     })
   })
-  if (parameters.chainId !== undefined && chainId !== parameters.chainId) {
+  if (expected !== undefined && chainId !== expected) {
     throw new DeployError(
       'WRONG_CHAIN',
-      `The RPC at ${where} serves chain ${chainId}, not chain ${parameters.chainId} (--chain-id).`,
+      `The RPC at ${where} serves chain ${chainId}, not chain ${expected} (--chain-id).`,
     )
   }
+  return chainId
+}
+
+/** Clients for the chain the RPC serves (once checked), the wallet signing as the deployer; logs the target. */
+async function connect(
+  parameters: DeployAgoraParameters,
+  account: PrivateKeyAccount,
+  log: (line: string) => void,
+): Promise<{ chainId: number; publicClient: PublicClient; wallet: DeployerWallet }> {
+  const chainId = await readChainId(parameters.rpcUrl, parameters.chainId)
   const chain = defineChain({
     id: chainId,
     name: `chain ${chainId}`,
@@ -224,8 +298,16 @@ export async function deployAgora(parameters: DeployAgoraParameters): Promise<De
   })
   const publicClient = createPublicClient({ chain, transport: http(parameters.rpcUrl) }) as PublicClient
   const wallet = createWalletClient({ account, chain, transport: http(parameters.rpcUrl) })
-  log(`deploy: chain ${chainId} at ${where}, deployer ${deployer}`)
+  log(`deploy: chain ${chainId} at ${rpcOrigin(parameters.rpcUrl)}, deployer ${account.address}`)
+  return { chainId, publicClient, wallet }
+}
 
+/** Refuses a chain lacking the Safe, ERC-6551 registry or Multicall3 code Agora reuses, naming each. */
+async function requireCanonicalContracts(
+  publicClient: PublicClient,
+  chainId: number,
+  log: (line: string) => void,
+) {
   const canonical = await checkCanonicalContracts(publicClient)
   const wrong = canonical.filter((c) => c.status !== 'ok')
   if (wrong.length > 0) {
@@ -247,80 +329,74 @@ export async function deployAgora(parameters: DeployAgoraParameters): Promise<De
     )
   }
   log('deploy: Safe 1.4.1, the ERC-6551 registry and Multicall3 found at their canonical addresses')
+}
 
-  const tokens = await readTokens(publicClient, parameters.tokens ?? [], chainId, log)
-  const genesisHash = (await publicClient.getBlock({ blockNumber: 0n })).hash
-  const progress = openProgress(parameters.progressPath, { chainId, genesisHash, deployer, economy })
-  const save = () => writeJsonAtomic(parameters.progressPath, progress)
-  const sent: string[] = []
-  const skipped: string[] = []
-  const timeout = parameters.receiptTimeoutMs ?? 300_000
-
-  await settlePending(publicClient, progress, timeout, log)
-  await dropWhatTheChainLacks(publicClient, progress, log)
-
-  // What is left, priced before anything is sent: a deployer without the funds fails here, not halfway.
-  const contracts = (): Partial<AgoraContracts> =>
-    Object.fromEntries(Object.entries(progress.deployed).map(([step, d]) => [step, d.address]))
+/** Gas of the contracts not yet deployed, plus the settings (counted whether or not already done). */
+function gasLeft(progress: Progress): bigint {
   const remaining = contractSteps.filter((s) => !progress.deployed[s.step])
-  await checkFunds(
-    publicClient,
-    deployer,
-    chainId,
-    remaining.reduce((sum, s) => sum + s.gas, 0n) + 4n * settingGas,
-  )
-  save()
+  return remaining.reduce((sum, s) => sum + s.gas, 0n) + 4n * settingGas
+}
 
+/** The addresses of the contracts deployed so far, by step. */
+function contractsOf(progress: Progress): Partial<AgoraContracts> {
+  return Object.fromEntries(Object.entries(progress.deployed).map(([step, d]) => [step, d.address]))
+}
+
+/** Deploys each of Agora's contracts in order, keeping those a previous run deployed. */
+async function deployContracts(deployment: Deployment) {
   for (const step of contractSteps) {
-    const recorded = progress.deployed[step.step]
+    const recorded = deployment.progress.deployed[step.step]
     if (recorded) {
-      log(`deploy: ${step.contract} already at ${recorded.address} (tx ${recorded.txHash}); kept`)
-      skipped.push(step.step)
+      deployment.log(`deploy: ${step.contract} already at ${recorded.address} (tx ${recorded.txHash}); kept`)
+      deployment.skipped.push(step.step)
       continue
     }
-    const args = step.args({ deployer, progress, deployed: contracts() })
-    const nonce = await publicClient.getTransactionCount({ address: deployer, blockTag: 'pending' })
-    progress.pending = {
-      step: step.step,
-      nonce,
-      address: getCreateAddress({ from: deployer, nonce: BigInt(nonce) }),
-    }
-    save()
-    const txHash = await send(`deploying ${step.contract}`, () =>
-      wallet.deployContract({ abi: step.abi, bytecode: step.bytecode, args, nonce }),
-    )
-    progress.pending.txHash = txHash
-    save()
-    const receipt = await confirm(publicClient, txHash, `deploying ${step.contract}`, timeout)
-    const address = getAddress(receipt.contractAddress!)
-    record(progress, step.step, address, txHash, receipt, await codeHashAt(publicClient, address))
-    save()
-    log(
-      `deploy: ${step.contract} at ${address} (tx ${txHash}, gas ${receipt.gasUsed.toLocaleString('en-US')})`,
-    )
-    sent.push(step.step)
+    await deployContract(deployment, step)
+    deployment.sent.push(step.step)
   }
+}
 
-  const deployed = contracts() as AgoraContracts
-  const setting = async (
-    name: string,
-    isDone: () => Promise<boolean>,
-    call: { address: Address; abi: Abi; functionName: string; args: readonly unknown[] },
-  ) => {
-    if (await isDone()) {
-      log(`deploy: ${name}: already done`)
-      skipped.push(name)
-      return
-    }
-    const txHash = await send(name, () => wallet.writeContract(call))
-    const receipt = await confirm(publicClient, txHash, name, timeout)
-    log(`deploy: ${name} (tx ${txHash}, gas ${receipt.gasUsed.toLocaleString('en-US')})`)
-    sent.push(name)
+/**
+ * Deploys one contract, saving its nonce (which fixes its address) before sending and its hash once
+ * sent, so a run killed at any point lets the next adopt it rather than send it twice.
+ */
+async function deployContract(deployment: Deployment, step: ContractStepSpec) {
+  const { publicClient, wallet, deployer, progress, save } = deployment
+  const args = step.args({ deployer, progress, deployed: contractsOf(progress) })
+  const nonce = await publicClient.getTransactionCount({ address: deployer, blockTag: 'pending' })
+  progress.pending = {
+    step: step.step,
+    nonce,
+    address: getCreateAddress({ from: deployer, nonce: BigInt(nonce) }),
   }
-  await setting(
+  save()
+  const txHash = await send(`deploying ${step.contract}`, () =>
+    wallet.deployContract({ abi: step.abi, bytecode: step.bytecode, args, nonce }),
+  )
+  progress.pending.txHash = txHash
+  save()
+  const receipt = await confirm(publicClient, txHash, `deploying ${step.contract}`, deployment.timeout)
+  const address = getAddress(receipt.contractAddress!)
+  record(progress, step.step, address, txHash, receipt, await codeHashAt(publicClient, address))
+  save()
+  deployment.log(
+    `deploy: ${step.contract} at ${address} (tx ${txHash}, gas ${receipt.gasUsed.toLocaleString('en-US')})`,
+  )
+}
+
+/** Trusts the factory as launcher and sets the minimum job value of ETH and of each token. */
+async function configureContracts(deployment: Deployment, deployed: AgoraContracts, tokens: ManifestToken[]) {
+  await trustFactory(deployment, deployed)
+  for (const token of ['ETH', ...tokens] as const) await setMinJobValue(deployment, deployed, token)
+}
+
+/** Lets the factory register agents in the identity registry. */
+async function trustFactory(deployment: Deployment, deployed: AgoraContracts) {
+  await applySetting(
+    deployment,
     'trusting the factory as launcher',
     () =>
-      publicClient.readContract({
+      deployment.publicClient.readContract({
         address: deployed.identityRegistry,
         abi: agentIdentityRegistryAbi,
         functionName: 'isLauncher',
@@ -333,32 +409,66 @@ export async function deployAgora(parameters: DeployAgoraParameters): Promise<De
       args: [deployed.factory, true],
     },
   )
-  for (const token of ['ETH', ...tokens] as const) {
-    const address = token === 'ETH' ? zeroAddress : token.address
-    const value = minJobValueOf(token)
-    const symbol = token === 'ETH' ? 'ETH' : token.symbol
-    await setting(
-      `minimum job value of ${symbol}`,
-      async () =>
-        (await publicClient.readContract({
-          address: deployed.economy,
-          abi: agentEconomyAbi,
-          functionName: 'minJobValue',
-          args: [address],
-        })) !== 0n,
-      {
+}
+
+/** Sets the smallest job budget in a token that counts in reputation, unless one is already set. */
+async function setMinJobValue(
+  deployment: Deployment,
+  deployed: AgoraContracts,
+  token: ManifestToken | 'ETH',
+) {
+  const address = token === 'ETH' ? zeroAddress : token.address
+  const value = minJobValueOf(token)
+  const symbol = token === 'ETH' ? 'ETH' : token.symbol
+  await applySetting(
+    deployment,
+    `minimum job value of ${symbol}`,
+    async () =>
+      (await deployment.publicClient.readContract({
         address: deployed.economy,
         abi: agentEconomyAbi,
-        functionName: 'setMinJobValue',
-        args: [address, value],
-      },
-    )
-  }
+        functionName: 'minJobValue',
+        args: [address],
+      })) !== 0n,
+    {
+      address: deployed.economy,
+      abi: agentEconomyAbi,
+      functionName: 'setMinJobValue',
+      args: [address, value],
+    },
+  )
+}
 
-  const manifest = {
-    chainId,
-    deploymentBlock: progress.deploymentBlock!,
-    deployer,
+/** Sends one setting and waits for it, unless the chain shows it already done (by a previous run). */
+async function applySetting(
+  deployment: Deployment,
+  name: string,
+  isDone: () => Promise<boolean>,
+  call: SettingCall,
+) {
+  const { publicClient, wallet, log } = deployment
+  if (await isDone()) {
+    log(`deploy: ${name}: already done`)
+    deployment.skipped.push(name)
+    return
+  }
+  const txHash = await send(name, () => wallet.writeContract(call))
+  const receipt = await confirm(publicClient, txHash, name, deployment.timeout)
+  log(`deploy: ${name} (tx ${txHash}, gas ${receipt.gasUsed.toLocaleString('en-US')})`)
+  deployment.sent.push(name)
+}
+
+/** The manifest the runtime and the API read: Agora's contracts beside the canonical ones they use. */
+function buildManifest(
+  deployment: Deployment,
+  deployed: AgoraContracts,
+  economy: Economy,
+  tokens: ManifestToken[],
+): DeployAgoraReturnType['manifest'] {
+  return {
+    chainId: deployment.chainId,
+    deploymentBlock: deployment.progress.deploymentBlock!,
+    deployer: deployment.deployer,
     contracts: {
       identityRegistry: deployed.identityRegistry,
       economy: deployed.economy,
@@ -372,18 +482,19 @@ export async function deployAgora(parameters: DeployAgoraParameters): Promise<De
     economy,
     ...(tokens.length > 0 && { tokens }),
   }
+}
+
+/** Logs how the run ended: everything already done, or how many steps it sent. */
+function logOutcome({ chainId, sent, skipped, log }: Deployment) {
   log(
     sent.length === 0
       ? `deploy: nothing to do: every step was already done on chain ${chainId}`
       : `deploy: done on chain ${chainId} (${sent.length} sent, ${skipped.length} already done)`,
   )
-  return { manifest, sent, skipped }
 }
 
-function validateParameters(
-  parameters: DeployAgoraParameters,
-  economy: { feeBps: number; submissionGraceSeconds: number },
-) {
+/** Refuses bad inputs before anything touches the network, listing every problem at once. */
+function validateParameters(parameters: DeployAgoraParameters, economy: Economy) {
   const problems: string[] = []
   let url: URL | undefined
   try {
@@ -538,6 +649,7 @@ async function dropWhatTheChainLacks(
   if (!progress.deployed.identityRegistry) delete progress.deploymentBlock
 }
 
+/** Records a contract as deployed and clears the pending step; the registry's block starts the deployment. */
 function record(
   progress: Progress,
   step: ContractStep,
@@ -559,6 +671,7 @@ function record(
   if (step === 'identityRegistry') progress.deploymentBlock = Math.max(block - 1, 0)
 }
 
+/** The hash of the code at an address, or undefined where there is none. */
 async function codeHashAt(publicClient: PublicClient, address: Address): Promise<Hex | undefined> {
   const code = (await publicClient.getCode({ address })) ?? '0x'
   return code === '0x' ? undefined : keccak256(code)
@@ -582,6 +695,7 @@ async function checkFunds(publicClient: PublicClient, deployer: Address, chainId
   }
 }
 
+/** Sends a transaction, turning a failure into a DeployError that says how to resume. */
 async function send(what: string, run: () => Promise<Hex>): Promise<Hex> {
   try {
     return await run()
@@ -593,6 +707,7 @@ async function send(what: string, run: () => Promise<Hex>): Promise<Hex> {
   }
 }
 
+/** Waits for a transaction's receipt, refusing a timeout or a revert with how to resume. */
 async function confirm(publicClient: PublicClient, hash: Hex, what: string, timeout: number) {
   const receipt = await publicClient.waitForTransactionReceipt({ hash, timeout }).catch((cause: unknown) => {
     throw new DeployError(
@@ -620,6 +735,7 @@ function rpcOrigin(rpcUrl: string): string {
   }
 }
 
+/** The first line of an error's short message: RPC errors run long. */
 function firstLine(error: unknown): string {
   const message =
     error instanceof Error
@@ -628,6 +744,7 @@ function firstLine(error: unknown): string {
   return message.split('\n')[0]!
 }
 
+/** The text with its first letter upper-cased, to start a message. */
 function capitalise(text: string): string {
   return text[0]!.toUpperCase() + text.slice(1)
 }

@@ -31,6 +31,7 @@ export {
   createDb,
   type Db,
   isDriverClosedSocketCrash,
+  refreshStatistics,
   type Schema,
   type Transaction,
 } from './create-db.ts'

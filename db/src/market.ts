@@ -111,6 +111,8 @@ export async function writeListing(db: Db, parameters: WriteListingParameters): 
     // The provider's record as last read goes with each offering: searches sort by it.
     const ranked = offerings.map((o) => ({
       ...o,
+      active: row!.active,
+      searchText: `${o.name}\n${o.description}\n${parameters.name}`.toLowerCase(),
       score: row!.score,
       rating: row!.rating,
       earned: row!.earned[o.token] ?? '0',
@@ -388,11 +390,9 @@ export async function searchMarketOfferings(
     .innerJoin(marketAgents, eq(marketAgents.chainAgentId, o.chainAgentId))
     .where(
       and(
-        eq(marketAgents.status, 'listed'),
-        eq(marketAgents.active, true),
-        pattern
-          ? or(ilike(o.name, pattern), ilike(o.description, pattern), ilike(marketAgents.name, pattern))
-          : undefined,
+        // Only listed agents have offerings (a skipped listing loses them), each saying whether its agent is active.
+        eq(o.active, true),
+        pattern ? ilike(o.searchText, pattern) : undefined,
         parameters.capability ? arrayContains(o.capabilities, [parameters.capability]) : undefined,
         parameters.maxPrice ? lte(o.price, normalizeUint(parameters.maxPrice, 'maxPrice')) : undefined,
         parameters.token ? eq(o.token, normalizeAddress(parameters.token, 'token')) : undefined,

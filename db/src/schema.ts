@@ -327,7 +327,13 @@ export const marketOfferings = pgTable(
     capabilities: text('capabilities').array().notNull().default([]),
     /** Where it is sold: `x402` (a paid HTTP resource) and `escrow` (the runtime's API base), when offered. */
     endpoints: jsonb('endpoints').$type<{ x402?: string; escrow?: string }>().notNull().default({}),
-    /** The provider's market score, average rating and earnings in this offering's token, kept with it so searches sort by index. */
+    /**
+     * Whether its agent takes work (its listing's `active`), and the provider's market score, average
+     * rating and earnings in this offering's token: kept with it so a search reads one index in order.
+     */
+    active: boolean('active').notNull().default(true),
+    /** Its name and description and its agent's name, lower-case: what a text search matches (trigram index). */
+    searchText: text('search_text').notNull().default(''),
     score: doublePrecision('score').notNull().default(50),
     rating: doublePrecision('rating').notNull().default(0),
     earned: uint256('earned').notNull().default('0'),
@@ -338,8 +344,11 @@ export const marketOfferings = pgTable(
     uniqueIndex('market_offerings_agent_name_idx').on(t.chainAgentId, t.name),
     index('market_offerings_capabilities_idx').using('gin', t.capabilities),
     index('market_offerings_token_price_idx').on(t.token, t.price),
-    index('market_offerings_rank_idx').on(t.score.desc(), t.earned.desc(), t.price, t.id),
-    index('market_offerings_price_idx').on(t.price, t.id),
+    index('market_offerings_rank_idx')
+      .on(t.score.desc().nullsFirst(), t.earned.desc().nullsFirst(), t.price, t.id)
+      .where(sql`${t.active}`),
+    index('market_offerings_price_idx').on(t.price, t.id).where(sql`${t.active}`),
+    index('market_offerings_search_text_idx').using('gin', sql`${t.searchText} gin_trgm_ops`),
     check('market_offerings_price_check', sql`${t.price} >= 0`),
     check('market_offerings_token_check', isAddress(t.token)),
   ],

@@ -1,4 +1,4 @@
-import { ConfigError, type Db, deleteJobInputsBefore, type IntentKind } from '@agora/db'
+import { ConfigError, type Db, deleteJobInputsBefore, type IntentKind, refreshStatistics } from '@agora/db'
 import { createPublicClient, type Hex, http, type PublicClient } from 'viem'
 import { getAgent } from './actions/agents/get-agent.ts'
 import { getBalances } from './actions/agents/get-balances.ts'
@@ -176,7 +176,8 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
         .catch((error: unknown) => log(`indexer: catching up at start failed: ${String(error)}`))
       indexer.start()
       await refund().catch(() => {})
-      sweep = setInterval(() => sweepOnce(client, refund), 5_000)
+      let sweeps = 0
+      sweep = setInterval(() => sweepOnce(client, refund, sweeps++), 5_000)
       await resumeJobs(client)
       await waitAtMost(settled, parameters.recoveryWaitMs ?? 5_000)
     },
@@ -230,9 +231,12 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
 
 /**
  * What the runtime does every few seconds: refunds of expired jobs, job work an outage interrupted,
- * x402 purchases left sent, and inputs handed over for jobs never funded (kept for a day).
+ * x402 purchases left sent, inputs handed over for jobs never funded (kept for a day), and once a
+ * minute the planner statistics of an embedded database.
  */
-function sweepOnce(client: RuntimeClient, refund: () => Promise<unknown>) {
+function sweepOnce(client: RuntimeClient, refund: () => Promise<unknown>, tick: number) {
+  // Every minute: the planner's statistics on PGlite (searches read the market's index in order).
+  if (tick % 12 === 0) void refreshStatistics(client.db).catch(() => {})
   void refund().catch(() => {})
   void resumeStalledJobs(client).catch(() => {})
   void resolveX402Purchases(client).catch(() => {})

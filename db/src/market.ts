@@ -9,7 +9,6 @@ import {
   isNotNull,
   isNull,
   lte,
-  or,
   type SQL,
   sql,
 } from 'drizzle-orm'

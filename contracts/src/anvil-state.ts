@@ -61,14 +61,82 @@ export function recoverAnvilState(statePath: string, log: (line: string) => void
   }
 }
 
+/** What `anvil_dumpState` holds (gzipped JSON, hex) as JSON text. */
+export async function unpackAnvilDump(dump: `0x${string}`): Promise<string> {
+  return (await promisify(gunzip)(Buffer.from(dump.slice(2), 'hex'))).toString('utf8')
+}
+
+/** The parts of a state anvil dumps that `tornAnvilState` reads. */
+export type AnvilStateFile = {
+  best_block_number?: string | number
+  accounts?: Record<string, { nonce?: string | number; code?: string }>
+  blocks?: {
+    header: { number: string | number }
+    transactions?: { transaction: { hash?: string }; impersonated_sender?: string | null }[]
+  }[]
+  transactions?: { info: { transaction_hash: string; from: string }; block_number: string | number }[]
+}
+
 /**
- * Writes the state anvil returns from `anvil_dumpState` (gzipped JSON, hex) to `statePath`
+ * Why a state anvil dumped is torn, or undefined when it reads as whole. `anvil_dumpState` reads the
+ * chain's history (head, blocks, transactions) and then the accounts, under separate locks: a block
+ * mined in between leaves its effects in the accounts (its senders' nonces spent, its transfers
+ * made) with neither the block nor its receipts in the history. A node loaded from such a state has
+ * lost those transactions for good: no nonce is free to send them again. So every account without
+ * code must have sent exactly the transactions the history holds from it (when the history reaches
+ * back to block 0, so it covers every account), and nothing may lie past the head.
+ *
+ * A mismatch is not always a tear (an account given a nonce at genesis or by `anvil_setNonce` has
+ * one too): the caller decides what a mismatch that does not go away means.
+ *
+ * @example
+ * const reason = tornAnvilState(JSON.parse(await unpackAnvilDump(dump)))
+ */
+export function tornAnvilState(state: AnvilStateFile): string | undefined {
+  const head = Number(state.best_block_number)
+  if (!Number.isSafeInteger(head)) return 'it has no head'
+  const senders = new Map<string, string>()
+  for (const tx of state.transactions ?? []) {
+    if (Number(tx.block_number) > head)
+      return `transaction ${tx.info.transaction_hash} is in block ${Number(tx.block_number)}, past the head ${head}`
+    senders.set(tx.info.transaction_hash.toLowerCase(), tx.info.from.toLowerCase())
+  }
+  const sent = new Map<string, number>()
+  const counted = new Set<string>()
+  const numbers = new Set<number>()
+  for (const block of state.blocks ?? []) {
+    const number = Number(block.header.number)
+    if (number > head) return `block ${number} is past the head ${head}`
+    numbers.add(number)
+    for (const { transaction, impersonated_sender } of block.transactions ?? []) {
+      const hash = transaction.hash?.toLowerCase()
+      // A block of a reloaded state can be held twice (genesis is): each transaction counts once.
+      if (!hash || counted.has(hash)) continue
+      counted.add(hash)
+      const from = senders.get(hash) ?? impersonated_sender?.toLowerCase()
+      if (!from) return `transaction ${hash} of block ${number} has no receipt`
+      sent.set(from, (sent.get(from) ?? 0) + 1)
+    }
+  }
+  // A history that does not reach back to genesis (pruned) cannot say how much an account sent.
+  for (let number = 0; number <= head; number++) if (!numbers.has(number)) return undefined
+  for (const [address, account] of Object.entries(state.accounts ?? {})) {
+    if (account.code && account.code !== '0x') continue
+    const nonce = Number(account.nonce ?? 0)
+    const count = sent.get(address.toLowerCase()) ?? 0
+    if (nonce !== count)
+      return `${address} has nonce ${nonce} but ${count} transaction(s) from it in blocks up to ${head}`
+  }
+  return undefined
+}
+
+/**
+ * Writes a state (the JSON text of `anvil_dumpState`, see `unpackAnvilDump`) to `statePath`
  * atomically: in full beside it, synced, then renamed over it. A kill at any moment leaves either the
  * old state or the new one, never a part.
  */
-export async function writeAnvilState(statePath: string, dump: `0x${string}`): Promise<void> {
+export async function writeAnvilState(statePath: string, json: string): Promise<void> {
   const { state, temporary } = anvilStateFiles(statePath)
-  const json = await promisify(gunzip)(Buffer.from(dump.slice(2), 'hex'))
   const file = await open(temporary, 'w', 0o600)
   try {
     await file.writeFile(json)

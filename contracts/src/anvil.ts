@@ -5,7 +5,14 @@ import { type AddressInfo, createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { type Chain, defineChain, type Hex } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
-import { anvilStateFiles, recoverAnvilState, writeAnvilState } from './anvil-state.ts'
+import {
+  type AnvilStateFile,
+  anvilStateFiles,
+  recoverAnvilState,
+  tornAnvilState,
+  unpackAnvilDump,
+  writeAnvilState,
+} from './anvil-state.ts'
 
 /** The mnemonic anvil derives its funded development accounts from. Public: devnet only. */
 export const devMnemonic = 'test test test test test test test test test test test junk'
@@ -37,7 +44,8 @@ export type Anvil = {
   /**
    * With `statePath`: saves the chain's state every `everyMs` while it changes (less often when a
    * save takes longer than a tenth of that), atomically, so a `kill -9` of anvil (or of everything)
-   * loses at most that much of the chain.
+   * loses at most that much of the chain. A dump torn by a block mined while anvil took it is not
+   * saved (the next round's is): loaded, it would have lost that block's transactions for good.
    */
   saveState(everyMs: number): void
   /** Stops anvil, waiting until it has written its state file. */
@@ -129,15 +137,14 @@ export async function startAnvil(parameters: StartAnvilParameters = {}): Promise
     },
     saveState(everyMs) {
       if (!statePath || saver) return
-      let savedAt: string | undefined
+      const saved: SaveRounds = {}
       // A long history makes each save slower: rounds are skipped so saving takes a tenth of the time at most.
       let resumeAt = 0
       saver = setInterval(() => {
         if (saving || stopping || Date.now() < resumeAt) return
         const started = Date.now()
-        saving = saveStateOnce(rpcUrl, statePath, savedAt)
-          .then((block) => {
-            savedAt = block ?? savedAt
+        saving = saveStateOnce(rpcUrl, statePath, saved, log)
+          .then(() => {
             resumeAt = Date.now() + 9 * (Date.now() - started)
           })
           .catch(() => {}) // anvil is down or busy: the next round saves it
@@ -205,11 +212,49 @@ async function spawnAnvil(options: {
   return child
 }
 
-/** Saves anvil's state if its chain moved since `savedAt` (a block hash); resolves with the head saved. */
-async function saveStateOnce(rpcUrl: string, statePath: string, savedAt: string | undefined) {
+/**
+ * What the rounds of saving remember: the head last saved, the mismatch a skipped dump had, and how
+ * many rounds in a row were skipped.
+ */
+export type SaveRounds = { savedAt?: string; torn?: string; skipped?: number }
+
+/** Rounds in a row whose dumps all read as torn before one is saved anyway. */
+const mostSkipped = 5
+
+/**
+ * Saves anvil's state if its chain moved since the head last saved (a block hash). A torn dump (see
+ * `tornAnvilState`: a block mined while anvil dumped) is skipped, and the next round takes a whole
+ * one. The same mismatch twice at the same head is no tear (no block came between the two dumps) but
+ * something the check does not know (an account given a nonce without a transaction): that state is
+ * saved as it is, and so is the last of `mostSkipped` dumps in a row that all read as torn (a chain
+ * that moves every round would otherwise never be saved again). Resolves with the head saved, if one was.
+ */
+export async function saveStateOnce(
+  rpcUrl: string,
+  statePath: string,
+  rounds: SaveRounds,
+  log: (line: string) => void,
+) {
   const head = await rpc<{ hash: string }>(rpcUrl, 'eth_getBlockByNumber', ['latest', false])
-  if (head.hash === savedAt) return undefined
-  await writeAnvilState(statePath, await rpc<`0x${string}`>(rpcUrl, 'anvil_dumpState', []))
+  if (head.hash === rounds.savedAt) return
+  const json = await unpackAnvilDump(await rpc<`0x${string}`>(rpcUrl, 'anvil_dumpState', []))
+  const state = JSON.parse(json) as AnvilStateFile
+  const torn = tornAnvilState(state)
+  if (torn) {
+    const seen = `${state.best_block_number}: ${torn}`
+    const skipped = (rounds.skipped ?? 0) + 1
+    if (rounds.torn !== seen && skipped < mostSkipped) {
+      Object.assign(rounds, { torn: seen, skipped })
+      return
+    }
+    log(
+      `devnet: anvil's state at block ${Number(state.best_block_number)} does not add up (${torn}) ` +
+        `${skipped < mostSkipped ? 'twice alike' : `${skipped} times in a row`}; saving it as it is`,
+    )
+  }
+  Object.assign(rounds, { torn: undefined, skipped: 0 })
+  await writeAnvilState(statePath, json)
+  rounds.savedAt = head.hash
   return head.hash
 }
 

@@ -16,8 +16,11 @@ import type { Call, SentIntent } from './intent-handler.ts'
 import { createKeyedMutex, createMutex, type KeyedMutex, type Mutex } from './mutex.ts'
 import type { SentTx } from './sent-tx.ts'
 
-/** A transaction as `send` hands it on: the call it carries and the signed transaction watched for it. */
-export type Sent = { call: Call; tx: SentTx; batched: boolean }
+/**
+ * A transaction as `send` hands it on: the call it carries, the signed transaction watched for it,
+ * and the chain replays finished when the call was built (`finishedReplays`).
+ */
+export type Sent = { call: Call; tx: SentTx; batched: boolean; replays: number }
 
 /** An intent waiting for its lane; `taken` once another's batch carries it, `sent` once that went out. */
 export type Waiting = {
@@ -34,6 +37,11 @@ export type RecoveryState = {
   readonly lanes: Map<string, Promise<void>>
   /** Set while transactions a rolled-back chain lost are being put back. */
   replaying?: Promise<unknown>
+  /**
+   * How many such replays have begun: a call built before one began was built on a chain that had
+   * lost transactions, so its refusal or revert says nothing about the call.
+   */
+  replays: number
   /** Set until the first pass after start has handed out every unfinished intent. */
   starting?: Promise<unknown>
 }
@@ -134,7 +142,7 @@ export function createOutbox(parameters: CreateOutboxParameters): Outbox {
     inFlight: new Map(),
     waiting: new Map(),
     watches: new Map(),
-    recovery: { lanes: new Map() },
+    recovery: { lanes: new Map(), replays: 0 },
     maxBatch,
     pollMs: parameters.pollMs ?? { first: 5, max: 500 },
     stuckAfterMs: parameters.stuckAfterMs ?? 30_000,

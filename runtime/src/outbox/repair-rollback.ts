@@ -1,4 +1,4 @@
-import { type Intent, listSignerIntentsFrom } from '@agora/db'
+import { getHighestNonce, type Intent, listSignerIntentsFrom } from '@agora/db'
 import type { Address } from 'viem'
 import type { RuntimeClient } from '../client.ts'
 import { wrapChainError } from '../errors.ts'
@@ -32,6 +32,7 @@ export async function repairRollback(client: RuntimeClient): Promise<number> {
   if (outbox.recovery.replaying) return 0
   const rolled = await rolledBackRelayers(outbox)
   if (rolled.length === 0) return 0
+  outbox.recovery.replays++
   const replay = (async () => {
     const queues = await Promise.all(rolled.map((r) => slotsOf(client, r.relayer, r.next)))
     const total = queues.reduce((n, q) => n + q.length, 0)
@@ -67,6 +68,41 @@ export async function rolledBackRelayers(outbox: Outbox): Promise<{ relayer: Add
   return outbox.relayers
     .map((r, i) => ({ relayer: r.address, next: counts[i]! }))
     .filter(({ relayer, next }) => next <= (landed.get(relayer.toLowerCase()) ?? -1))
+}
+
+/**
+ * The replays a call built now has seen finish: one under way is not (the chain is not whole yet).
+ * Read before a call is built; a different count when it is judged means a replay came between.
+ */
+export function finishedReplays(outbox: Outbox): number {
+  const { replays, replaying } = outbox.recovery
+  return replaying ? replays - 1 : replays
+}
+
+/**
+ * The relayers of which the node holds fewer transactions (mined or in its pool) than the outbox
+ * sent: a node restarted from a saved state lost the ones that were only in its pool, and until they
+ * are sent again (the repair of stuck transactions does) what was built after them is refused or
+ * reverts. Read under each relayer's lock, so no transaction is between its record and the node.
+ */
+export async function relayersShortOfSent(
+  outbox: Outbox,
+): Promise<{ relayer: Address; held: number; sent: number }[]> {
+  const short = await Promise.all(
+    outbox.relayers.map((r) =>
+      outbox.relayerLocks.get(r.address)!.run(async () => {
+        const [held, highest] = await Promise.all([
+          outbox.publicClient.getTransactionCount({ address: r.address, blockTag: 'pending' }),
+          getHighestNonce(outbox.db, r.address),
+        ])
+        const sent = Math.max(outbox.nonces.get(r.address) ?? 0, (highest ?? -1) + 1)
+        return { relayer: r.address, held, sent }
+      }),
+    ),
+  ).catch((error: unknown) => {
+    throw wrapChainError(error, "reading the relayers' pending nonces")
+  })
+  return short.filter(({ held, sent }) => held < sent)
 }
 
 /** Takes the slot sent first among the relayers' next ones (each relayer's stay in nonce order). */

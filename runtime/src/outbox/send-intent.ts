@@ -7,9 +7,9 @@ import { gasLimit } from './gas.ts'
 import { intentHandlers } from './handlers/intent-handlers.ts'
 import type { IntentHandler, SentIntent } from './intent-handler.ts'
 import { joinLane, leaveLane, takeBatch } from './lanes.ts'
-import type { Sent, Waiting } from './outbox.ts'
+import type { Outbox, Sent, Waiting } from './outbox.ts'
 import { awaitRecovery } from './recovery-gate.ts'
-import { rolledBackRelayers } from './repair-rollback.ts'
+import { finishedReplays, relayersShortOfSent, rolledBackRelayers } from './repair-rollback.ts'
 import { resumeSent } from './resume-sent.ts'
 import { withRetries } from './retry.ts'
 import { settleIntent } from './settle-intent.ts'
@@ -127,9 +127,9 @@ export async function send(client: RuntimeClient, intent: Intent, attempt = 1): 
   }
   if (receipt.status !== 'success') {
     sent.call.rollback?.()
-    // Reverted on a chain that had just lost transactions (its state was not what the call was built
+    // Reverted on a chain that had lost transactions (its state was not what the call was built
     // on): the call did not run. Pending again, it goes out once they are back on the chain.
-    if ((await rolledBackRelayers(outbox).catch(() => [])).length > 0) {
+    if (await nodeLostTransactions(outbox, sent.replays)) {
       await outbox.unsend(receipt.transactionHash)
       throw new ChainUnavailableError(
         `${intent.kind} waits: the chain lost transactions it had, and they are being sent again first.`,
@@ -149,6 +149,7 @@ async function sendOne(client: RuntimeClient, handler: IntentHandler, lane: stri
   const { outbox } = client
   const relayer = outbox.relayerFor(lane)
   for (let attempt = 1; ; attempt++) {
+    const replays = finishedReplays(outbox)
     const call = await handler.build(client, intent).catch((error: unknown) => {
       throw wrapChainError(error, `building the ${intent.kind} transaction`)
     })
@@ -158,17 +159,17 @@ async function sendOne(client: RuntimeClient, handler: IntentHandler, lane: stri
         gasLimit(outbox, intent.kind, relayer.address, call),
       )
     } catch (error) {
-      throw await refuse(client, handler, intent, wrapChainError(error, intent.kind))
+      throw await refuse(client, handler, intent, wrapChainError(error, intent.kind), replays)
     }
     try {
       const tx = await signAndBroadcast(outbox, relayer, call, gas, [intent])
-      return { call, tx, batched: false }
+      return { call, tx, batched: false, replays }
     } catch (error) {
       const refusal = refusalOf(error)
       // The nonce the outbox held was taken meanwhile: it is read again, and the call sent once more.
       if ((refusal === 'nonce-taken' || refusal === 'conflict') && attempt < 3) continue
       if (refusal === 'refused')
-        throw await refuse(client, handler, intent, wrapChainError(error, intent.kind))
+        throw await refuse(client, handler, intent, wrapChainError(error, intent.kind), replays)
       if (refusal)
         throw new ChainUnavailableError(`${intent.kind} could not be sent now: ${(error as Error).message}`, {
           cause: error,
@@ -179,17 +180,22 @@ async function sendOne(client: RuntimeClient, handler: IntentHandler, lane: stri
   }
 }
 
-/** A refused call: the intent fails with the clearest reason there is, unless the chain just did not answer. */
+/**
+ * A refused call: the intent fails with the clearest reason there is, unless the chain just did not
+ * answer, or the node had lost transactions (`nodeLostTransactions`) for a call built on `replays`.
+ */
 async function refuse(
   client: RuntimeClient,
   handler: IntentHandler,
   intent: Intent,
   wrapped: BaseError,
+  replays: number,
 ): Promise<BaseError> {
   if (wrapped.code === 'CHAIN_UNAVAILABLE') return wrapped
-  // Refused by a chain that lost transactions the runtime saw land (a node restored from an older
-  // state): what it refuses on may be among them. Not a failure: it goes out after they are back.
-  if ((await rolledBackRelayers(client.outbox).catch(() => [])).length > 0)
+  // What the node refuses on may be among the transactions it lost (a rolled-back chain, a pool
+  // emptied by a restart: a Safe's nonce one ahead of the chain's). Not a failure: it goes out after
+  // they are back.
+  if (await nodeLostTransactions(client.outbox, replays))
     return new ChainUnavailableError(
       `${intent.kind} waits: the chain lost transactions it had, and they are being sent again first.`,
       { cause: wrapped, meta: { reason: 'rolled-back' } },
@@ -198,6 +204,23 @@ async function refuse(
   await client.outbox.markFailed(intent.id, error.shortMessage)
   await handler.onFailed?.(client, intent, error)
   return error
+}
+
+/**
+ * Whether the node lacked transactions when a call built after `replays` (`finishedReplays`, read
+ * before building it) was refused or reverted, so that says nothing about the call: a replay of a
+ * rolled-back chain began since it was built (or is under way), the chain lost transactions the
+ * runtime saw land, or the node holds fewer of a relayer's transactions than the outbox sent (a
+ * restarted node whose pool lost them). A node that does not answer the question counts as one.
+ */
+async function nodeLostTransactions(outbox: Outbox, replays: number): Promise<boolean> {
+  if (finishedReplays(outbox) !== replays || outbox.recovery.replaying) return true
+  try {
+    const [rolled, short] = await Promise.all([rolledBackRelayers(outbox), relayersShortOfSent(outbox)])
+    return rolled.length > 0 || short.length > 0
+  } catch {
+    return true // the node does not say: the call is judged again later
+  }
 }
 
 /**
@@ -215,6 +238,7 @@ async function sendMany(
   const { outbox } = client
   const relayer = outbox.relayerFor(lane)
   const intents = batch.map((w) => w.intent)
+  const replays = finishedReplays(outbox)
   let call: Sent['call']
   let gas: bigint
   try {
@@ -225,7 +249,7 @@ async function sendMany(
   }
   try {
     const tx = await signAndBroadcast(outbox, relayer, call, gas, intents)
-    const sent = { call, tx, batched: true }
+    const sent = { call, tx, batched: true, replays }
     for (const other of batch.slice(1)) other.sent = sent
     return sent
   } catch (error) {

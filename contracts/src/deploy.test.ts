@@ -122,7 +122,7 @@ describe('npm run deploy', () => {
   test('error: every bad input is refused with what is wrong, before anything is sent', async () => {
     const rpcUrl = chain.anvil.rpcUrl
     const out = outPath('refused')
-    const block = await chain.publicClient.getBlockNumber()
+    const block = await chain.publicClient.getBlockNumber({ cacheTime: 0 })
     const cases: [string[], { key?: Hex | null }, number, RegExp][] = [
       [['--rpc-url', rpcUrl, '--out', out], { key: null }, 2, /no deployer key: set AGORA_DEPLOYER_KEY/],
       [['--rpc-url', rpcUrl, '--out', out], { key: '0x1234' }, 2, /must be a 32-byte hex private key/],
@@ -182,7 +182,7 @@ describe('npm run deploy', () => {
     }
     expect(existsSync(`${out}.progress`)).toBe(false)
     expect(existsSync(out)).toBe(false)
-    expect(await chain.publicClient.getBlockNumber()).toBe(block)
+    expect(await chain.publicClient.getBlockNumber({ cacheTime: 0 })).toBe(block)
   })
 
   test('default: deploys Agora beside the canonical contracts and writes the manifest; a rerun sends nothing', async () => {
@@ -240,13 +240,13 @@ describe('npm run deploy', () => {
     expect(run.stderr).toMatch(/deploy: trusting the factory as launcher \(tx 0x[0-9a-f]{64}, gas [\d,]+\)/)
     expect(run.stderr).toContain(`deploy: manifest written to ${out}`)
 
-    const block = await chain.publicClient.getBlockNumber()
+    const block = await chain.publicClient.getBlockNumber({ cacheTime: 0 })
     const again = await deploy(['--rpc-url', chain.anvil.rpcUrl, '--out', out, '--token', usdc()])
     expect(again.code, again.stderr).toBe(0)
     expect(again.stderr).toContain(`deploy: AgentEconomy already at ${manifest.contracts.economy}`)
     expect(again.stderr).toContain('deploy: nothing to do: every step was already done on chain 31337')
     expect(readManifest(out)).toEqual(manifest)
-    expect(await chain.publicClient.getBlockNumber()).toBe(block)
+    expect(await chain.publicClient.getBlockNumber({ cacheTime: 0 })).toBe(block)
 
     // A finished manifest without its progress file is never overwritten.
     rmSync(`${out}.progress`)
@@ -285,12 +285,12 @@ describe('npm run deploy', () => {
     progress.pending = { step: 'factory', nonce, address: factory.address, txHash: factory.txHash }
     writeFileSync(`${out}.progress`, JSON.stringify(progress))
     rmSync(out)
-    const block = await chain.publicClient.getBlockNumber()
+    const block = await chain.publicClient.getBlockNumber({ cacheTime: 0 })
     const adopted = await runAgain()
     expect(adopted.code, adopted.stderr).toBe(0)
     expect(adopted.stderr).toContain(`AgentFactory sent by an earlier run landed at ${factory.address}; kept`)
     expect(readManifest(out).contracts.factory).toBe(factory.address)
-    expect(await chain.publicClient.getBlockNumber()).toBe(block)
+    expect(await chain.publicClient.getBlockNumber({ cacheTime: 0 })).toBe(block)
 
     // A recorded contract the chain does not hold is deployed again, with everything built on it.
     const stale = JSON.parse(readFileSync(`${out}.progress`, 'utf8'))

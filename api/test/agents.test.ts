@@ -347,15 +347,21 @@ describe('POST /agents/:id/hire', () => {
 
 describe('GET /market/offerings', () => {
   test('default: offerings by capability, with the published input schema and reputation', async () => {
-    const response = await api.app.request('/market/offerings?capability=summarize')
-    const { offerings } = (await response.json()) as {
+    type Matches = {
       offerings: { agent: { id: string }; offering: Record<string, unknown>; reputation: unknown }[]
     }
+    const search = async () =>
+      ((await (await api.app.request('/market/offerings?capability=summarize')).json()) as Matches).offerings
+    // The provider's record is stored with its listing after the jobs above settled: a moment later.
+    await expect
+      .poll(async () => (await search())[0]?.reputation, { timeout: 10_000 })
+      .toMatchObject({ completed: 1 })
+    const offerings = await search()
     expect(offerings).toHaveLength(1)
     expect(offerings[0]).toMatchObject({
       agent: { id: alice.id },
       offering: { name: 'summarize', inputSchema: { type: 'object', required: ['text'] } },
-      reputation: { completed: expect.any(Number) },
+      reputation: { chainAgentId: alice.chainAgentId, completed: 1, clients: 1, averageRating: 100 },
     })
   })
 

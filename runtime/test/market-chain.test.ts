@@ -315,13 +315,10 @@ describe('market across runtimes', () => {
       await client.hire({ provider: betaId, offering: 'translate', input: { text: 'hi' } })
     ).done()
     expect(job.status).toBe('completed')
-    const match = await eventually(() => remoteMatch(a, betaId))
-    expect(match.reputation).toMatchObject({
-      chainAgentId: betaId,
-      completed: 1,
-      clients: 1,
-      averageRating: 90,
-    })
+    // A's indexer sees the settlement and stores the provider's record with its listing a moment later.
+    await expect
+      .poll(async () => (await remoteMatch(a, betaId))?.reputation, { timeout: 15_000, interval: 100 })
+      .toMatchObject({ chainAgentId: betaId, completed: 1, clients: 1, averageRating: 90 })
   })
 
   test('behavior: hostile registration files are skipped with a reason; nothing else stops', async () => {

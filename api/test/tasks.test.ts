@@ -207,17 +207,18 @@ describe('POST /agents/:id/tasks', () => {
     const response = await api.call('POST', `/agents/${plain.id}/tasks`, { goal: 'Think' }, owner.token)
     expect(await problemOf(response)).toMatchObject({ status: 422, code: 'NO_MODEL' })
     const listed = await api.call('GET', `/agents/${plain.id}/tasks`, undefined, owner.token)
-    expect(await listed.json()).toEqual({ tasks: [] })
+    expect(await listed.json()).toEqual({ tasks: [], next: null })
   })
 })
 
 describe('GET /agents/:id/tasks', () => {
-  test('default: newest first, paged with limit and before, narrowed by status', async () => {
-    const list = async (query = '') => {
+  test('default: newest first, paged with limit and cursor, narrowed by status', async () => {
+    const page = async (query = '') => {
       const response = await api.call('GET', `/agents/${thinker.id}/tasks${query}`, undefined, owner.token)
       expect(response.status, await response.clone().text()).toBe(200)
-      return ((await response.json()) as { tasks: Task[] }).tasks
+      return (await response.json()) as { tasks: Task[]; next: string | null }
     }
+    const list = async (query = '') => (await page(query)).tasks
     const all = await list()
     expect(all.length).toBeGreaterThanOrEqual(2)
     expect(all.map((t) => t.createdAt)).toEqual(
@@ -226,13 +227,22 @@ describe('GET /agents/:id/tasks', () => {
         .sort()
         .reverse(),
     )
-    const first = await list('?limit=1')
-    const rest = await list(`?before=${first[0]!.id}`)
-    expect([...first, ...rest].map((t) => t.id)).toEqual(all.map((t) => t.id))
+    const first = await page('?limit=1')
+    expect(first.tasks).toHaveLength(1)
+    const rest = await page(`?cursor=${encodeURIComponent(first.next!)}`)
+    expect([...first.tasks, ...rest.tasks].map((t) => t.id)).toEqual(all.map((t) => t.id))
+    expect(rest.next).toBeNull()
     expect((await list('?status=failed')).map((t) => t.status)).toEqual(
       all.filter((t) => t.status === 'failed').map(() => 'failed'),
     )
-    for (const query of ['?limit=0', '?limit=501', '?status=done', '?other=1']) {
+    for (const query of [
+      '?limit=0',
+      '?limit=201',
+      '?status=done',
+      '?other=1',
+      '?before=task_1',
+      '?cursor=x',
+    ]) {
       const problem = await problemOf(
         await api.call('GET', `/agents/${thinker.id}/tasks${query}`, undefined, owner.token),
       )

@@ -3,9 +3,13 @@ import type { Runtime, RuntimeHealth } from '@agora/runtime'
 import { describe, expect, test } from 'vitest'
 import { createApp } from '../app.ts'
 
-/** The API over a runtime that reports `health` (nothing else is asked of it here). */
+/** The API over a runtime that reports `health` (and names its contracts; nothing else is asked of it here). */
 function appReporting(health: RuntimeHealth) {
-  const runtime = { chainId: 31337, health: async () => health } as unknown as Runtime
+  const runtime = {
+    chainId: 31337,
+    manifest: { contracts: {} },
+    health: async () => health,
+  } as unknown as Runtime
   return createApp({ runtime, db: {} as Db, domain: 'api.test', log: () => {} })
 }
 

@@ -42,8 +42,15 @@ function postgresLocks(url: string): SessionLocks {
   const held = new Map<string, number>()
   let client: postgres.Sql | undefined
   let pid: number | undefined
+  // Unlocking what a replaced connection lost draws a warning notice: nothing to report.
   const connection = () =>
-    (client ??= postgres(url, { max: 1, idle_timeout: 0, connect_timeout: 10, fetch_types: false }))
+    (client ??= postgres(url, {
+      max: 1,
+      idle_timeout: 0,
+      connect_timeout: 10,
+      fetch_types: false,
+      onnotice: () => {},
+    }))
 
   /** A connection replaced since the locks were taken lost them: take them again first. */
   async function sameSession(): Promise<void> {

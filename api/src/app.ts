@@ -5,6 +5,7 @@ import type { MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { AppEnv } from './env.ts'
 import { errorLogLine } from './error-log.ts'
+import { forwardElsewhere } from './forward.ts'
 import { registerDocs } from './openapi.ts'
 import { fieldErrors, HttpError, problemResponse, retryAfterOf, toProblem } from './problem.ts'
 import { a2aRouter } from './routes/a2a.ts'
@@ -94,6 +95,8 @@ export function createApp(parameters: CreateAppParameters) {
     c.set('siwe', siwe)
     await next()
   })
+  // Before anything reads the body: a request for an agent another process serves goes there whole.
+  app.use('*', forwardElsewhere())
   app.use(
     '*',
     bodyLimit({

@@ -30,6 +30,12 @@ type Common = {
   quotas: QuotasParameters
   /** Limits on event streams (`AGORA_STREAMS_*`); the API's defaults otherwise. */
   eventStreams: { perClient?: number; total?: number }
+  /** `AGORA_WORKERS`: processes to run, each serving a shard of the agents (1: this process alone). */
+  workers: number
+  /** `AGORA_SHARD`: the shard this process serves (0 by default; set by `AGORA_WORKERS` for its processes). */
+  shard: number
+  /** `AGORA_INTERNAL_URL`: where the other processes reach this one (they forward its agents' requests). */
+  internalUrl: string | undefined
 }
 
 /** Everything on embedded defaults: a devnet in the data directory, development relayers. */
@@ -166,7 +172,35 @@ const envSchema = z.object({
   AGORA_QUOTA_PERIOD_HOURS: count.optional(),
   AGORA_STREAMS_PER_CLIENT: count.optional(),
   AGORA_STREAMS_TOTAL: count.optional(),
+  AGORA_WORKERS: count.refine((n) => n <= 32, 'must be at most 32').optional(),
+  AGORA_SHARD: z
+    .string()
+    .regex(/^\d{1,4}$/, 'must be a shard number (0-1023)')
+    .transform(Number)
+    .refine((n) => n < 1024, 'must be a shard number (0-1023)')
+    .optional(),
+  AGORA_INTERNAL_URL: url(['http:', 'https:'], 'http://10.0.0.7:8787').optional(),
 })
+
+/** What running several processes over one database needs: Postgres, a chain of its own, relayers enough. */
+function checkSharding(vars: z.output<typeof envSchema>, set: ConfigEnv, problems: string[]) {
+  const workers = vars.AGORA_WORKERS ?? 1
+  if (workers > 1 && vars.AGORA_SHARD !== undefined)
+    problems.push('AGORA_SHARD: is set for each process by AGORA_WORKERS; unset one of them')
+  if ((workers > 1 || (vars.AGORA_SHARD ?? 0) > 0) && set.DATABASE_URL === undefined)
+    problems.push(
+      `${workers > 1 ? 'AGORA_WORKERS' : 'AGORA_SHARD'}: several processes share one Postgres database; set DATABASE_URL`,
+    )
+  if (workers > 1 && set.RPC_URL === undefined)
+    problems.push(
+      'AGORA_WORKERS: the processes share a chain they do not start; set RPC_URL (`npm run devnet` runs one)',
+    )
+  const relayers = vars.RELAYER_KEYS?.length ?? 0
+  if (workers > 1 && relayers > 0 && relayers < workers)
+    problems.push(
+      `RELAYER_KEYS: each of the ${workers} processes needs relayer keys of its own; ${relayers} given`,
+    )
+}
 
 /** The quotas the environment sets: off, or the limits it names (the rest keep the runtime's defaults). */
 function quotasOf(vars: z.output<typeof envSchema>): QuotasParameters {
@@ -256,7 +290,11 @@ export function loadConfig(env: ConfigEnv, options: { cwd?: string } = {}): Conf
       ...(vars.AGORA_STREAMS_PER_CLIENT !== undefined && { perClient: vars.AGORA_STREAMS_PER_CLIENT }),
       ...(vars.AGORA_STREAMS_TOTAL !== undefined && { total: vars.AGORA_STREAMS_TOTAL }),
     },
+    workers: vars.AGORA_WORKERS ?? 1,
+    shard: vars.AGORA_SHARD ?? 0,
+    internalUrl: vars.AGORA_INTERNAL_URL?.replace(/\/$/, ''),
   }
+  checkSharding(vars, set, problems)
 
   if (set.RPC_URL === undefined) {
     for (const name of chainVariables) {

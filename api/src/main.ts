@@ -5,14 +5,17 @@
  * their state under the data directory. With `RPC_URL` the runtime joins that chain through its
  * deployment manifest, keys and relayers. Ctrl-C stops it; the next start resumes.
  */
+import cluster from 'node:cluster'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { evaluator, summarizer, translator } from '@agora/agents'
 import { createDb, type Db, isDriverClosedSocketCrash } from '@agora/db'
 import { type AgentView, createRuntime, type Runtime, startEmbeddedRuntime } from '@agora/runtime'
-import { serve } from '@hono/node-server'
+import { createAdaptorServer, serve } from '@hono/node-server'
 import { createApp } from './app.ts'
 import { type ChainConfig, type Config, ConfigError, type EmbeddedConfig, loadConfig } from './config.ts'
 import { errorLogLine } from './error-log.ts'
+import { superviseWorkers } from './workers.ts'
 
 // A lost Postgres connection must not take the API down: postgres.js 3.4.9 can throw from a timer
 // when one closes mid-write (see isDriverClosedSocketCrash); the query it belonged to has already
@@ -36,6 +39,26 @@ try {
   process.exit(2)
 }
 const { port, host, publicUrl, dataDir } = config
+// AGORA_WORKERS: this process only starts and replaces the ones that serve (see workers.ts).
+if (config.workers > 1 && cluster.isPrimary) await superviseWorkers(config)
+
+/** The app, once built: the internal listener answers 503 until then. */
+let handler: ((request: Request) => Response | Promise<Response>) | undefined
+/**
+ * Where the other processes reach this one: `AGORA_INTERNAL_URL`; for a process of `AGORA_WORKERS`
+ * a port of its own on loopback (the shared port may send a request to any of them); else the API.
+ */
+async function internalUrlOf(): Promise<string> {
+  if (config.internalUrl) return config.internalUrl
+  if (!cluster.isWorker) return publicUrl
+  const server = createAdaptorServer({
+    fetch: (request: Request) => handler?.(request) ?? new Response('starting', { status: 503 }),
+  })
+  await new Promise<void>((resolve) =>
+    server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, resolve),
+  )
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
 
 type Started = {
   runtime: Runtime
@@ -119,6 +142,8 @@ async function startOnChain(config: ChainConfig): Promise<Started> {
       relayerKeys: config.relayerKeys,
       publicUrl,
       quotas: config.quotas,
+      shard: config.shard,
+      shardUrl: await internalUrlOf(),
       log,
     })
     await runtime.start()
@@ -143,6 +168,7 @@ async function startOnChain(config: ChainConfig): Promise<Started> {
         ],
         ['database', config.databaseUrl ? 'Postgres' : `PGlite in ${join(dataDir, 'db')}`],
         ['relayers', String(config.relayerKeys.length)],
+        ['shard', `${config.shard} (process ${process.pid})`],
       ],
       notes: `Agora started on chain ${config.chainId}`,
     }
@@ -162,7 +188,13 @@ const app = createApp({
   origin: new URL(publicUrl).origin,
   eventStreams: config.eventStreams,
 })
+handler = app.fetch
 const server = serve({ fetch: app.fetch, port, hostname: host }, () => {
+  // Of AGORA_WORKERS' processes, the first prints the banner; the others say which shard they serve.
+  if (cluster.isWorker && config.shard !== 0) {
+    console.log(`workers: process ${process.pid} serves shard ${config.shard}`)
+    return
+  }
   console.log(`\n${started.notes}`)
   const rows: [string, string][] = [
     ['API', `${publicUrl} (listening on ${host}:${port})`],

@@ -62,6 +62,7 @@ export const statusOf = {
   TRANSACTION_FAILED: 502,
   INFERENCE_FAILED: 502,
   CHAIN_UNAVAILABLE: 503,
+  AGENT_ELSEWHERE: 503,
 } as const satisfies Record<ProblemCode, ContentfulStatusCode>
 
 const titles: Record<number, string> = {

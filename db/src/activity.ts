@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, max, sql } from 'drizzle-orm'
 import type { Db } from './create-db.ts'
 import { assertJson } from './normalize.ts'
 import { type Activity, type ActivityKind, activity } from './schema.ts'
@@ -67,4 +67,16 @@ export function listActivity(db: Db, parameters: ListActivityParameters = {}): P
     )
     .orderBy(asc(activity.id))
     .limit(parameters.limit ?? 100)
+}
+
+/**
+ * The id of the newest event, 0 when there is none: where a reader that wants only what comes next
+ * starts.
+ *
+ * @example
+ * let cursor = await lastActivityId(db)
+ */
+export async function lastActivityId(db: Db): Promise<number> {
+  const [row] = await db.select({ id: max(activity.id) }).from(activity)
+  return Number(row?.id ?? 0)
 }

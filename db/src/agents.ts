@@ -38,6 +38,8 @@ export type InsertAgentParameters = {
   safeAddress?: string | null
   accountAddress?: string | null
   launchTx?: string | null
+  /** The shard that serves it (default 0): the one of the process launching it. */
+  shard?: number
 }
 
 /**
@@ -100,7 +102,12 @@ export async function getAgentBySafe(db: Db, safeAddress: string): Promise<Agent
   return agent
 }
 
-export type ListAgentsParameters = { owner?: string; status?: AgentStatus }
+export type ListAgentsParameters = {
+  owner?: string
+  status?: AgentStatus
+  /** Only the agents one shard serves. */
+  shard?: number
+}
 
 /**
  * Agents oldest first, optionally of one owner and in one status.
@@ -117,6 +124,7 @@ export async function listAgents(db: Db, parameters: ListAgentsParameters = {}):
       and(
         owner ? eq(agents.owner, owner) : undefined,
         parameters.status ? eq(agents.status, parameters.status) : undefined,
+        parameters.shard === undefined ? undefined : eq(agents.shard, parameters.shard),
       ),
     )
     .orderBy(asc(agents.createdAt), asc(agents.id))

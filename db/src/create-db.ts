@@ -11,6 +11,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
 import { StorageError, type StorageErrorCode } from './errors.ts'
+import { registerNotifications } from './notifications.ts'
 import * as schema from './schema.ts'
 import { registerSessionLocks } from './session-locks.ts'
 
@@ -76,6 +77,7 @@ async function openPglite({ dataDir, log }: CreateDbParameters): Promise<CreateD
   }
   log?.(`db: pglite (${where}) ready`)
   registerSessionLocks(db, undefined)
+  registerNotifications(db, undefined)
   embedded.add(db)
   return { db, kind: 'pglite', close: once(() => client.close()) }
 }
@@ -142,6 +144,7 @@ async function openPostgres(url: string, log: CreateDbParameters['log']): Promis
   }
   log?.(`db: postgres ${where} ready`)
   const locks = registerSessionLocks(db, url)
+  registerNotifications(db, sql)
   return { db, kind: 'postgres', close: once(async () => void (await Promise.all([locks.close(), end()]))) }
 }
 

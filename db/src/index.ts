@@ -9,6 +9,7 @@ export {
   appendActivities,
   appendActivity,
   type ListActivityParameters,
+  lastActivityId,
   listActivity,
 } from './activity.ts'
 export {
@@ -125,6 +126,7 @@ export {
   type WriteListingParameters,
   writeListing,
 } from './market.ts'
+export { type Notifications, notifications } from './notifications.ts'
 export {
   listOfferings,
   type OfferingInput,
@@ -197,6 +199,7 @@ export {
 } from './schema.ts'
 export { type SessionLocks, sessionLocks } from './session-locks.ts'
 export { type CreateSessionParameters, createSession, getSession, revokeSession } from './sessions.ts'
+export { getShardHolder, recordShardHolder, type ShardHolder } from './shards.ts'
 export {
   consumeSiweNonce,
   type IssueSiweNonceParameters,

@@ -173,12 +173,17 @@ export async function markIntentFailed(db: Db, id: number, parameters: { error: 
 
 /**
  * Pending and sent intents, oldest first: what a restarted sender must finish (rebroadcast the
- * stored `rawTx` of sent ones, sign pending ones).
+ * stored `rawTx` of sent ones, sign pending ones). `signers`: only those these relayers send (a
+ * process finishes its own relayers' intents, never another process's).
  *
  * @example
  * for (const intent of await listUnfinishedIntents(db)) await resume(intent)
  */
-export function listUnfinishedIntents(db: Db, parameters: { signer?: string } = {}): Promise<Intent[]> {
+export function listUnfinishedIntents(
+  db: Db,
+  parameters: { signer?: string; signers?: readonly string[] } = {},
+): Promise<Intent[]> {
+  const signers = parameters.signers?.map((s) => normalizeAddress(s, 'signer'))
   return db
     .select()
     .from(intents)
@@ -186,6 +191,7 @@ export function listUnfinishedIntents(db: Db, parameters: { signer?: string } = 
       and(
         inArray(intents.status, ['pending', 'sent']),
         parameters.signer ? eq(intents.signer, normalizeAddress(parameters.signer, 'signer')) : undefined,
+        signers ? inArray(intents.signer, signers.length > 0 ? signers : ['']) : undefined,
       ),
     )
     .orderBy(asc(intents.id))

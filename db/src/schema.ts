@@ -116,11 +116,17 @@ export const agents = pgTable(
     safeAddress: text('safe_address').unique(),
     accountAddress: text('account_address').unique(),
     launchTx: text('launch_tx'),
+    /**
+     * The shard that serves the agent: one runtime process at a time holds a shard (a lease), runs
+     * its agents and signs with its relayers. 0 unless several processes share the database.
+     */
+    shard: integer('shard').notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     index('agents_owner_idx').on(t.owner),
+    index('agents_shard_idx').on(t.shard, t.createdAt, t.id),
     index('agents_created_at_idx').on(t.createdAt, t.id),
     uniqueIndex('agents_name_idx').on(t.name),
     check('agents_status_check', isOneOf(t.status, agentStatuses)),
@@ -393,6 +399,22 @@ export const intents = pgTable(
     check('intents_signer_check', isAddress(t.signer)),
     check('intents_nonce_check', sql`${t.nonce} >= 0`),
   ],
+)
+
+/**
+ * Which process serves each shard now, and where other processes reach it: written by the process
+ * when it takes the shard's lease (a session lock), read to forward an agent's requests to it.
+ */
+export const runtimeShards = pgTable(
+  'runtime_shards',
+  {
+    shard: integer('shard').primaryKey(),
+    /** The holder's internal URL (its API, reachable by the other processes). */
+    url: text('url'),
+    pid: integer('pid').notNull(),
+    takenAt: timestamp('taken_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [check('runtime_shards_shard_check', sql`${t.shard} >= 0`)],
 )
 
 export const indexerCursors = pgTable('indexer_cursors', {

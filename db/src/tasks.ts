@@ -1,9 +1,9 @@
-import { and, desc, eq, type SQL, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm'
 import type { Db } from './create-db.ts'
 import { createId } from './create-id.ts'
 import { ValidationError } from './errors.ts'
 import { decodeCursor, encodeCursor, type Page, type PageParameters, pageLimit, toPage } from './page.ts'
-import { type TaskStatus, tasks } from './schema.ts'
+import { agents, type TaskStatus, tasks } from './schema.ts'
 
 /** A task given to an agent's model: its goal, where it stands and, once finished, its outcome. */
 export type Task = typeof tasks.$inferSelect
@@ -80,15 +80,29 @@ export async function finishTask(
 /**
  * Fails every task still running, with `error`: at a start, those a stopped process was running
  * (a task's conversation lives in that process's memory, so it cannot be resumed). Returns them.
+ * `shard`: only the tasks of the agents that shard serves (a process starting for it).
  *
  * @example
  * await failRunningTasks(db, 'The runtime stopped while the task ran.')
  */
-export function failRunningTasks(db: Db, error: string): Promise<Task[]> {
+export function failRunningTasks(
+  db: Db,
+  error: string,
+  parameters: { shard?: number } = {},
+): Promise<Task[]> {
+  const { shard } = parameters
   return db
     .update(tasks)
     .set({ status: 'failed', error, finishedAt: sql`now()` })
-    .where(eq(tasks.status, 'running'))
+    .where(
+      and(
+        eq(tasks.status, 'running'),
+        // Another process's agents' tasks are running there, not interrupted.
+        shard === undefined
+          ? undefined
+          : inArray(tasks.agentId, db.select({ id: agents.id }).from(agents).where(eq(agents.shard, shard))),
+      ),
+    )
     .returning()
 }
 

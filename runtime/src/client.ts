@@ -61,6 +61,11 @@ export type RuntimeClient = {
   jobs: JobWatch
   /** Definitions given in code, by agent name: where offering handlers and evaluators come from. */
   definitions: Map<string, AgentDefinition>
+  /**
+   * The shard this process serves: its agents are this process's to run and sign for (0 unless
+   * several processes share the database; see `createRuntime`'s `shard`).
+   */
+  shard: number
   /** Where the runtime's HTTP API is reachable, if it has one (named in registration files). */
   publicUrl: string | undefined
   /** How long a job funded by a client not hosted here waits for its input before it is declined. */
@@ -80,6 +85,8 @@ export type CreateClientParameters = {
   masterKey: Uint8Array
   relayerKeys: readonly Hex[]
   definitions: AgentDefinition[]
+  /** The shard this process serves (default 0). */
+  shard?: number
   publicUrl?: string
   /** How long a job funded by a client not hosted here waits for its input before it is declined (default 10 min). */
   jobInputGraceMs?: number
@@ -130,12 +137,13 @@ export function createClient(parameters: CreateClientParameters): RuntimeClient 
     }),
     outbox,
     payments: createPaymentWriter(db, outbox),
-    agents: createAgentStore(db),
+    agents: createAgentStore(db, { shard: parameters.shard ?? 0 }),
     activity,
     guard: createPolicyGuard({ db, tokens, activity }),
     quotas: createQuotas(db, parameters.quotas),
     jobs: createJobWatch(),
     definitions: new Map(parameters.definitions.map((d) => [d.name, d])),
+    shard: parameters.shard ?? 0,
     publicUrl: parameters.publicUrl,
     jobInputGraceMs: parameters.jobInputGraceMs ?? 10 * 60_000,
     market: createListingQueue({

@@ -17,7 +17,6 @@ import { getJob } from './actions/jobs/get-job.ts'
 import { handOverInput } from './actions/jobs/hand-over-input.ts'
 import { hire } from './actions/jobs/hire.ts'
 import { listJobs } from './actions/jobs/list-jobs.ts'
-import { refundExpiredJobs } from './actions/jobs/refund-expired-jobs.ts'
 import { resumeJobs } from './actions/jobs/resume-jobs.ts'
 import { waitForJob } from './actions/jobs/wait-for-job.ts'
 import { getListing } from './actions/market/get-listing.ts'
@@ -37,16 +36,16 @@ import { startTask } from './actions/tasks/start-task.ts'
 import { deliverSale } from './actions/x402/deliver-sale.ts'
 import { quoteSale } from './actions/x402/quote-sale.ts'
 import { createClient, type DeploymentManifest, type RuntimeClient } from './client.ts'
+import { followChain } from './cluster/follow-chain.ts'
+import { holdShard } from './cluster/hold-shard.ts'
+import { locateAgent, requireHosted } from './cluster/hosted.ts'
+import { followJobNotices } from './cluster/job-notices.ts'
 import type { AgentDefinition } from './define-agent.ts'
 import { ChainUnavailableError, withErrorBoundary } from './errors.ts'
 import type { QuotasParameters } from './guard/quotas.ts'
 import { createHealthMonitor } from './health-monitor.ts'
-import { followMarket } from './market/follow-market.ts'
 import { holdRelayers } from './outbox/hold-relayers.ts'
 import { createOutboxWorker } from './outbox/outbox-worker.ts'
-import { applyJobEvent } from './projection/apply-job-event.ts'
-import { createIndexer } from './projection/indexer.ts'
-import { createIndexerStore } from './projection/indexer-store.ts'
 import { resumeStalledJobs } from './projection/resume-stalled-jobs.ts'
 import type { AgentHandle, JobHandle, Runtime } from './runtime.ts'
 import { parseMasterKey } from './wallet/key-vault.ts'
@@ -66,6 +65,15 @@ export type CreateRuntimeParameters = {
   confirmations?: number
   /** How often the indexer polls, in milliseconds (default 250). */
   pollIntervalMs?: number
+  /**
+   * The shard this process serves (default 0). Several processes share one Postgres database each
+   * with a shard of its own (and relayer keys of its own): a shard's agents are run and signed for
+   * by the process holding it, one at a time (a session lock; see docs/operations.md). One process
+   * among them follows the chain.
+   */
+  shard?: number
+  /** Where the other processes reach this one's API, recorded with its shard (they forward its agents' requests there). */
+  shardUrl?: string
   /** Where this runtime's HTTP API is reachable; named in agents' registration files. */
   publicUrl?: string
   /** The most payments of one agent sent in one Safe transaction (MultiSendCallOnly; default 16, 1 = off). */
@@ -127,23 +135,15 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
     definitions: parameters.definitions ?? [],
   })
   const releaseRelayers = await holdRelayers(client)
-  const market = followMarket(client, { refreshMs: parameters.marketRefreshMs })
-  const indexer = createIndexer({
+  const releaseShard = await holdShard(client, { url: parameters.shardUrl }).catch(async (error: unknown) => {
+    await releaseRelayers()
+    throw error
+  })
+  const chain = followChain(client, {
     publicClient,
-    store: createIndexerStore(client.db),
-    addresses: [manifest.contracts.economy, manifest.contracts.identityRegistry],
-    fromBlock: BigInt(manifest.deploymentBlock),
     confirmations: parameters.confirmations ?? 0,
     pollIntervalMs: parameters.pollIntervalMs ?? 250,
-    log,
-    async onEvents(events) {
-      // Registry events only queue market refreshes: a slow registration file never holds up jobs.
-      market.onEvents(events)
-      for (const event of events) await applyJobEvent(client, event)
-    },
-    async onReorg() {
-      log('runtime: chain reorganised; job states are replayed from the common ancestor')
-    },
+    marketRefreshMs: parameters.marketRefreshMs,
   })
   const worker = createOutboxWorker(client, {
     intervalMs: parameters.retryIntervalMs,
@@ -151,41 +151,44 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
   })
   const health = createHealthMonitor(client, worker)
   let sweep: ReturnType<typeof setInterval> | undefined
-  const refund = async () => {
-    const block = await publicClient.getBlock().catch(() => undefined)
-    if (block) await refundExpiredJobs(client, Number(block.timestamp))
-  }
+  let stopNotices: (() => Promise<void>) | undefined
+  let stopActivity: (() => Promise<void>) | undefined
   const job = (jobId: string): JobHandle => ({
     jobId,
     get: () => getJob(client, jobId),
     done: (p) => waitForJob(client, jobId, p),
   })
   const agent = (id: string): AgentHandle => agentHandle(client, id, job)
+  // Only the process serving an agent's shard acts for it (see `requireHosted`).
+  const here = async <T>(id: string, action: () => Promise<T>) => {
+    await requireHosted(client, id)
+    return action()
+  }
   const runtime: Runtime = {
     chainId,
     manifest,
+    shard: client.shard,
     async start() {
       // Recovery runs in the background: a stuck transaction never keeps the runtime (or its API) down.
       const { settled } = worker.start()
       await restoreAgents(client)
       void reportOwnerKeys(client).catch(() => {})
       await failInterruptedTasks(client)
-      await market.start()
-      await indexer
-        .step()
-        .catch((error: unknown) => log(`indexer: catching up at start failed: ${String(error)}`))
-      indexer.start()
-      await refund().catch(() => {})
+      stopNotices = await followJobNotices(client)
+      stopActivity = await client.activity.follow()
+      await chain.start()
       let sweeps = 0
-      sweep = setInterval(() => sweepOnce(client, refund, sweeps++), 5_000)
+      sweep = setInterval(() => sweepOnce(client, chain.sweep, sweeps++), 5_000)
       await resumeJobs(client)
       await waitAtMost(settled, parameters.recoveryWaitMs ?? 5_000)
     },
     async stop() {
       if (sweep) clearInterval(sweep)
+      await stopNotices?.()
+      await stopActivity?.()
       await worker.stop()
-      await indexer.stop()
-      await market.stop()
+      await chain.stop()
+      await releaseShard()
       await releaseRelayers()
     },
     register: (definition) => void client.definitions.set(definition.name, definition),
@@ -193,35 +196,36 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
     agent,
     getAgent: (id) => getAgent(client, id),
     listAgents: (p) => listAgents(client, p),
-    updateAgent: (id, p) => updateAgent(client, id, p),
-    moveToModule: (id, p) => moveToModule(client, id, p),
-    setAgentStatus: (id, p) => setAgentStatus(client, id, p),
-    pay: (agentId, p) => pay(client, agentId, p),
-    payX402: (agentId, p) => payX402(client, agentId, p),
-    hire: async (agentId, p) => getJob(client, (await hire(client, agentId, p)).jobId),
+    updateAgent: (id, p) => here(id, () => updateAgent(client, id, p)),
+    moveToModule: (id, p) => here(id, () => moveToModule(client, id, p)),
+    setAgentStatus: (id, p) => here(id, () => setAgentStatus(client, id, p)),
+    pay: (agentId, p) => here(agentId, () => pay(client, agentId, p)),
+    payX402: (agentId, p) => here(agentId, () => payX402(client, agentId, p)),
+    hire: (agentId, p) => here(agentId, async () => getJob(client, (await hire(client, agentId, p)).jobId)),
     listPayments: (agentId, p) => listPayments(client, agentId, p),
     getPayment: (agentId, paymentId, p) => getPayment(client, agentId, paymentId, p),
     getJob: (jobId, p) => getJob(client, jobId, p),
-    handOverInput: (p) => handOverInput(client, p),
+    handOverInput: (p) => here(p.provider, () => handOverInput(client, p)),
     job,
     listJobs: (agentId, p) => listJobs(client, agentId, p),
     getBalances: (agentId, p) => getBalances(client, agentId, p),
-    withdraw: (agentId, p) => withdraw(client, agentId, p),
+    withdraw: (agentId, p) => here(agentId, () => withdraw(client, agentId, p)),
     searchMarket: (query) => searchMarket(client, query),
     getReputation: (agent) => getReputation(client, agent),
     getListing: (chainAgentId) => getListing(client, chainAgentId),
     getMarketOffering: (chainAgentId, name) => getMarketOffering(client, chainAgentId, name),
     registrationFile: (chainAgentId) => getRegistrationFile(client, chainAgentId),
-    runTask: (agentId, p) => runTask(client, agentId, p),
-    startTask: (agentId, p) => startTask(client, agentId, p),
+    runTask: (agentId, p) => here(agentId, () => runTask(client, agentId, p)),
+    startTask: (agentId, p) => here(agentId, () => startTask(client, agentId, p)),
     getTask: (agentId, taskId, p) => getTask(client, agentId, taskId, p),
     listTasks: (agentId, p) => listTasks(client, agentId, p),
     listActivity: (agentId, p) => listActivity(client, agentId, p),
     subscribe: (listener, p) => subscribeActivity(client, listener, p),
-    quoteSale: (agent, offering, input) => quoteSale(client, agent, offering, input),
+    quoteSale: (agent, offering, input) => here(agent, () => quoteSale(client, agent, offering, input)),
     deliverSale: (quote, p) => deliverSale(client, quote, p),
     x402Facilitator: createSaleFacilitator(client),
     health: () => health.read(),
+    locateAgent: (id) => locateAgent(client, id),
     verifyMessage: (p) =>
       p.asAgent ? verifyWalletMessage(client.chain, p) : publicClient.verifyMessage(p).catch(() => false),
   }
@@ -234,7 +238,7 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
  * x402 purchases left sent, inputs handed over for jobs never funded (kept for a day), and once a
  * minute the planner statistics of an embedded database.
  */
-function sweepOnce(client: RuntimeClient, refund: () => Promise<unknown>, tick: number) {
+function sweepOnce(client: RuntimeClient, refund: () => Promise<void>, tick: number) {
   // Every minute: the planner's statistics on PGlite (searches read the market's index in order).
   if (tick % 12 === 0) void refreshStatistics(client.db).catch(() => {})
   void refund().catch(() => {})

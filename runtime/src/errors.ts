@@ -57,6 +57,17 @@ export class ChainUnavailableError extends BaseError<'CHAIN_UNAVAILABLE'> {
   }
 }
 
+/**
+ * The agent is served by another runtime process sharing the database (its shard's holder), which
+ * alone acts for it; `meta.url` is where that process is reached, when one holds the shard now.
+ */
+export class AgentElsewhereError extends BaseError<'AGENT_ELSEWHERE'> {
+  override name = 'AgentElsewhereError'
+  constructor(shortMessage: string, options: Options = {}) {
+    super(shortMessage, { ...options, code: 'AGENT_ELSEWHERE' })
+  }
+}
+
 /** A transaction was sent and reverted, or the node refused it for a reason that is not transient. */
 export class TransactionFailedError extends BaseError<'TRANSACTION_FAILED'> {
   override name = 'TransactionFailedError'

@@ -75,6 +75,7 @@ export { quoteSale, type SaleQuote } from './actions/x402/quote-sale.ts'
 export type { ActivityEvent } from './activity/activity-log.ts'
 export { canonicalJson } from './canonical-json.ts'
 export type { DeploymentManifest } from './client.ts'
+export type { AgentLocation } from './cluster/hosted.ts'
 export { type CreateRuntimeParameters, createRuntime } from './create-runtime.ts'
 export {
   type AgentDefinition,
@@ -98,6 +99,7 @@ export {
   startEmbeddedRuntime,
 } from './embedded.ts'
 export {
+  AgentElsewhereError,
   ChainUnavailableError,
   type ContractErrorData,
   ContractRevertedError,

@@ -28,6 +28,7 @@ import type { DeliverSaleParameters } from './actions/x402/deliver-sale.ts'
 import type { SaleQuote } from './actions/x402/quote-sale.ts'
 import type { ActivityEvent } from './activity/activity-log.ts'
 import type { DeploymentManifest } from './client.ts'
+import type { AgentLocation } from './cluster/hosted.ts'
 import type { AgentDefinition } from './define-agent.ts'
 import type { RecoveryStatus } from './outbox/outbox-worker.ts'
 import type { AgentView } from './views/agent-view.ts'
@@ -85,6 +86,8 @@ export type RuntimeHealth = {
 export type Runtime = {
   readonly chainId: number
   readonly manifest: DeploymentManifest
+  /** The shard this process serves (see `createRuntime`'s `shard`). */
+  readonly shard: number
   /**
    * Restores agents defined as JSON, catches up with the chain and follows it, and starts recovery:
    * what the last run (or a rolled-back chain) left unfinished is finished in the background, and
@@ -160,6 +163,11 @@ export type Runtime = {
   deliverSale(quote: SaleQuote, parameters: DeliverSaleParameters): Promise<unknown>
   readonly x402Facilitator: SaleFacilitator
   health(): Promise<RuntimeHealth>
+  /**
+   * Where an agent is served: by this process, or by the one holding its shard (`url`, as it
+   * recorded it). Acting for an agent served elsewhere throws `AgentElsewhereError`.
+   */
+  locateAgent(id: string): Promise<AgentLocation>
   /**
    * Checks a signature by an account or a smart-contract wallet (ERC-1271, ERC-6492) on this chain.
    * With `asAgent`, an agent's Safe also signs through the key the agent module names for it (how an

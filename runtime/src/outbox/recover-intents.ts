@@ -33,7 +33,9 @@ export async function recoverIntents(
 ): Promise<RecoverIntentsReturnType> {
   const { outbox } = client
   const before = Date.now() - (parameters.olderThanMs ?? 0)
-  const unfinished = (await listUnfinishedIntents(outbox.db)).filter(
+  // This process's relayers' intents only: another process's are its own to finish.
+  const signers = outbox.relayers.map((r) => r.address)
+  const unfinished = (await listUnfinishedIntents(outbox.db, { signers })).filter(
     (i) => !outbox.inFlight.has(i.idempotencyKey) && i.updatedAt.getTime() <= before,
   )
   if (unfinished.length === 0) return { recovered: 0, settled: Promise.resolve() }

@@ -3,6 +3,8 @@ import { type Address, type Hex, zeroAddress } from 'viem'
 import { evaluateJob } from '../actions/jobs/evaluate-job.ts'
 import { serveJob } from '../actions/jobs/serve-job.ts'
 import type { RuntimeClient } from '../client.ts'
+import { isHosted } from '../cluster/hosted.ts'
+import { announceJob } from '../cluster/job-notices.ts'
 import { handInputToRemote } from '../market/remote-escrow.ts'
 import { jobMoved } from './job-watch.ts'
 
@@ -14,7 +16,8 @@ const finalStatusOf = { JobRejected: 'rejected', JobDeclined: 'declined', JobExp
 /**
  * Applies a job's state from the economy's events; idempotent (a reorg or a receipt and the indexer
  * may bring the same event twice), and a job's status only moves forward. A funded job of a
- * provider hosted here is served; a submitted job of a client hosted here is evaluated.
+ * provider hosted here is served; a submitted job of a client hosted here is evaluated. When a side
+ * is served by another process sharing the database, that process is told (`announceJob`).
  *
  * @example
  * for (const event of parseEventLogs({ abi: agentEconomyAbi, logs })) await applyJobEvent(client, event)
@@ -101,9 +104,11 @@ async function created(client: RuntimeClient, jobId: string, event: DecodedJobEv
       client.activity.record(job.providerAgentId, 'job', { jobId, event: 'hired', offering: job.offering }),
   ])
   jobMoved(client, job)
-  if (job.providerAgentId)
-    void serveJob(client, jobId).catch((e: unknown) => client.log(`jobs: serving ${jobId}: ${String(e)}`))
-  else if (hirer)
+  await announceJob(client, job)
+  if (provider) {
+    if (isHosted(client, provider))
+      void serveJob(client, jobId).catch((e: unknown) => client.log(`jobs: serving ${jobId}: ${String(e)}`))
+  } else if (hirer && isHosted(client, hirer))
     void handInputToRemote(client, hirer, job).catch((e: unknown) =>
       client.log(`jobs: handing job ${jobId}'s input over: ${String(e)}`),
     )
@@ -128,7 +133,8 @@ async function submitted(client: RuntimeClient, job: Job) {
     ),
   )
   jobMoved(client, job)
-  if (job.clientAgentId)
+  await announceJob(client, job)
+  if (job.clientAgentId && isHosted(client, await client.agents.get(job.clientAgentId)))
     void evaluateJob(client, job.jobId).catch((e: unknown) =>
       client.log(`jobs: evaluating ${job.jobId}: ${String(e)}`),
     )
@@ -148,4 +154,5 @@ async function final(client: RuntimeClient, job: Job, data: Record<string, unkno
     ),
   )
   jobMoved(client, job)
+  await announceJob(client, job)
 }

@@ -2,6 +2,7 @@ import { getIntentByKey, type Job, listJobs } from '@agora/db'
 import { evaluateJob } from '../actions/jobs/evaluate-job.ts'
 import { serveJob } from '../actions/jobs/serve-job.ts'
 import type { RuntimeClient } from '../client.ts'
+import { isHosted } from '../cluster/hosted.ts'
 import { handInputToRemote } from '../market/remote-escrow.ts'
 
 export type ResumeStalledJobsParameters = {
@@ -29,6 +30,7 @@ export async function resumeStalledJobs(
 ): Promise<void> {
   const now = Date.now()
   const before = now - (parameters.staleMs ?? 10_000)
+  const hosted = async (id: string | null) => id !== null && isHosted(client, await client.agents.get(id))
   const stalled = async (job: Job, steps: string[]) => {
     if (job.updatedAt.getTime() > before || (client.jobs.resumedAt.get(job.jobId) ?? 0) > before) return false
     const recorded = await Promise.all(steps.map((step) => getIntentByKey(client.db, `${step}:${job.jobId}`)))
@@ -38,16 +40,18 @@ export async function resumeStalledJobs(
   }
   const log = (jobId: string) => (error: unknown) => client.log(`jobs: resuming ${jobId}: ${String(error)}`)
   for (const job of await listJobs(client.db, { status: 'funded' })) {
-    if (job.providerAgentId && (await stalled(job, ['submitJob', 'declineJob'])))
-      void serveJob(client, job.jobId).catch(log(job.jobId))
+    if (job.providerAgentId) {
+      if ((await hosted(job.providerAgentId)) && (await stalled(job, ['submitJob', 'declineJob'])))
+        void serveJob(client, job.jobId).catch(log(job.jobId))
+    }
     // Hired from another runtime: its input is handed over again until that runtime acknowledges it.
-    else if (!job.providerAgentId && job.clientAgentId && (await stalled(job, [])))
+    else if ((await hosted(job.clientAgentId)) && (await stalled(job, [])))
       void client.agents
-        .get(job.clientAgentId)
+        .get(job.clientAgentId!)
         .then((hirer) => handInputToRemote(client, hirer, job))
         .catch(log(job.jobId))
   }
   for (const job of await listJobs(client.db, { status: 'submitted' }))
-    if (job.clientAgentId && (await stalled(job, ['completeJob', 'rejectJob'])))
+    if ((await hosted(job.clientAgentId)) && (await stalled(job, ['completeJob', 'rejectJob'])))
       void evaluateJob(client, job.jobId).catch(log(job.jobId))
 }

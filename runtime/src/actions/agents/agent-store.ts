@@ -10,9 +10,10 @@ import {
 } from '@agora/db'
 
 /**
- * The runtime's agents, read once and then kept: the runtime is the only writer of its agents'
- * rows, so a row read once stays true until it writes it again (every write goes through
- * `update`). The money paths then check an agent's status without a query.
+ * The runtime's agents, read once and then kept: the process serving an agent (its shard's) is the
+ * only writer of its row, so a row read once stays true until it writes it again (every write goes
+ * through `update`). The money paths then check an agent's status without a query. Agents another
+ * process serves are read afresh each time (their rows change there).
  */
 export type AgentStore = {
   /** The agent by runtime id (`agt_…`) or on-chain id (digits); a `NotFoundError` if there is none. */
@@ -28,11 +29,13 @@ export type AgentStore = {
 }
 
 /** @example const agents = createAgentStore(db); const agent = await agents.get('agt_…') */
-export function createAgentStore(db: Db): AgentStore {
+export function createAgentStore(db: Db, parameters: { shard?: number } = {}): AgentStore {
+  const shard = parameters.shard ?? 0
   const byId = new Map<string, Agent>()
   const idByChainId = new Map<string, string>()
   const idBySafe = new Map<string, string>()
   const keep = (agent: Agent) => {
+    if (agent.shard !== shard) return agent
     byId.set(agent.id, agent)
     if (agent.chainAgentId) idByChainId.set(agent.chainAgentId, agent.id)
     if (agent.safeAddress) idBySafe.set(agent.safeAddress, agent.id)

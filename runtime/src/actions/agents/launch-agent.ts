@@ -207,6 +207,8 @@ async function recordLaunch(
       signerAddress: key.address,
       encryptedKey: key.sealed,
       modelKey,
+      // Served by the process launching it: its relayers send the launch.
+      shard: client.shard,
     })
     await upsertOfferings(tx, { agentId: row.id, offerings })
     await recordIntent(

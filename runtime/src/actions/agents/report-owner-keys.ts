@@ -11,10 +11,10 @@ import type { RuntimeClient } from '../../client.ts'
  * void reportOwnerKeys(client)
  */
 export async function reportOwnerKeys(
-  client: Pick<RuntimeClient, 'db' | 'safes' | 'log'>,
+  client: Pick<RuntimeClient, 'db' | 'safes' | 'log' | 'shard'>,
 ): Promise<string[]> {
   const held: string[] = []
-  for (const agent of await listAgents(client.db)) {
+  for (const agent of await listAgents(client.db, { shard: client.shard })) {
     if (!agent.safeAddress || agent.status === 'retired') continue
     const path = await client.safes
       .pathOf(agent.safeAddress as Address, agent.signerAddress as Address)

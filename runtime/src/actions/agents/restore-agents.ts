@@ -17,10 +17,10 @@ import { type HostedDefinition, restoreFormerOfferings } from './former-offering
  * const restored = await restoreAgents(client)
  */
 export async function restoreAgents(
-  client: Pick<RuntimeClient, 'db' | 'definitions' | 'log' | 'keys'>,
+  client: Pick<RuntimeClient, 'db' | 'definitions' | 'log' | 'keys' | 'shard'>,
 ): Promise<number> {
   let restored = 0
-  for (const agent of await listAgents(client.db)) {
+  for (const agent of await listAgents(client.db, { shard: client.shard })) {
     const stored = agent.definition as StoredDefinition
     const json = stored.json as AgentJson | undefined
     if (!json || client.definitions.has(agent.name) || agent.status === 'retired') continue

@@ -3,6 +3,7 @@ import { keccak256, toHex } from 'viem'
 import { z } from 'zod'
 import { canonicalJson } from '../../canonical-json.ts'
 import type { RuntimeClient } from '../../client.ts'
+import { isHosted } from '../../cluster/hosted.ts'
 import type { Verdict } from '../../define-agent.ts'
 import { createChatModel } from '../../inference/chat-model.ts'
 import type { ModelConfigInput } from '../../inference/model-config.ts'
@@ -34,6 +35,7 @@ export function evaluateJob(client: RuntimeClient, jobId: string): Promise<void>
     let job = await getJob(client.db, jobId)
     if (job?.status !== 'submitted' || !job.clientAgentId) return
     const hirer = await client.agents.get(job.clientAgentId)
+    if (!isHosted(client, hirer)) return // its shard's process evaluates it
     let verdict: Verdict
     try {
       // A provider another runtime hosts: its deliverable is read from there (a failure is tried again).
@@ -102,7 +104,7 @@ async function outputIssues(client: RuntimeClient, job: Job): Promise<JsonSchema
       ? parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message }))
       : []
   }
-  if (job.providerAgentId) return []
+  // A provider served elsewhere (another runtime, or another process of this one): its listing's schema.
   const listed = await getMarketOffering(client, job.providerChainAgentId, job.offering).catch(
     () => undefined,
   )

@@ -1,19 +1,17 @@
 import { listJobs } from '@agora/db'
 import type { RuntimeClient } from '../../client.ts'
-import { evaluateJob } from './evaluate-job.ts'
-import { serveJob } from './serve-job.ts'
+import { continueJob } from '../../cluster/job-notices.ts'
 
 /**
- * Work a previous process accepted but did not finish: serve funded jobs, evaluate submitted ones.
- * Runs in the background; failures are logged.
+ * Work a previous process accepted but did not finish, for the agents this process serves: serve
+ * funded jobs, evaluate submitted ones. Runs in the background; failures are logged.
  *
  * @example
  * await resumeJobs(client)
  */
 export async function resumeJobs(client: RuntimeClient): Promise<void> {
   const log = (jobId: string) => (error: unknown) => client.log(`jobs: resuming ${jobId}: ${String(error)}`)
-  for (const job of await listJobs(client.db, { status: 'funded' }))
-    void serveJob(client, job.jobId).catch(log(job.jobId))
-  for (const job of await listJobs(client.db, { status: 'submitted' }))
-    void evaluateJob(client, job.jobId).catch(log(job.jobId))
+  for (const status of ['funded', 'submitted'] as const)
+    for (const job of await listJobs(client.db, { status }))
+      void continueJob(client, job).catch(log(job.jobId))
 }

@@ -2,6 +2,7 @@ import { type Agent, getIntentByKey, getJob, type Job, updateJob } from '@agora/
 import { keccak256, toHex } from 'viem'
 import { canonicalJson } from '../../canonical-json.ts'
 import type { RuntimeClient } from '../../client.ts'
+import { isHosted } from '../../cluster/hosted.ts'
 import { offeringForJob } from '../agents/former-offerings.ts'
 import { checkClient } from './check-client.ts'
 import { produceDeliverable } from './produce-deliverable.ts'
@@ -50,6 +51,7 @@ async function serveFunded(client: RuntimeClient, jobId: string): Promise<void> 
   )
   if (steps.some((intent) => intent !== undefined)) return
   const provider = await client.agents.get(job.providerAgentId)
+  if (!isHosted(client, provider)) return // its shard's process serves it
   if (provider.status !== 'active') return // a paused provider serves nothing; the client is refunded at the deadline
   const definition = client.definitions.get(provider.name)
   if (!definition) return // served by another process that has the handlers

@@ -12,8 +12,10 @@ export const interruptedTaskError = 'The runtime stopped while the task ran; giv
  * @example
  * await failInterruptedTasks(client) // in `start()`, before new tasks are accepted
  */
-export async function failInterruptedTasks(client: Pick<RuntimeClient, 'db' | 'activity'>): Promise<void> {
-  const failed = await failRunningTasks(client.db, interruptedTaskError)
+export async function failInterruptedTasks(
+  client: Pick<RuntimeClient, 'db' | 'activity' | 'shard'>,
+): Promise<void> {
+  const failed = await failRunningTasks(client.db, interruptedTaskError, { shard: client.shard })
   if (failed.length === 0) return
   await client.activity.recordMany(
     failed.map((task) => ({

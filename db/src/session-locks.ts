@@ -1,5 +1,6 @@
 import postgres from 'postgres'
 import type { Db } from './create-db.ts'
+import { ConfigError } from './errors.ts'
 
 /**
  * Locks a process holds for as long as it lives, on a Postgres database several processes share:
@@ -60,8 +61,8 @@ function postgresLocks(url: string): SessionLocks {
     if (pid !== undefined && now !== pid && held.size > 0) {
       const lost = await tryLock([...held.keys()])
       if (lost.length > 0)
-        throw new Error(
-          `session locks lost to another process while the database connection was replaced: ${lost.join(', ')}`,
+        throw new ConfigError(
+          `Session locks were lost to another process while the database connection was replaced: ${lost.join(', ')}. Stop this process; it must not go on signing with them.`,
         )
     }
     pid = now

@@ -158,12 +158,12 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
     get: () => getJob(client, jobId),
     done: (p) => waitForJob(client, jobId, p),
   })
-  const agent = (id: string): AgentHandle => agentHandle(client, id, job)
   // Only the process serving an agent's shard acts for it (see `requireHosted`).
   const here = async <T>(id: string, action: () => Promise<T>) => {
     await requireHosted(client, id)
     return action()
   }
+  const agent = (id: string): AgentHandle => agentHandle(client, id, job, here)
   const runtime: Runtime = {
     chainId,
     manifest,
@@ -254,18 +254,23 @@ async function waitAtMost(promise: Promise<unknown>, ms: number) {
   clearTimeout(timer)
 }
 
-function agentHandle(client: RuntimeClient, id: string, job: (jobId: string) => JobHandle): AgentHandle {
+function agentHandle(
+  client: RuntimeClient,
+  id: string,
+  job: (jobId: string) => JobHandle,
+  here: <T>(id: string, action: () => Promise<T>) => Promise<T>,
+): AgentHandle {
   return {
     id,
     info: () => getAgent(client, id),
-    pay: (p) => pay(client, id, p),
-    payX402: (p) => payX402(client, id, p),
-    hire: async (p) => job((await hire(client, id, p)).jobId),
+    pay: (p) => here(id, () => pay(client, id, p)),
+    payX402: (p) => here(id, () => payX402(client, id, p)),
+    hire: (p) => here(id, async () => job((await hire(client, id, p)).jobId)),
     payments: async () => (await listPayments(client, id)).payments,
     jobs: async () => (await listJobs(client, id)).jobs,
     balances: (p) => getBalances(client, id, p),
-    withdraw: (p) => withdraw(client, id, p),
-    runTask: (p) => runTask(client, id, p),
+    withdraw: (p) => here(id, () => withdraw(client, id, p)),
+    runTask: (p) => here(id, () => runTask(client, id, p)),
   }
 }
 

@@ -43,8 +43,8 @@ export async function locateAgent(
 
 /**
  * Refuses to act for an agent another process serves: only its shard's holder signs for it (its
- * Safe's nonces, budgets and handlers live there). The API forwards such requests before they
- * get here.
+ * Safe's nonces, budgets and handlers live there). The error's `meta.url` says where that process
+ * is reached: the API forwards the request there, and answers the error (503) only when it cannot.
  *
  * @example
  * await requireHosted(client, agentId)
@@ -52,8 +52,9 @@ export async function locateAgent(
 export async function requireHosted(client: Pick<RuntimeClient, 'agents' | 'shard' | 'db'>, id: string) {
   const where = await locateAgent(client, id)
   if (where.hosted) return
+  // The sentence reaches HTTP clients when no process answers for the shard: it names no address.
   throw new AgentElsewhereError(
-    `Agent ${where.id} is served by another runtime process (shard ${where.shard}${where.url ? `, at ${where.url}` : ', being taken over'}); send its requests there.`,
+    `Agent ${where.id} is served by another runtime process (shard ${where.shard}), which does not answer at the moment; retry shortly.`,
     { meta: { shard: where.shard, url: where.url } },
   )
 }

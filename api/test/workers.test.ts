@@ -254,9 +254,16 @@ describe.skipIf(!process.env.DATABASE_URL)(`AGORA_WORKERS=${workers} on one Post
     }
     for (let i = 0; i < 2; i++) ops.push({ kind: 'launch', key: `w-late-${i}`, acked: false })
 
-    // The victim: the process serving the first payer (its payments are under way when it dies).
-    const victimShard = agents['w-payer-0']!.shard
-    const victim = (await holders()).find((h) => h.shard === victimShard)!
+    // The victim: the process following the chain (another must take that over too), and serving
+    // agents whose payments are under way when it dies.
+    const followers: Holder[] = []
+    for (const holder of await holders()) {
+      const health = await json<{ followsChain: boolean }>('GET', '/health', undefined, holder.url)
+      if (health.followsChain) followers.push(holder)
+    }
+    expect(followers).toHaveLength(1)
+    const victim = followers[0]!
+    const victimShard = victim.shard
     const sending = ops.map(async (op, i) => {
       await new Promise((r) => setTimeout(r, (i % 10) * 40))
       await issue(op).catch(() => {})
@@ -279,6 +286,13 @@ describe.skipIf(!process.env.DATABASE_URL)(`AGORA_WORKERS=${workers} on one Post
       `workers: shard ${victimShard} (process ${victim.pid}, SIGKILLed) served again by process ${takeover.pid} after ${(takeover.afterMs / 1000).toFixed(1)} s`,
     )
     expect(takeover.pid).not.toBe(victim.pid)
+    await eventually('another process following the chain', async () => {
+      let following = 0
+      for (const holder of await holders())
+        if ((await json<{ followsChain: boolean }>('GET', '/health', undefined, holder.url)).followsChain)
+          following++
+      if (following !== 1) throw new Error(`${following} processes follow the chain`)
+    })
 
     await eventually('acknowledging every operation', async () => {
       for (const op of ops) await issue(op)

@@ -224,7 +224,7 @@ export async function createRuntime(parameters: CreateRuntimeParameters): Promis
     quoteSale: (agent, offering, input) => here(agent, () => quoteSale(client, agent, offering, input)),
     deliverSale: (quote, p) => deliverSale(client, quote, p),
     x402Facilitator: createSaleFacilitator(client),
-    health: () => health.read(),
+    health: async () => ({ ...(await health.read()), shard: client.shard, followsChain: chain.leading }),
     locateAgent: (id) => locateAgent(client, id),
     verifyMessage: (p) =>
       p.asAgent ? verifyWalletMessage(client.chain, p) : publicClient.verifyMessage(p).catch(() => false),

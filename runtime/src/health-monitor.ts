@@ -3,6 +3,9 @@ import type { RuntimeClient } from './client.ts'
 import type { OutboxWorker } from './outbox/outbox-worker.ts'
 import type { RuntimeHealth } from './runtime.ts'
 
+/** What the monitor reads; the runtime adds who this process is. */
+type CheckedHealth = Omit<RuntimeHealth, 'shard' | 'followsChain'>
+
 /**
  * `health()` without a chain call or a query per request: the chain's head, a database round trip
  * and the check for a rolled-back chain are read at most once per `maxAgeMs` (default 1 s),
@@ -19,10 +22,10 @@ export function createHealthMonitor(
   worker: Pick<OutboxWorker, 'check' | 'status'>,
   maxAgeMs = 1_000,
 ) {
-  let last: { at: number; value: RuntimeHealth } | undefined
-  let reading: Promise<RuntimeHealth> | undefined
+  let last: { at: number; value: CheckedHealth } | undefined
+  let reading: Promise<CheckedHealth> | undefined
 
-  async function probe(): Promise<RuntimeHealth> {
+  async function probe(): Promise<CheckedHealth> {
     const [block, database, recovery] = await Promise.all([
       client.chain.publicClient.getBlockNumber({ cacheTime: 0 }).then(Number, () => null),
       listActivityRows(client.db, { limit: 1 }).then(
@@ -34,7 +37,7 @@ export function createHealthMonitor(
     return { chainId: client.chain.chainId, block, database, recovery }
   }
 
-  function refresh(): Promise<RuntimeHealth> {
+  function refresh(): Promise<CheckedHealth> {
     reading ??= probe()
       .then((value) => {
         last = { at: Date.now(), value }
@@ -47,7 +50,7 @@ export function createHealthMonitor(
   }
 
   return {
-    async read(): Promise<RuntimeHealth> {
+    async read(): Promise<CheckedHealth> {
       const known = last
       if (!known) return refresh()
       if (Date.now() - known.at > maxAgeMs) void refresh().catch(() => {})

@@ -76,6 +76,10 @@ export type RuntimeHealth = {
   block: number | null
   database: 'ok' | 'unavailable'
   recovery: RecoveryStatus
+  /** The shard of agents this process serves (see `createRuntime`'s `shard`). */
+  shard: number
+  /** Whether this process follows the chain (one does, among the processes sharing the database). */
+  followsChain: boolean
 }
 
 /**

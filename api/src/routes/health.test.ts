@@ -22,16 +22,28 @@ describe('GET /health', () => {
       block: 12,
       database: 'ok',
       recovery: idle,
+      shard: 2,
+      followsChain: true,
     }).request('/health')
     expect(response.status).toBe(200)
-    expect(await response.json()).toMatchObject({ status: 'ok', recovery: idle })
+    expect(await response.json()).toMatchObject({
+      status: 'ok',
+      recovery: idle,
+      shard: 2,
+      followsChain: true,
+    })
   })
 
   test('behavior: degraded, saying so, while recovery finishes earlier transactions (the API still serves)', async () => {
     const recovery = { running: true, lanes: 2, replaying: true }
-    const response = await appReporting({ chainId: 31337, block: 12, database: 'ok', recovery }).request(
-      '/health',
-    )
+    const response = await appReporting({
+      chainId: 31337,
+      block: 12,
+      database: 'ok',
+      recovery,
+      shard: 0,
+      followsChain: false,
+    }).request('/health')
     expect(response.status).toBe(503)
     expect(await response.json()).toMatchObject({ status: 'degraded', block: 12, database: 'ok', recovery })
   })

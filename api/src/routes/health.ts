@@ -25,6 +25,15 @@ const healthView = z
         'Transactions left by a restart, an outage or a rolled-back chain are being finished; meanwhile new ones of the lanes concerned may answer 503.',
       ),
     streams: z.number().int().describe('Event streams open now.'),
+    shard: z
+      .number()
+      .int()
+      .describe('The shard of agents this process serves (0 unless several processes share the database).'),
+    followsChain: z
+      .boolean()
+      .describe(
+        'This process follows the chain for all of them (one process does, among those sharing the database).',
+      ),
     rpcUrl: z.string().optional().describe('On the embedded devnet: where a wallet reaches the chain.'),
   })
   .meta({ id: 'Health' })
@@ -46,10 +55,10 @@ const route = createRoute({
 export function healthRouter(streams: { open: number }, devnetRpcUrl?: string) {
   const app = new OpenAPIHono<AppEnv>()
   app.openapi(route, async (c) => {
-    const { chainId, block, database, recovery } = await c.var.runtime.health()
+    const { chainId, block, database, recovery, shard, followsChain } = await c.var.runtime.health()
     const healthy = block !== null && database === 'ok' && !recovery.running
     const status = healthy ? ('ok' as const) : ('degraded' as const)
-    const body = { status, chainId, block, database, recovery, streams: streams.open }
+    const body = { status, chainId, block, database, recovery, streams: streams.open, shard, followsChain }
     const view = devnetRpcUrl ? { ...body, rpcUrl: devnetRpcUrl } : body
     return healthy ? c.json(view, 200) : c.json(view, 503)
   })

@@ -65,6 +65,10 @@ export function followChain(client: RuntimeClient, parameters: FollowChainParame
   return {
     /** Leads now if no other process does (and has caught up with the chain then), or keeps trying. */
     start: () => leadership.start(),
+    /** Whether this process follows the chain now. */
+    get leading() {
+      return leadership.leading
+    },
     /** The sweep's share: refunds, by the leader only. */
     async sweep() {
       if (leadership.leading) await refund()

@@ -2,7 +2,9 @@
  * Throughput and latency of the runtime on one devnet, beside the chain's own limit:
  * raw EOA ETH transfers with viem, direct agent payments and full jobs through the runtime, and
  * launch latency. `npm run bench` prints a table; `npm run bench -- --json` prints one JSON object;
- * `npm run bench -- --profile DIR` also writes CPU profiles of the payments and jobs phases.
+ * `npm run bench -- --profile DIR` also writes CPU profiles of the payments and jobs phases;
+ * `--jobs N` sets the jobs each client hires at once (default 10), `--max-batch N` the batch size of
+ * the jobs phase (default 16).
  */
 import { devUSDAbi, startDevnet } from '@agora/contracts'
 import { createDb } from '@agora/db'
@@ -18,10 +20,26 @@ const json = process.argv.includes('--json')
 const say = (line: string) => {
   if (!json) process.stderr.write(`${line}\n`)
 }
+/** `--name N`: a whole number given on the command line, or `fallback`. */
+function countFlag(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`)
+  if (at < 0) return fallback
+  const value = Number(process.argv[at + 1])
+  if (!Number.isInteger(value) || value < 1) {
+    process.stderr.write(
+      `--${name} takes a whole number of at least 1, got "${process.argv[at + 1] ?? ''}"\n`,
+    )
+    process.exit(2)
+  }
+  return value
+}
 const RAW_TRANSFERS = 800
 const PAYERS = 8
 const PAYMENTS_PER_PAYER = 50
-const JOBS_PER_CLIENT = 10
+/** `--jobs N`: full jobs each client hires at once (default 10). */
+const JOBS_PER_CLIENT = countFlag('jobs', 10)
+/** `--max-batch N`: the most calls of one Safe in one transaction (the runtime's default 16). */
+const MAX_BATCH = process.argv.includes('--max-batch') ? countFlag('max-batch', 16) : undefined
 const LAUNCHES = 7
 
 /** `--profile DIR`: a CPU profile of the payments phase, written to DIR (open it in Chrome DevTools). */
@@ -200,7 +218,7 @@ try {
   await single.stop()
 
   say(`payments: ${PAYERS} agents x ${PAYMENTS_PER_PAYER} payments...`)
-  const main = await openRuntime()
+  const main = await openRuntime(MAX_BATCH)
   const profiler = await startProfile()
   const batched = await payAll(payers.map((p) => main.agent(p.id)))
   const paymentsPerSec = batched.perSec

@@ -37,6 +37,8 @@ export function report(parameters: ReportParameters) {
       jobsPerSec: t.jobs.perSec,
       paymentsRatio: round(t.payments.perSec / t.raw.perSec),
       jobsRatio: round(t.jobs.perSec / t.raw.perSec, 3),
+      paymentP50Ms: t.payments.p50Ms,
+      jobP50Ms: t.jobs.p50Ms,
       counted: { raw: t.raw.count, payments: t.payments.count, jobs: t.jobs.count },
       errors: { raw: t.raw.errors, payments: t.payments.errors, jobs: t.jobs.errors },
       firstErrors: {
@@ -111,12 +113,20 @@ function printThroughput(rows: (Row & { errors: Record<string, number> })[], sec
     rows.map((r) => `${r.paymentsPerSec}/s`),
   )
   line(
+    '  payment p50 (sent to confirmed)',
+    rows.map((r) => `${r.paymentP50Ms} ms`),
+  )
+  line(
     '  payments / raw',
     rows.map((r) => `${r.paymentsRatio}x`),
   )
   line(
     'full jobs (hire to completed)',
     rows.map((r) => `${r.jobsPerSec}/s`),
+  )
+  line(
+    '  job p50 (hired to completed)',
+    rows.map((r) => `${r.jobP50Ms} ms`),
   )
   line(
     '  jobs / raw',

@@ -6,7 +6,7 @@
 import { devUSDAbi } from '@agora/contracts'
 import { type Address, createPublicClient, createWalletClient, type Hex, http, parseUnits } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { round } from './bench-scale-launch.ts'
+import { percentile, round } from './bench-scale-launch.ts'
 import { call, type ScaleServer } from './bench-scale-server.ts'
 
 /** Requests in flight at once, all processes together (payments; then jobs). */
@@ -24,6 +24,8 @@ export type Rate = {
   /** Completed in the counting window (confirmed payments, completed jobs, mined transfers). */
   count: number
   perSec: number
+  /** Median time from sending an operation until it confirmed or completed, ms (not for raw transfers). */
+  p50Ms?: number
   /** Requests refused or failed (not counted); the first one's answer. */
   errors: number
   firstError?: string
@@ -150,13 +152,18 @@ async function sustain(
   const to = from + seconds * 1_000
   const rate: Rate = { count: 0, perSec: 0, errors: 0 }
   const run = Date.now().toString(36)
+  const took: number[] = []
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async (_, worker) => {
       for (let i = 0; performance.now() < to; i++) {
+        const began = performance.now()
         try {
           await operation(payers[worker % payers.length]!, `${run}-${worker}-${i}`)
           const at = performance.now()
-          if (at >= from && at <= to) rate.count++
+          if (at >= from && at <= to) {
+            rate.count++
+            took.push(at - began)
+          }
         } catch (error) {
           rate.errors++
           rate.firstError ??= (error as Error).message
@@ -166,6 +173,12 @@ async function sustain(
     }),
   )
   rate.perSec = round(rate.count / seconds, 1)
+  rate.p50Ms = Math.round(
+    percentile(
+      took.sort((a, b) => a - b),
+      0.5,
+    ),
+  )
   return rate
 }
 

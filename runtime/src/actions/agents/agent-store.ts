@@ -34,6 +34,7 @@ export function createAgentStore(db: Db, parameters: { shard?: number } = {}): A
   const byId = new Map<string, Agent>()
   const idByChainId = new Map<string, string>()
   const idBySafe = new Map<string, string>()
+  const loading = new Map<string, Promise<Agent | undefined>>()
   const keep = (agent: Agent) => {
     if (agent.shard !== shard) return agent
     byId.set(agent.id, agent)
@@ -50,9 +51,15 @@ export function createAgentStore(db: Db, parameters: { shard?: number } = {}): A
       }
       const known = byId.get(id)
       if (known) return known
-      const agent = await getAgent(db, id)
+      // Concurrent first reads of one agent share a query: they go on together, in the same tick.
+      let pending = loading.get(id)
+      if (!pending) {
+        pending = getAgent(db, id).finally(() => loading.delete(id))
+        loading.set(id, pending)
+      }
+      const agent = await pending
       if (!agent) throw new NotFoundError(`No agent with id "${id}".`)
-      return keep(agent)
+      return byId.get(id) ?? keep(agent)
     },
     async update(id, patch) {
       byId.delete(id)

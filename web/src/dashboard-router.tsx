@@ -36,15 +36,20 @@ export function dashboardRouter(parameters: DashboardRouterParameters = {}) {
   app.use('/console', headers)
   app.use('/agent/*', headers)
   app.use('/job/*', headers)
-  app.get('/', (c) => c.html(<EconomyPage devnet={devnet} />))
-  app.get('/market', (c) => c.html(<MarketPage devnet={devnet} />))
-  app.get('/console', (c) => c.html(<ConsolePage devnet={devnet} />))
-  app.get('/agent/:id', (c) => c.html(<AgentPage devnet={devnet} id={c.req.param('id')} />))
-  app.get('/job/:jobId', (c) => c.html(<JobPage devnet={devnet} jobId={c.req.param('jobId')} />))
+  app.get('/', (c) => c.html(page(<EconomyPage devnet={devnet} />)))
+  app.get('/market', (c) => c.html(page(<MarketPage devnet={devnet} />)))
+  app.get('/console', (c) => c.html(page(<ConsolePage devnet={devnet} />)))
+  app.get('/agent/:id', (c) => c.html(page(<AgentPage devnet={devnet} id={c.req.param('id')} />)))
+  app.get('/job/:jobId', (c) => c.html(page(<JobPage devnet={devnet} jobId={c.req.param('jobId')} />)))
   app.route('/assets', assetsRouter())
   if (parameters.devnetRpcUrl)
     app.route('/dashboard/dev-wallet', devWalletRouter({ rpcUrl: parameters.devnetRpcUrl }))
   return app
+}
+
+/** A page as a whole HTML document (JSX renders the element; the doctype comes first). */
+function page(element: unknown): string {
+  return `<!doctype html>${String(element)}`
 }
 
 /** Every page: its content policy, and no caching of what a session may change. */

@@ -1,0 +1,210 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { devMnemonic } from '@agora/contracts'
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { mnemonicToAccount } from 'viem/accounts'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { freePort, type NpmStart, npmStart } from './npm-start.ts'
+
+// The dashboard end to end: `npm start` (embedded devnet, PGlite, the demo agents) in a child
+// process, driven from a real headless Chromium. Nothing of ours is mocked; every wait is for
+// something to appear on the page, never for a length of time.
+
+// Debian's chromium; the flags keep it off the (closed) network and out of a sandbox it cannot have as root.
+const chromiumFlags = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+
+const root = join(import.meta.dirname, '..', '..')
+/** Screenshots of every page, kept as test artifacts (gitignored); the economy's goes to docs/ too. */
+const artifacts = join(root, 'test-artifacts', 'dashboard')
+const long = { timeout: 90_000 }
+
+let app: NpmStart
+let dataDir: string
+let browser: Browser
+
+/** Waits until `check` answers true (the demo agents launch in the background after the API listens). */
+async function until(what: string, check: () => Promise<boolean>) {
+  for (let i = 0; i < 600; i++) {
+    if (await check().catch(() => false)) return
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  throw new Error(`${what} never happened`)
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'agora-dashboard-'))
+  mkdirSync(artifacts, { recursive: true })
+  app = npmStart({ dataDir, port: await freePort(), devnetPort: await freePort() })
+  await app.start()
+  await until('the summarizer in the market', async () => {
+    const found = await fetch(`${app.url}/market/offerings?capability=summarize`)
+    return ((await found.json()) as { offerings: unknown[] }).offerings.length > 0
+  })
+  // Playwright gives the browser a fresh, empty profile of its own (a new --user-data-dir).
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: chromiumFlags,
+  })
+}, 240_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await app?.shutdown()
+  rmSync(dataDir, { recursive: true, force: true })
+})
+
+/** A page whose failed requests and script errors are collected, to be checked empty. */
+async function open(context: BrowserContext, path: string, problems: string[]): Promise<Page> {
+  const page = await context.newPage()
+  page.on('pageerror', (error) => problems.push(`${path}: ${error.message}`))
+  page.on('response', (response) => {
+    // 4xx answers the page shows as sentences are the scenario's own; a 5xx or a missing asset is a fault.
+    if (response.status() >= 500 || (response.status() === 404 && !response.url().endsWith('/favicon.ico')))
+      problems.push(`${path}: ${response.status()} ${response.url()}`)
+  })
+  await page.goto(`${app.url}${path}`)
+  return page
+}
+
+/** Signs in on the console with development account `index` (the devnet node signs for it). */
+async function signIn(page: Page, index: number) {
+  const address = mnemonicToAccount(devMnemonic, { addressIndex: index }).address.toLowerCase()
+  const select = page.getByLabel('Development account (devnet only)')
+  await select.locator(`option[value="${address}"]`).waitFor({ state: 'attached', ...long })
+  await select.selectOption(address)
+  await page.getByRole('button', { name: 'Sign in with it' }).click()
+  await page.locator('#signin-status', { hasText: `Signed in as ${address}` }).waitFor(long)
+  return address
+}
+
+describe('the dashboard in a real browser', () => {
+  test('default: an owner launches, funds and hires live; a paused agent’s payment is refused in words; a stranger sees no controls and no private content', async () => {
+    const problems: string[] = []
+    const owner = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+
+    // Sign in with development account #2 and launch an agent with the form.
+    const consolePage = await open(owner, '/console', problems)
+    await signIn(consolePage, 2)
+    const name = `buyer-${Date.now().toString(36)}`
+    await consolePage.getByLabel('Name (lower-case letters, digits and dashes)').fill(name)
+    await consolePage.getByLabel('Description').fill('Buys summaries')
+    await consolePage.getByLabel('Most per job (dUSD)').fill('5')
+    await consolePage.getByRole('button', { name: 'Launch' }).click()
+    await consolePage.locator('#launched-link').waitFor(long)
+    await consolePage.locator('#my-agents', { hasText: name }).waitFor(long)
+    await consolePage.screenshot({ path: join(artifacts, 'console.png'), fullPage: true })
+
+    // Its page: identity, and the owner's controls. Fund it from the faucet.
+    await consolePage.locator('#launched-link').click()
+    const agentPage = consolePage
+    await agentPage.locator('#agent-name', { hasText: name }).waitFor(long)
+    await agentPage.locator('#identity', { hasText: 'Token-bound account' }).waitFor(long)
+    expect(await agentPage.locator('#identity a[href^="/registration/"]').count()).toBe(1)
+    await agentPage.getByRole('button', { name: /Fund from the devnet faucet/ }).click()
+    await agentPage.locator('#owner-status', { hasText: 'Funded with 100 dUSD' }).waitFor(long)
+    await agentPage.locator('[data-balance="dUSD"]', { hasText: '100 dUSD' }).waitFor(long)
+
+    // The economy, open beside it: its feed is live, its charts drawn.
+    const economy = await open(owner, '/', problems)
+    await economy.locator('#feed-state[data-state="live"]').waitFor(long)
+    await economy.locator('#caption-jobs', { hasText: 'Jobs hired:' }).waitFor(long)
+    const jobsBefore = Number(await economy.locator('#chart-jobs').getAttribute('data-points'))
+    const completedBefore = Number(await economy.locator('#count-completed').textContent())
+
+    // Hire the summarizer from the agent's page.
+    const hire = agentPage.locator('#hire-form')
+    const offering = hire.getByLabel('Offering')
+    await offering
+      .locator('option', { hasText: 'summarizer' })
+      .first()
+      .waitFor({ state: 'attached', ...long })
+    const value = await offering.locator('option', { hasText: 'summarizer' }).first().getAttribute('value')
+    await offering.selectOption(value!)
+    await hire.getByRole('button', { name: 'Hire' }).click()
+    await agentPage.locator('#owner-status', { hasText: 'Hired: job #' }).waitFor(long)
+    const row = agentPage.locator('#jobs tbody tr').first()
+    await row.waitFor(long)
+    const jobId = (await row.getAttribute('data-job-id'))!
+    expect(jobId).toMatch(/^\d+$/)
+
+    // The economy's feed shows the job completed without a reload, and the chart and counts follow.
+    await economy.locator(`#feed li[data-event="completed"][data-job-id="${jobId}"]`).first().waitFor(long)
+    await economy.locator('#count-completed', { hasText: String(completedBefore + 1) }).waitFor(long)
+    await economy.locator(`#chart-jobs[data-points="${jobsBefore + 1}"]`).waitFor(long)
+    await economy.locator('#caption-earnings', { hasText: 'paid out in all' }).waitFor(long)
+    expect(await economy.locator('#feed li.entry.hire').count()).toBeGreaterThan(0)
+    await economy.screenshot({ path: join(artifacts, 'economy.png'), fullPage: true })
+    await economy.screenshot({ path: join(root, 'docs', 'dashboard.png') })
+    await economy.close()
+
+    // The buyer paid 2 dUSD from its Safe: the balance shows it.
+    await agentPage.locator('[data-balance="dUSD"]', { hasText: '98 dUSD' }).waitFor(long)
+    await agentPage.locator(`#jobs tr[data-job-id="${jobId}"] .job-completed`).waitFor(long)
+
+    // Paused, its payment is refused, and the page says why in a sentence (not a code).
+    await agentPage.getByRole('button', { name: 'Pause' }).click()
+    await agentPage.locator('#owner-status', { hasText: 'The agent is paused.' }).waitFor(long)
+    const pay = agentPage.locator('#pay-form')
+    await pay.getByLabel('To (on-chain id)').fill('1')
+    await pay.getByLabel('Amount (dUSD)').fill('1')
+    await pay.getByRole('button', { name: 'Pay' }).click()
+    const refusal = agentPage.locator('#owner-status.error')
+    await refusal.waitFor(long)
+    const sentence = (await refusal.textContent())!
+    expect(sentence).toMatch(/paused/i)
+    expect(sentence).not.toMatch(/^[A-Z_]+$/)
+    expect(sentence.split(' ').length).toBeGreaterThan(3)
+    await agentPage.screenshot({ path: join(artifacts, 'agent.png'), fullPage: true })
+
+    // The job's page, to its parties: the escrow's life with its transactions, input and deliverable.
+    const job = await open(owner, `/job/${jobId}`, problems)
+    await job.locator('#job-state', { hasText: 'completed' }).waitFor(long)
+    await job.locator('#job-life li.done', { hasText: 'Completed: the provider was paid' }).waitFor(long)
+    expect(await job.locator('#job-life li.done').count()).toBe(3)
+    expect(await job.locator('#job-life code').count()).toBe(3)
+    expect(await job.locator('#job-input').textContent()).toContain('Agents own identities')
+    expect(await job.locator('#job-deliverable').textContent()).not.toContain('Not delivered yet')
+    await job.screenshot({ path: join(artifacts, 'job.png'), fullPage: true })
+    await job.close()
+
+    // The market finds the summarizer by capability and price.
+    const market = await open(owner, '/market?capability=summarize&maxPrice=5&token=dUSD', problems)
+    await market.locator('#offerings tbody tr', { hasText: 'summarizer' }).waitFor(long)
+    await market.screenshot({ path: join(artifacts, 'market.png'), fullPage: true })
+    await market.close()
+    await agentPage.close()
+
+    // A stranger (development account #3), signed in: no owner controls, no private job content.
+    const stranger = await browser.newContext({ viewport: { width: 390, height: 844 } })
+    const strangerConsole = await open(stranger, '/console', problems)
+    await signIn(strangerConsole, 3)
+    await strangerConsole.close()
+    const theirs = await open(stranger, `/job/${jobId}`, problems)
+    await theirs.locator('#job-state', { hasText: 'completed' }).waitFor(long)
+    await theirs.locator('#job-private').waitFor(long)
+    expect(await theirs.locator('#job-input').count()).toBe(0)
+    expect(await theirs.locator('#job-deliverable').count()).toBe(0)
+    const buyerLink = theirs.locator('#job-facts a').first()
+    await buyerLink.click()
+    await theirs.locator('#identity', { hasText: 'Token-bound account' }).waitFor(long)
+    await theirs.locator('#jobs tbody tr').first().waitFor(long)
+    expect(await theirs.locator('#owner-title').count()).toBe(0)
+    expect(await theirs.locator('button[data-action]').count()).toBe(0)
+    expect(await theirs.locator('#hire-form, #pay-form, #withdraw-form, #task-form').count()).toBe(0)
+    await theirs.screenshot({ path: join(artifacts, 'agent-stranger-phone.png'), fullPage: true })
+
+    await owner.close()
+    await stranger.close()
+    expect(problems).toEqual([])
+  }, 600_000)
+})

@@ -18,18 +18,19 @@ const lifecycle = {
   'task failed': 'failed a task',
 }
 
+// Job events as each party records them; worded so they read right for the client and the provider.
 const jobWords = {
-  hiring: 'is hiring',
+  hiring: 'is hiring for job',
   funded: 'funded job',
   hired: 'was hired for job',
   working: 'is working on job',
-  submitted: 'delivered job',
+  submitted: 'saw job … delivered',
   evaluated: 'evaluated job',
-  completed: 'completed job',
-  rejected: 'rejected job',
-  declined: 'declined job',
+  completed: 'saw job … completed',
+  rejected: 'saw job … rejected',
+  declined: 'saw job … declined',
   declining: 'is declining job',
-  expired: 'let expire job',
+  expired: 'saw job … expire',
   'hired for task': 'hired for a task: job',
 }
 
@@ -52,7 +53,9 @@ export function categoryOf(event) {
 export function describeEvent(event, nameOf) {
   const data = event.data ?? {}
   const who = nameOf(event.agentId)
-  const agent = event.agentId ? h('a', { href: `/agent/${event.agentId}` }, who) : h('span', {}, who)
+  const agent = event.agentId
+    ? h('a', { href: `/agent/${event.agentId}`, dataset: { agent: event.agentId } }, who)
+    : h('span', {}, who)
   const parts = [agent, ' ', ...sentence(event, data)]
   return h(
     'li',
@@ -73,12 +76,12 @@ function jobRef(jobId) {
 function sentence(event, data) {
   const what = data.event
   if (event.kind === 'job') {
-    const words = jobWords[what] ?? `${what ?? 'job'}`
-    const tail = []
+    const [before, after] = (jobWords[what] ?? `${what ?? 'job'}`).split(' … ')
+    const tail = after ? [` ${after}`] : []
     if (data.offering) tail.push(` (${data.offering})`)
     if (data.budget) tail.push(` for ${money(data.budget)}`)
     if (data.payout) tail.push(`, paid ${money(data.payout)}`)
-    return [`${words} `, data.jobId ? jobRef(data.jobId) : '', ...tail]
+    return [`${before} `, data.jobId ? jobRef(data.jobId) : '', ...tail]
   }
   if (event.kind === 'payment') {
     const direction = data.direction === 'in' ? 'received' : 'paid'

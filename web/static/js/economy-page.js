@@ -84,8 +84,16 @@ function render({ agents, offerings, jobs }) {
       ),
   )
 
-  // Cumulative volume and count of jobs hired, one point per job (the first at zero).
-  const start = jobs.length ? Date.parse(jobs[0].createdAt) / 1000 - 1 : Date.now() / 1000
+  // Names of agents the feed met before they were listed.
+  for (const link of document.querySelectorAll('#feed a[data-agent]'))
+    link.textContent = nameOf(link.dataset.agent)
+
+  // Cumulative volume and count of jobs hired since the first agent, one point per job (then now).
+  const first = Math.min(
+    ...agents.map((a) => Date.parse(a.createdAt)),
+    ...jobs.map((j) => Date.parse(j.createdAt)),
+  )
+  const start = Number.isFinite(first) ? first / 1000 - 1 : Date.now() / 1000
   const times = [start]
   const volume = [0]
   const counts = [0]
@@ -93,6 +101,12 @@ function render({ agents, offerings, jobs }) {
     times.push(Date.parse(job.createdAt) / 1000)
     volume.push(volume.at(-1) + (job.budget.symbol === 'dUSD' ? Number(job.budget.formatted) : 0))
     counts.push(counts.at(-1) + 1)
+  }
+  const now = Date.now() / 1000
+  if (now > times.at(-1)) {
+    times.push(now)
+    volume.push(volume.at(-1))
+    counts.push(counts.at(-1))
   }
   drawTimeline(document.getElementById('chart-volume'), {
     label: 'dUSD hired',

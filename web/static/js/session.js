@@ -48,7 +48,7 @@ export async function signInWithWallet() {
     )
   const [address] = await provider.request({ method: 'eth_requestAccounts' })
   if (!address) throw new Error('The wallet shared no account.')
-  const checksummed = await checksumOf(address)
+  const checksummed = checksumOf(address)
   return signInWith(checksummed, (message) =>
     provider.request({ method: 'personal_sign', params: [toHex(message), address] }),
   )
@@ -56,7 +56,7 @@ export async function signInWithWallet() {
 
 /** A development account of the devnet, signed for by the node. */
 export async function signInWithDevAccount(address) {
-  const checksummed = await checksumOf(address)
+  const checksummed = checksumOf(address)
   return signInWith(checksummed, async (message) => {
     const { signature } = await api('/dashboard/dev-wallet/sign', { body: { address, message }, auth: false })
     return signature
@@ -93,7 +93,7 @@ function toHex(text) {
  * The EIP-55 checksummed address, as EIP-4361 requires in the message (keccak-256 is not in the
  * browser's crypto, so the API's own sign-in answer can't help here): computed with a small keccak.
  */
-async function checksumOf(address) {
+export function checksumOf(address) {
   const lower = address.toLowerCase().replace(/^0x/, '')
   const hash = keccak256Hex(new TextEncoder().encode(lower))
   let out = '0x'

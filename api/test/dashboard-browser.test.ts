@@ -76,6 +76,11 @@ async function open(context: BrowserContext, path: string, problems: string[]): 
   return page
 }
 
+/** Elements that reach past the right edge of the screen (run in the page; `[]` on a page that fits). */
+const wideElements = `[...document.querySelectorAll('body *')]
+  .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.table-wrap'))
+  .map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : ''))`
+
 /** Signs in on the console with development account `index` (the devnet node signs for it). */
 async function signIn(page: Page, index: number) {
   const address = mnemonicToAccount(devMnemonic, { addressIndex: index }).address.toLowerCase()
@@ -143,19 +148,28 @@ describe('the dashboard in a real browser', () => {
     await economy.locator(`#chart-jobs[data-points="${jobsBefore + 1}"]`).waitFor(long)
     await economy.locator('#caption-earnings', { hasText: 'paid out in all' }).waitFor(long)
     expect(await economy.locator('#feed li.entry.hire').count()).toBeGreaterThan(0)
-    await economy.screenshot({ path: join(artifacts, 'economy.png'), fullPage: true })
-    await economy.screenshot({ path: join(root, 'docs', 'dashboard.png') })
-    await economy.close()
 
     // The buyer paid 2 dUSD from its Safe: the balance shows it.
     await agentPage.locator('[data-balance="dUSD"]', { hasText: '98 dUSD' }).waitFor(long)
     await agentPage.locator(`#jobs tr[data-job-id="${jobId}"] .job-completed`).waitFor(long)
 
+    // Over its spending policy, a payment is refused by its guardrails: the sentence on the page, and
+    // the refusal in its feed and, to its owner, in the economy's.
+    const pay = agentPage.locator('#pay-form')
+    await pay.getByLabel('To (on-chain id)').fill('1')
+    await pay.getByLabel('Amount (dUSD)').fill('50')
+    await pay.getByRole('button', { name: 'Pay' }).click()
+    const overPolicy = (await agentPage.locator('#owner-status.error').textContent({ timeout: 90_000 }))!
+    expect(overPolicy.split(' ').length).toBeGreaterThan(3)
+    await agentPage.locator('#feed li[data-kind="guardrail"]').first().waitFor(long)
+    await economy.locator('#feed li[data-kind="guardrail"]').first().waitFor(long)
+    await economy.screenshot({ path: join(artifacts, 'economy.png'), fullPage: true })
+    await economy.screenshot({ path: join(root, 'docs', 'dashboard.png') })
+    await economy.close()
+
     // Paused, its payment is refused, and the page says why in a sentence (not a code).
     await agentPage.getByRole('button', { name: 'Pause' }).click()
     await agentPage.locator('#owner-status', { hasText: 'The agent is paused.' }).waitFor(long)
-    const pay = agentPage.locator('#pay-form')
-    await pay.getByLabel('To (on-chain id)').fill('1')
     await pay.getByLabel('Amount (dUSD)').fill('1')
     await pay.getByRole('button', { name: 'Pay' }).click()
     const refusal = agentPage.locator('#owner-status.error')
@@ -198,7 +212,16 @@ describe('the dashboard in a real browser', () => {
     await buyerLink.click()
     await theirs.locator('#identity', { hasText: 'Token-bound account' }).waitFor(long)
     await theirs.locator('#jobs tbody tr').first().waitFor(long)
+    // Its public activity, live, and nothing of the owner's own (model turns, tool calls, refusals).
+    await theirs.locator(`#feed li[data-event="completed"][data-job-id="${jobId}"]`).waitFor(long)
+    expect(
+      await theirs
+        .locator('#feed li[data-kind="model"], #feed li[data-kind="tool"], #feed li[data-kind="guardrail"]')
+        .count(),
+    ).toBe(0)
     expect(await theirs.locator('#owner-title').count()).toBe(0)
+    // Readable on a phone: nothing wider than the screen.
+    expect(await theirs.evaluate(wideElements)).toEqual([])
     expect(await theirs.locator('button[data-action]').count()).toBe(0)
     expect(await theirs.locator('#hire-form, #pay-form, #withdraw-form, #task-form').count()).toBe(0)
     await theirs.screenshot({ path: join(artifacts, 'agent-stranger-phone.png'), fullPage: true })

@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { devMnemonic } from '@agora/contracts'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Hex } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { freePort, type NpmStart, npmStart } from './npm-start.ts'
+import { startScriptedModel } from './scripted-model.ts'
 
 // The dashboard end to end: `npm start` (embedded devnet, PGlite, the demo agents) in a child
 // process, driven from a real headless Chromium. Nothing of ours is mocked; every wait is for
@@ -74,6 +76,26 @@ async function open(context: BrowserContext, path: string, problems: string[]): 
   })
   await page.goto(`${app.url}${path}`)
   return page
+}
+
+/**
+ * A browser wallet (an EIP-1193 provider as `window.ethereum`) holding development account
+ * `index`'s key: the page asks it for accounts and signatures as it would ask any wallet, and the
+ * key signs in this process (viem), as a wallet's would in its own.
+ */
+async function injectWallet(context: BrowserContext, index: number) {
+  const account = mnemonicToAccount(devMnemonic, { addressIndex: index })
+  await context.exposeFunction('agoraTestWalletSign', (hex: string) =>
+    account.signMessage({ message: { raw: hex as Hex } }),
+  )
+  await context.addInitScript(`window.ethereum = {
+    async request({ method, params }) {
+      if (method === 'eth_requestAccounts' || method === 'eth_accounts') return ['${account.address.toLowerCase()}']
+      if (method === 'personal_sign') return window.agoraTestWalletSign(params[0])
+      throw new Error('unsupported: ' + method)
+    },
+  }`)
+  return account.address.toLowerCase()
 }
 
 /** Elements that reach past the right edge of the screen (run in the page; `[]` on a page that fits). */
@@ -230,4 +252,61 @@ describe('the dashboard in a real browser', () => {
     await stranger.close()
     expect(problems).toEqual([])
   }, 600_000)
+
+  test('behavior: signed in with a browser wallet, an owner launches an agent with a model, gives it a task and watches each step arrive (a search, a payment, the answer)', async () => {
+    const problems: string[] = []
+    const model = await startScriptedModel()
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    try {
+      const address = await injectWallet(context, 4)
+      const page = await open(context, '/console', problems)
+      await page.getByRole('button', { name: 'Sign in with a browser wallet' }).click()
+      await page.locator('#signin-status', { hasText: `Signed in as ${address}` }).waitFor(long)
+
+      const name = `thinker-${Date.now().toString(36)}`
+      await page.getByLabel('Name (lower-case letters, digits and dashes)').fill(name)
+      await page.getByLabel('Provider').selectOption('openai-compatible')
+      await page.getByLabel('Model', { exact: true }).fill('scripted')
+      await page.getByLabel('Base URL').fill(model.baseURL)
+      await page.getByRole('button', { name: 'Launch' }).click()
+      await page.locator('#launched-link').click()
+      await page.locator('#agent-name', { hasText: name }).waitFor(long)
+      await page.locator('#identity', { hasText: 'openai-compatible/scripted' }).waitFor(long)
+      await page.getByRole('button', { name: /Fund from the devnet faucet/ }).click()
+      await page.locator('[data-balance="dUSD"]', { hasText: '100 dUSD' }).waitFor(long)
+
+      model.play(
+        { call: [{ name: 'search_market', arguments: { capability: 'summarize' } }] },
+        { call: [{ name: 'pay', arguments: { to: '1', amount: '1' } }] },
+        { call: [{ name: 'finish', arguments: { answer: 'Hired the summarizer.' } }] },
+      )
+      const task = page.locator('#task-form')
+      await task.getByLabel('Goal').fill('Find a summarizer and tip it 1 dUSD.')
+      await task.getByRole('button', { name: 'Start the task' }).click()
+      await page.locator('#owner-status', { hasText: 'is running' }).waitFor(long)
+      const steps = page.locator('#task-steps')
+      await steps.locator('li[data-event="task succeeded"], li[data-event="task failed"]').waitFor(long)
+      const seen = await steps
+        .locator('li')
+        .evaluateAll((items) =>
+          items.map((li) => `${li.getAttribute('data-kind')}:${li.getAttribute('data-event')}`),
+        )
+      expect(seen.at(-1), (await steps.textContent()) ?? '').toBe('lifecycle:task succeeded')
+      expect(seen[0]).toBe('lifecycle:task accepted')
+      expect(seen.filter((s) => s.startsWith('model:'))).toHaveLength(3)
+      // The search and the payment; `finish` ends the task rather than being a tool call of its own.
+      expect(seen.filter((s) => s.startsWith('tool:'))).toHaveLength(2)
+      expect(await steps.textContent()).toMatch(/tool search_market answered[\s\S]*tool pay answered/)
+      expect(seen).toContain('payment:paid for task')
+      expect(seen.at(-1)).toBe('lifecycle:task succeeded')
+      await page.screenshot({ path: join(artifacts, 'task.png'), fullPage: true })
+      expect(problems).toEqual([])
+    } finally {
+      // What the page showed last, kept beside the other screenshots (the state a failure left).
+      for (const page of context.pages())
+        await page.screenshot({ path: join(artifacts, 'task-last.png'), fullPage: true })
+      await context.close()
+      await model.close()
+    }
+  }, 300_000)
 })

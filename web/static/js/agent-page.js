@@ -128,6 +128,8 @@ async function loadAll() {
 }
 
 let watchedTask
+/** Steps of tasks not (yet) watched, by task id. */
+const taskEvents = new Map()
 
 const feed = document.getElementById('feed')
 const state = document.getElementById('feed-state')
@@ -146,6 +148,9 @@ if (agent) {
     reload: loadAll,
     watchTask: (taskId) => {
       watchedTask = taskId
+      // Its first steps may have come before the answer that named it.
+      const steps = document.getElementById('task-steps')
+      for (const event of taskEvents.get(taskId) ?? []) steps?.append(describeEvent(event, () => agent.name))
     },
   })
   follow(`/agents/${encodeURIComponent(agent.id)}/events`, {
@@ -157,8 +162,10 @@ if (agent) {
       const entry = describeEvent(event, () => agent.name)
       feed.prepend(entry)
       while (feed.children.length > 300) feed.lastElementChild.remove()
-      if (watchedTask && event.data?.taskId === watchedTask)
-        document.getElementById('task-steps')?.append(describeEvent(event, () => 'step:'))
+      const taskId = event.data?.taskId
+      if (taskId && taskId === watchedTask)
+        document.getElementById('task-steps')?.append(describeEvent(event, () => agent.name))
+      else if (taskId) taskEvents.set(taskId, [...(taskEvents.get(taskId) ?? []), event])
       if (event.kind !== 'model' && event.kind !== 'tool') reloadSoon()
     },
   })

@@ -116,6 +116,18 @@ async function signIn(page: Page, index: number) {
 
 describe('the dashboard in a real browser', () => {
   test('default: an owner launches, funds and hires live; a paused agent’s payment is refused in words; a stranger sees no controls and no private content', async () => {
+    // The development wallet signs sign-in messages for this host, and nothing else.
+    const refused = await fetch(`${app.url}/dashboard/dev-wallet/sign`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        address: mnemonicToAccount(devMnemonic, { addressIndex: 2 }).address,
+        message: 'Pay me',
+      }),
+    })
+    expect(refused.status).toBe(400)
+    expect(((await refused.json()) as { detail: string }).detail).toMatch(/signs only a sign-in message/)
+
     const problems: string[] = []
     const owner = await browser.newContext({ viewport: { width: 1280, height: 900 } })
 
@@ -175,6 +187,18 @@ describe('the dashboard in a real browser', () => {
     await agentPage.locator('[data-balance="dUSD"]', { hasText: '98 dUSD' }).waitFor(long)
     await agentPage.locator(`#jobs tr[data-job-id="${jobId}"] .job-completed`).waitFor(long)
 
+    // Withdraw 1 dUSD to the owner and change the description: both show at once.
+    const withdraw = agentPage.locator('#withdraw-form')
+    await withdraw.getByLabel('Amount (empty: everything)').fill('1')
+    await withdraw.getByRole('button', { name: 'Withdraw' }).click()
+    await agentPage.locator('#owner-status', { hasText: /^Withdrawal / }).waitFor(long)
+    await agentPage.locator('[data-balance="dUSD"]', { hasText: '97 dUSD' }).waitFor(long)
+    const settings = agentPage.locator('#settings-form')
+    await settings.getByLabel('Description').fill('Buys summaries, cheaply')
+    await settings.getByRole('button', { name: 'Save' }).click()
+    await agentPage.locator('#owner-status', { hasText: 'Saved.' }).waitFor(long)
+    await agentPage.locator('#agent-description', { hasText: 'Buys summaries, cheaply' }).waitFor(long)
+
     // Over its spending policy, a payment is refused by its guardrails: the sentence on the page, and
     // the refusal in its feed and, to its owner, in the economy's.
     const pay = agentPage.locator('#pay-form')
@@ -230,6 +254,14 @@ describe('the dashboard in a real browser', () => {
     await theirs.locator('#job-private').waitFor(long)
     expect(await theirs.locator('#job-input').count()).toBe(0)
     expect(await theirs.locator('#job-deliverable').count()).toBe(0)
+    // The economy's feed shows them the job, and no one's refusals.
+    const theirEconomy = await open(stranger, '/', problems)
+    await theirEconomy
+      .locator(`#feed li[data-event="completed"][data-job-id="${jobId}"]`)
+      .first()
+      .waitFor(long)
+    expect(await theirEconomy.locator('#feed li[data-kind="guardrail"]').count()).toBe(0)
+    await theirEconomy.close()
     const buyerLink = theirs.locator('#job-facts a').first()
     await buyerLink.click()
     await theirs.locator('#identity', { hasText: 'Token-bound account' }).waitFor(long)

@@ -32,6 +32,11 @@ export function mountOwnerControls(agent, { reload, watchTask }) {
   for (const button of slot.querySelectorAll('button[data-action]')) {
     const action = button.dataset.action
     button.addEventListener('click', () => {
+      if (
+        action === 'retire' &&
+        !window.confirm(`Retire ${agent.name} for good? Its offerings leave the market.`)
+      )
+        return
       if (action === 'fund')
         run(
           button,

@@ -75,13 +75,12 @@ describe('GET /events', () => {
 
   test('behavior: without Last-Event-ID it starts with the latest `recent` entries', async () => {
     const stored = await listActivity(api.embedded.db, { afterId: lastStored - 3, limit: 10 })
+    const latest = stored.at(-1)!.id
     const seen = await readUntil(
       await api.app.request('/events?recent=2', { headers: bearer(owner.token) }),
-      (events) => events.length >= 1,
+      through(latest),
     )
-    const latest = stored.at(-1)!.id
-    expect(seen[0]!.id).toBeGreaterThan(latest - 2)
-    expect(seen.map((e) => e.id)).toContain(latest)
+    expect(seen.map((e) => e.id)).toEqual([latest - 1, latest])
   })
 
   test('behavior: Last-Event-ID resumes after it, without gaps or repeats, then goes live', async () => {
@@ -93,11 +92,16 @@ describe('GET /events', () => {
     const response = await api.app.request('/events', {
       headers: { ...bearer(owner.token), 'last-event-id': String(cut) },
     })
-    const [live] = await appendActivities(api.embedded.db, [
-      { agentId: theirs, kind: 'job', data: { event: 'later' } },
-    ])
-    const resumed = await readUntil(response, through(live!.id))
-    expect(resumed.map((e) => e.id)).toEqual([...all.filter((e) => e.id > cut).map((e) => e.id), live!.id])
+    // Live: an entry the runtime records after the stream opened (pausing the agent).
+    const paused = await api.call('POST', `/agents/${mine}/pause`, undefined, owner.token)
+    expect(paused.status).toBe(200)
+    const resumed = await readUntil(response, (events) => events.some((e) => e.data.event === 'paused'))
+    const ids = resumed.map((e) => e.id)
+    expect(ids).toEqual([...new Set(ids)].sort((a, b) => a - b))
+    expect(ids.slice(0, all.filter((e) => e.id > cut).length)).toEqual(
+      all.filter((e) => e.id > cut).map((e) => e.id),
+    )
+    expect(resumed.at(-1)).toMatchObject({ agentId: mine, kind: 'lifecycle', data: { event: 'paused' } })
   })
 
   test('behavior: a bad id or a `recent` out of range is a 400', async () => {

@@ -1,5 +1,5 @@
 /** One activity entry as a sentence for the feeds, and the links it mentions. */
-import { h, money } from './dom.js'
+import { h, money, short } from './dom.js'
 
 const lifecycle = {
   launching: 'is launching',
@@ -83,6 +83,8 @@ function sentence(event, data) {
     if (data.payout) tail.push(`, paid ${money(data.payout)}`)
     return [`${before} `, data.jobId ? jobRef(data.jobId) : '', ...tail]
   }
+  if (event.kind === 'payment' && what === 'withdrawn')
+    return [`withdrew ${data.amount ? money(data.amount) : ''} to ${short(data.to)}`]
   if (event.kind === 'payment') {
     const direction = data.direction === 'in' ? 'received' : 'paid'
     const amount = data.amount ? money(data.amount) : ''

@@ -116,6 +116,9 @@ async function signIn(page: Page, index: number) {
 
 describe('the dashboard in a real browser', () => {
   test('default: an owner launches, funds and hires live; a paused agent’s payment is refused in words; a stranger sees no controls and no private content', async () => {
+    // The start banner says where the dashboard is.
+    expect(app.output).toMatch(new RegExp(`dashboard +${app.url}/`))
+
     // The development wallet signs sign-in messages for this host, and nothing else.
     const refused = await fetch(`${app.url}/dashboard/dev-wallet/sign`, {
       method: 'POST',

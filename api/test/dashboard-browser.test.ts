@@ -232,6 +232,8 @@ describe('the dashboard in a real browser', () => {
     // The job's page, to its parties: the escrow's life with its transactions, input and deliverable.
     const job = await open(owner, `/job/${jobId}`, problems)
     await job.locator('#job-state', { hasText: 'completed' }).waitFor(long)
+    await job.locator('#job-facts', { hasText: name }).waitFor(long)
+    await job.locator('#job-facts', { hasText: 'summarizer #1' }).waitFor(long)
     await job.locator('#job-life li.done', { hasText: 'Completed: the provider was paid' }).waitFor(long)
     expect(await job.locator('#job-life li.done').count()).toBe(3)
     expect(await job.locator('#job-life code').count()).toBe(3)
@@ -313,7 +315,7 @@ describe('the dashboard in a real browser', () => {
       model.play(
         { call: [{ name: 'search_market', arguments: { capability: 'summarize' } }] },
         { call: [{ name: 'pay', arguments: { to: '1', amount: '1' } }] },
-        { call: [{ name: 'finish', arguments: { answer: 'Hired the summarizer.' } }] },
+        { call: [{ name: 'finish', arguments: { answer: 'Tipped the summarizer.' } }] },
       )
       const task = page.locator('#task-form')
       await task.getByLabel('Goal').fill('Find a summarizer and tip it 1 dUSD.')
@@ -334,6 +336,7 @@ describe('the dashboard in a real browser', () => {
       expect(await steps.textContent()).toMatch(/tool search_market answered[\s\S]*tool pay answered/)
       expect(seen).toContain('payment:paid for task')
       expect(seen.at(-1)).toBe('lifecycle:task succeeded')
+      await page.locator('#task-answer', { hasText: 'Tipped the summarizer.' }).waitFor(long)
       await page.screenshot({ path: join(artifacts, 'task.png'), fullPage: true })
       expect(problems).toEqual([])
     } finally {

@@ -162,6 +162,7 @@ export function AgentPage(props: { devnet: boolean; id: string }) {
                 <button type="submit">Start the task</button>
               </fieldset>
               <ol id="task-steps" class="feed" aria-live="polite" />
+              <p id="task-answer" class="status" role="status" aria-live="polite" />
             </form>
             <form id="settings-form">
               <fieldset>

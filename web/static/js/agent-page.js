@@ -128,6 +128,26 @@ async function loadAll() {
 }
 
 let watchedTask
+
+/** One step of the watched task; once it ends, its answer (or error) read from the task itself. */
+function showStep(event) {
+  document.getElementById('task-steps')?.append(describeEvent(event, () => agent.name))
+  const what = event.data?.event
+  if (what !== 'task succeeded' && what !== 'task failed') return
+  const answer = document.getElementById('task-answer')
+  api(`/agents/${encodeURIComponent(agent.id)}/tasks/${encodeURIComponent(event.data.taskId)}`)
+    .then((task) => {
+      answer.classList.toggle('error', task.status === 'failed')
+      answer.textContent =
+        task.status === 'succeeded'
+          ? `Answer after ${task.steps} steps: ${task.answer}`
+          : `The task failed after ${task.steps} steps: ${task.error}`
+    })
+    .catch((error) => {
+      answer.classList.add('error')
+      answer.textContent = error.message
+    })
+}
 /** Steps of tasks not (yet) watched, by task id. */
 const taskEvents = new Map()
 
@@ -149,8 +169,7 @@ if (agent) {
     watchTask: (taskId) => {
       watchedTask = taskId
       // Its first steps may have come before the answer that named it.
-      const steps = document.getElementById('task-steps')
-      for (const event of taskEvents.get(taskId) ?? []) steps?.append(describeEvent(event, () => agent.name))
+      for (const event of taskEvents.get(taskId) ?? []) showStep(event)
     },
   })
   follow(`/agents/${encodeURIComponent(agent.id)}/events`, {
@@ -163,8 +182,7 @@ if (agent) {
       feed.prepend(entry)
       while (feed.children.length > 300) feed.lastElementChild.remove()
       const taskId = event.data?.taskId
-      if (taskId && taskId === watchedTask)
-        document.getElementById('task-steps')?.append(describeEvent(event, () => agent.name))
+      if (taskId && taskId === watchedTask) showStep(event)
       else if (taskId) taskEvents.set(taskId, [...(taskEvents.get(taskId) ?? []), event])
       if (event.kind !== 'model' && event.kind !== 'tool') reloadSoon()
     },

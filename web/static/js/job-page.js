@@ -29,19 +29,36 @@ function step(label, done, when, tx) {
   )
 }
 
-function render(job) {
+/** Agents' names by id, read once each. */
+const names = new Map()
+function nameOf(id) {
+  if (!names.has(id))
+    names.set(
+      id,
+      api(`/agents/${encodeURIComponent(id)}`).then(
+        (a) => a.name,
+        () => null,
+      ),
+    )
+  return names.get(id)
+}
+
+function render(job, clientName, providerName) {
   facts(document.getElementById('job-facts'), [
     ['Status', h('span', { id: 'job-state', class: `job-${job.status}` }, job.status)],
     ['Offering', job.offering],
     [
       'Client',
       job.client.agentId
-        ? agentLink(short(job.client.address), job.client.agentId)
+        ? agentLink(clientName ?? short(job.client.address), job.client.agentId)
         : h('code', {}, job.client.address),
     ],
     [
       'Provider',
-      agentLink(`#${job.provider.chainAgentId}`, job.provider.agentId ?? job.provider.chainAgentId),
+      agentLink(
+        providerName ? `${providerName} #${job.provider.chainAgentId}` : `#${job.provider.chainAgentId}`,
+        job.provider.agentId ?? job.provider.chainAgentId,
+      ),
     ],
     ['Price (in escrow)', money(job.budget)],
     ['Paid out', money(job.payout)],
@@ -91,7 +108,11 @@ let following = false
 async function load() {
   try {
     const job = await api(`/jobs/${encodeURIComponent(jobId)}`)
-    render(job)
+    const [clientName, providerName] = await Promise.all([
+      job.client.agentId ? nameOf(job.client.agentId) : null,
+      job.provider.agentId ? nameOf(job.provider.agentId) : null,
+    ])
+    render(job, clientName, providerName)
     status.textContent = ''
     status.classList.remove('error')
     if (!following && job.provider.agentId) {

@@ -145,6 +145,7 @@ export function mountOwnerControls(agent, { reload, watchTask }) {
     event.preventDefault()
     const form = new FormData(task)
     fill(document.getElementById('task-steps'))
+    fill(document.getElementById('task-answer'))
     run(
       task.querySelector('button'),
       'Starting the task…',

@@ -1,5 +1,6 @@
 import type { Db } from '@agora/db'
 import { type Runtime, toRuntimeError } from '@agora/runtime'
+import { dashboardRouter } from '@agora/web'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import type { MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
@@ -114,7 +115,7 @@ export function createApp(parameters: CreateAppParameters) {
   app.route('/agents', agentsRouter())
   app.route('/agents', moneyRouter())
   app.route('/agents', tasksRouter())
-  app.route('/agents', eventsRouter(streams, parameters.eventStreams))
+  app.route('/', eventsRouter(streams, parameters.eventStreams))
   app.route('/jobs', jobsRouter())
   app.route('/', marketRouter())
   app.route('/', a2aRouter())
@@ -130,6 +131,7 @@ export function createApp(parameters: CreateAppParameters) {
       }),
     )
   registerDocs(app)
+  app.route('/', dashboardRouter({ devnetRpcUrl: devUSD ? parameters.devnetRpcUrl : undefined }))
 
   app.notFound((c) =>
     problemResponse(

@@ -198,6 +198,7 @@ const server = serve({ fetch: app.fetch, port, hostname: host }, () => {
   console.log(`\n${started.notes}`)
   const rows: [string, string][] = [
     ['API', `${publicUrl} (listening on ${host}:${port})`],
+    ['dashboard', `${publicUrl}/`],
     ['API docs', `${publicUrl}/docs`],
     ['OpenAPI', `${publicUrl}/openapi.json`],
     ...started.rows,

@@ -241,6 +241,8 @@ describe('/openapi.json', () => {
     await call('get', '/agents/{id}/payments', { params: id })
     await call('get', '/agents/{id}/events', { params: id })
     await call('get', '/agents/{id}/events', { params: id, query: 'lastEventId=x' })
+    await call('get', '/events', { query: 'lastEventId=0' })
+    await call('get', '/events', { query: 'recent=5000' })
     await call('get', '/jobs/{jobId}', { params: { jobId } })
     await call('get', '/jobs/{jobId}', { params: { jobId }, token: owner.token })
     await call('get', '/jobs/{jobId}', { params: { jobId }, token: 'not-a-session' })

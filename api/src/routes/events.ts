@@ -1,8 +1,10 @@
+import { type Db, listActivity, tables } from '@agora/db'
 import type { ActivityEvent } from '@agora/runtime'
 import { activityViewSchema } from '@agora/runtime'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { desc } from 'drizzle-orm'
 import type { Context } from 'hono'
-import { streamSSE } from 'hono/streaming'
+import { type SSEStreamingApi, streamSSE } from 'hono/streaming'
 import type { AppEnv } from '../env.ts'
 import { HttpError, problems } from '../problem.ts'
 import { agentParams } from '../schemas.ts'
@@ -44,7 +46,7 @@ const eventId = z
 
 const route = createRoute({
   method: 'get',
-  path: '/{id}/events',
+  path: '/agents/{id}/events',
   summary: 'Activity as server-sent events: what was stored after Last-Event-ID, then live',
   description: [
     'Each event is `id: <n>`, `event: <kind>` and `data: <ActivityEvent as JSON>`. Reconnect with the',
@@ -70,6 +72,45 @@ const route = createRoute({
   },
 })
 
+/** The most recent events a stream of every agent starts with when it names no Last-Event-ID. */
+const recentDefault = 50
+
+const economyRoute = createRoute({
+  method: 'get',
+  path: '/events',
+  summary: "Every agent's activity as server-sent events: the latest entries, then live",
+  description: [
+    'The economy-wide feed, as `GET /agents/{id}/events` is the feed of one agent: each entry as the',
+    "caller may see it (every entry of the signed-in caller's own agents; of the others the public kinds",
+    'with their public facts). Without `Last-Event-ID` (or `?lastEventId=`) it starts with the latest',
+    '`recent` entries (default 50, at most 1,000); with it, after that id, without gaps or repeats. The',
+    'same limits hold as for one agent, and streams of both kinds count together.',
+  ].join(' '),
+  tags: ['agents'],
+  ...signedInOrNot,
+  request: {
+    headers: z.object({ 'last-event-id': eventId }),
+    query: z.object({
+      lastEventId: eventId,
+      recent: z.coerce.number().int().min(0).max(1_000).optional(),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'An event stream; each `data:` line is an ActivityEvent',
+      content: { 'text/event-stream': { schema: activityViewSchema } },
+    },
+    ...problems(400, 401, 429),
+  },
+})
+
+/** Where a stream's events come from: stored ones after an id, then live ones. */
+type ActivitySource = {
+  /** Stored events after `afterId` (at most `limit` scanned); `scanned` says how many rows were read. */
+  replay(afterId: number, limit: number): Promise<{ events: ActivityEvent[]; scanned: number; last: number }>
+  subscribe(listener: (event: ActivityEvent) => void): () => void
+}
+
 /** A small counting semaphore: at most `size` holders at once, the rest wait in order. */
 function createSlots(size: number) {
   let free = size
@@ -88,10 +129,11 @@ function createSlots(size: number) {
 }
 
 /**
- * `GET /agents/:id/events`: the agent's activity as server-sent events, as the caller may see it.
- * Live events are buffered while the backlog is read, so none falls between the two. Streams are
- * capped per client and in total, replays are paged and bounded, and a consumer that does not read
- * is dropped: streams cannot hold the runtime up. `streams.open` counts open streams.
+ * `GET /agents/:id/events` (one agent's activity) and `GET /events` (every agent's) as server-sent
+ * events, as the caller may see them. Live events are buffered while the backlog is read, so none
+ * falls between the two. Streams are capped per client and in total, replays are paged and bounded,
+ * and a consumer that does not read is dropped: streams cannot hold the runtime up. `streams.open`
+ * counts open streams.
  */
 export function eventsRouter(streams: StreamCount, limits: Partial<EventStreamLimits> = {}) {
   const config = { ...defaultEventStreamLimits, ...limits }
@@ -101,12 +143,9 @@ export function eventsRouter(streams: StreamCount, limits: Partial<EventStreamLi
     c.header('retry-after', '10')
     return new HttpError('RATE_LIMITED', detail)
   }
-  const app = new OpenAPIHono<AppEnv>()
-  app.openapi(route, async (c) => {
-    const runtime = c.var.runtime
-    const viewer = viewerOf(c)
-    const agent = await runtime.getAgent(c.req.valid('param').id)
-    let last = Number(c.req.valid('header')['last-event-id'] ?? c.req.valid('query').lastEventId ?? '0')
+
+  /** Counts the stream against the limits, then streams `source` from `after` on. */
+  const open = (c: Context<AppEnv>, source: ActivitySource, after: number) => {
     const client = clientKey(c)
     const held = perClient.get(client) ?? 0
     if (held >= config.perClient)
@@ -121,91 +160,163 @@ export function eventsRouter(streams: StreamCount, limits: Partial<EventStreamLi
       if (left > 0) perClient.set(client, left)
       else perClient.delete(client)
     }
-    return streamSSE(c, async (stream) => {
-      let pending: ActivityEvent[] = []
-      let wake: (() => void) | undefined
-      let open = true
-      const drop = () => {
-        open = false
-        wake?.()
-        stream.abort()
+    return streamSSE(c, (stream) => pump(stream, source, after).finally(release)) as never
+  }
+
+  /** Writes the backlog after `after`, then live events, until the consumer leaves or falls behind. */
+  async function pump(stream: SSEStreamingApi, source: ActivitySource, after: number) {
+    let last = after
+    let pending: ActivityEvent[] = []
+    let wake: (() => void) | undefined
+    let open = true
+    const drop = () => {
+      open = false
+      wake?.()
+      stream.abort()
+    }
+    const unsubscribe = source.subscribe((event) => {
+      pending.push(event)
+      // A consumer this far behind is dropped; it resumes from the database with Last-Event-ID.
+      if (pending.length > config.buffered) drop()
+      wake?.()
+    })
+    stream.onAbort(() => {
+      open = false
+      wake?.()
+    })
+    /** Writes, or drops a consumer that has not taken the write within the timeout. */
+    const write = async (text: string) => {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const taken = await Promise.race([
+        stream.write(text).then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), config.writeTimeoutMs)
+        }),
+      ])
+      clearTimeout(timer)
+      if (!taken) drop()
+      return taken && open
+    }
+    const send = async (event: ActivityEvent) => {
+      if (event.id <= last) return true
+      last = event.id
+      const data = {
+        id: event.id,
+        agentId: event.agentId,
+        kind: event.kind,
+        data: event.data,
+        createdAt: event.createdAt,
       }
-      const unsubscribe = runtime.subscribe(
-        (event) => {
-          pending.push(event)
-          // A consumer this far behind is dropped; it resumes from the database with Last-Event-ID.
-          if (pending.length > config.buffered) drop()
-          wake?.()
+      return write(`event: ${event.kind}\ndata: ${JSON.stringify(data)}\nid: ${event.id}\n\n`)
+    }
+    try {
+      let replayed = 0
+      let scannedTo = last
+      let more = false
+      while (open && replayed < config.replay) {
+        const limit = Math.min(page, config.replay - replayed)
+        const { events, scanned, last: lastScanned } = await replaySlot(() => source.replay(scannedTo, limit))
+        for (const row of events) if (!(await send(row))) return
+        replayed += scanned
+        scannedTo = Math.max(scannedTo, lastScanned)
+        more = scanned === limit
+        if (!more) break
+      }
+      if (more) {
+        // The rest is read on the next connection: nobody replays more than the bound at once.
+        await write(': more stored events follow; reconnect with Last-Event-ID to continue\n\n')
+        return
+      }
+      // Entries the caller may not see were scanned too: live ones up to there are not sent again.
+      last = Math.max(last, scannedTo)
+      while (open) {
+        if (pending.length === 0) {
+          // A comment line every 15 s keeps proxies from closing an idle stream.
+          await new Promise<void>((resolve) => {
+            wake = resolve
+            setTimeout(resolve, 15_000).unref()
+          })
+          wake = undefined
+          if (open && pending.length === 0 && !(await write(': keep-alive\n\n'))) return
+          continue
+        }
+        const batch = pending
+        pending = []
+        for (const event of batch) if (!(await send(event))) return
+      }
+    } finally {
+      unsubscribe()
+    }
+  }
+
+  const app = new OpenAPIHono<AppEnv>()
+  app.openapi(route, async (c) => {
+    const runtime = c.var.runtime
+    const viewer = viewerOf(c)
+    const agent = await runtime.getAgent(c.req.valid('param').id)
+    const after = Number(c.req.valid('header')['last-event-id'] ?? c.req.valid('query').lastEventId ?? '0')
+    return open(
+      c,
+      {
+        async replay(afterId, limit) {
+          const events = await runtime.listActivity(agent.id, { afterId, limit, viewer })
+          return { events, scanned: events.length, last: events.at(-1)?.id ?? afterId }
         },
-        { agentId: agent.id, viewer },
-      )
-      stream.onAbort(() => {
-        open = false
-        wake?.()
-      })
-      /** Writes, or drops a consumer that has not taken the write within the timeout. */
-      const write = async (text: string) => {
-        let timer: ReturnType<typeof setTimeout> | undefined
-        const taken = await Promise.race([
-          stream.write(text).then(() => true),
-          new Promise<boolean>((resolve) => {
-            timer = setTimeout(() => resolve(false), config.writeTimeoutMs)
-          }),
-        ])
-        clearTimeout(timer)
-        if (!taken) drop()
-        return taken && open
-      }
-      const send = async (event: ActivityEvent) => {
-        if (event.id <= last) return true
-        last = event.id
-        const data = {
-          id: event.id,
-          agentId: event.agentId,
-          kind: event.kind,
-          data: event.data,
-          createdAt: event.createdAt,
-        }
-        return write(`event: ${event.kind}\ndata: ${JSON.stringify(data)}\nid: ${event.id}\n\n`)
-      }
-      try {
-        let replayed = 0
-        let more = false
-        while (open && replayed < config.replay) {
-          const limit = Math.min(page, config.replay - replayed)
-          const rows = await replaySlot(() =>
-            runtime.listActivity(agent.id, { afterId: last, limit, viewer }),
-          )
-          for (const row of rows) if (!(await send(row))) return
-          replayed += rows.length
-          more = rows.length === limit
-          if (!more) break
-        }
-        if (more) {
-          // The rest is read on the next connection: nobody replays more than the bound at once.
-          await write(': more stored events follow; reconnect with Last-Event-ID to continue\n\n')
-          return
-        }
-        while (open) {
-          if (pending.length === 0) {
-            // A comment line every 15 s keeps proxies from closing an idle stream.
-            await new Promise<void>((resolve) => {
-              wake = resolve
-              setTimeout(resolve, 15_000).unref()
-            })
-            wake = undefined
-            if (open && pending.length === 0 && !(await write(': keep-alive\n\n'))) return
-            continue
-          }
-          const batch = pending
-          pending = []
-          for (const event of batch) if (!(await send(event))) return
-        }
-      } finally {
-        unsubscribe()
-        release()
-      }
-    }) as never
+        subscribe: (listener) => runtime.subscribe(listener, { agentId: agent.id, viewer }),
+      },
+      after,
+    )
+  })
+  app.openapi(economyRoute, async (c) => {
+    const { runtime, db } = c.var
+    const viewer = viewerOf(c)
+    const query = c.req.valid('query')
+    const given = c.req.valid('header')['last-event-id'] ?? query.lastEventId
+    const after = given !== undefined ? Number(given) : await recentStart(db, query.recent ?? recentDefault)
+    return open(
+      c,
+      {
+        replay: (afterId, limit) => replayEconomy(runtime, db, { afterId, limit, viewer }),
+        subscribe: (listener) => runtime.subscribe(listener, { viewer }),
+      },
+      after,
+    )
   })
   return app
+}
+
+/** The id after which the latest `recent` stored entries begin. */
+async function recentStart(db: Db, recent: number): Promise<number> {
+  const [latest] = await db
+    .select({ id: tables.activity.id })
+    .from(tables.activity)
+    .orderBy(desc(tables.activity.id))
+    .limit(1)
+  return Math.max(0, (latest?.id ?? 0) - recent)
+}
+
+/**
+ * Every agent's stored entries after `afterId`, as `viewer` may see them: the rows are read once,
+ * and each agent's among them through the runtime's own view of that agent's feed (so what a
+ * viewer may see of an agent is decided in one place). Entries of no agent are the operator's.
+ */
+async function replayEconomy(
+  runtime: AppEnv['Variables']['runtime'],
+  db: Db,
+  parameters: { afterId: number; limit: number; viewer: string | null },
+) {
+  const { afterId, limit, viewer } = parameters
+  const rows = await listActivity(db, { afterId, limit })
+  const byAgent = new Map<string, number[]>()
+  for (const row of rows)
+    if (row.agentId) byAgent.set(row.agentId, [...(byAgent.get(row.agentId) ?? []), row.id])
+  const seen = await Promise.all(
+    [...byAgent].map(async ([agentId, ids]) => {
+      const wanted = new Set(ids)
+      const views = await runtime.listActivity(agentId, { afterId: ids[0]! - 1, limit: ids.length, viewer })
+      return views.filter((view) => wanted.has(view.id))
+    }),
+  )
+  const events = seen.flat().sort((a, b) => a.id - b.id)
+  return { events, scanned: rows.length, last: rows.at(-1)?.id ?? afterId }
 }

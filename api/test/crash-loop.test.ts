@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { agentEconomyAbi, agentFactoryAbi } from '@agora/contracts'
 import { createTemporaryDatabase } from '@agora/db/testing'
 import {
   type Address,
@@ -10,14 +9,12 @@ import {
   erc20Abi,
   type Hex,
   http,
-  keccak256,
-  parseEventLogs,
   parseUnits,
-  toHex,
 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { freePort, type NpmStart, npmStart, signIn } from './npm-start.ts'
+import { countOnChain } from './on-chain.ts'
 import { startSellerService } from './webhook.ts'
 
 // Issue 10, the crash-loop suite: a mixed load (payments, jobs, launches) through `npm start`'s HTTP
@@ -175,32 +172,15 @@ describe.each(adapters)('crash loop on $name', (adapter) => {
   async function onChainExactlyOnce(cycle: number, final: boolean) {
     const publicClient = chainClient()
     const { contracts } = app.manifest()
-    const events = parseEventLogs({
-      abi: [...agentEconomyAbi, ...agentFactoryAbi],
-      logs: await publicClient.getLogs({ address: [contracts.economy, contracts.factory], fromBlock: 0n }),
-    })
-    const tally = (found: number, key: string) => {
-      if (final && found === 0) counts.lost++
-      if (final && found > 1) counts.duplicated++
-      return `${key}: ${found}`
+    const safeOf = async (id: string) => (await json<{ safe: Address }>('GET', `/agents/${id}`)).safe
+    const found = await countOnChain(publicClient, contracts, ops, safeOf)
+    const tally = (count: number, key: string) => {
+      if (final && count === 0) counts.lost++
+      if (final && count > 1) counts.duplicated++
+      return `${key}: ${count}`
     }
     const wrong: string[] = []
-    for (const op of ops) {
-      let found = 0
-      if (op.kind === 'pay')
-        found = events.filter(
-          (e) => e.eventName === 'Paid' && e.args.memo === keccak256(toHex(op.key)),
-        ).length
-      else if (op.kind === 'hire')
-        found = events.filter((e) => e.eventName === 'JobCreated' && String(e.args.jobId) === op.id).length
-      else {
-        const agent = await json<{ safe: Address }>('GET', `/agents/${op.id}`)
-        found = events.filter(
-          (e) => e.eventName === 'AgentLaunched' && e.args.safe.toLowerCase() === agent.safe.toLowerCase(),
-        ).length
-      }
-      if (found !== 1) wrong.push(tally(found, op.key))
-    }
+    for (const op of ops) if (found.get(op) !== 1) wrong.push(tally(found.get(op)!, op.key))
     const balance = (holder: Address) =>
       publicClient.readContract({
         address: contracts.devUSD,

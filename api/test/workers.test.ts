@@ -3,23 +3,14 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { agentEconomyAbi, agentFactoryAbi, type Devnet, startDevnet } from '@agora/contracts'
+import { agentEconomyAbi, type Devnet, startDevnet } from '@agora/contracts'
 import { createTemporaryDatabase } from '@agora/db/testing'
 import postgres from 'postgres'
-import {
-  type Address,
-  createPublicClient,
-  createWalletClient,
-  erc20Abi,
-  http,
-  keccak256,
-  parseEventLogs,
-  parseUnits,
-  toHex,
-} from 'viem'
+import { type Address, createPublicClient, createWalletClient, erc20Abi, http, parseUnits } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { freePort, signIn } from './npm-start.ts'
+import { countOnChain } from './on-chain.ts'
 import { startSellerService } from './webhook.ts'
 
 // Issue 14: `AGORA_WORKERS=3` runs three API processes on one Postgres database and one port, each
@@ -316,38 +307,23 @@ describe.skipIf(!process.env.DATABASE_URL)(`AGORA_WORKERS=${workers} on one Post
 
     // On chain exactly once, and one row in the database for each event.
     const { contracts } = devnet.manifest
-    const events = parseEventLogs({
-      abi: [...agentEconomyAbi, ...agentFactoryAbi],
-      logs: await chain().getLogs({ address: [contracts.economy, contracts.factory], fromBlock: 0n }),
-    })
-    const wrong: string[] = []
-    for (const op of ops) {
-      let found = 0
-      if (op.kind === 'pay')
-        found = events.filter(
-          (e) => e.eventName === 'Paid' && e.args.memo === keccak256(toHex(op.key)),
-        ).length
-      else if (op.kind === 'hire')
-        found = events.filter((e) => e.eventName === 'JobCreated' && String(e.args.jobId) === op.id).length
-      else {
-        const agent = await json<{ safe: Address }>('GET', `/agents/${op.id}`)
-        found = events.filter(
-          (e) => e.eventName === 'AgentLaunched' && e.args.safe.toLowerCase() === agent.safe.toLowerCase(),
-        ).length
-      }
-      if (found !== 1) wrong.push(`${op.key}: ${found}`)
-    }
+    const safeOf = async (id: string) => (await json<{ safe: Address }>('GET', `/agents/${id}`)).safe
+    const found = await countOnChain(chain(), contracts, ops, safeOf)
+    const wrong = ops.filter((op) => found.get(op) !== 1).map((op) => `${op.key}: ${found.get(op)}`)
     expect(wrong, 'operations not on chain exactly once').toEqual([])
     const payerIds = payers.map((name) => agents[name]!.id)
     const [{ rows: paymentRows }] = (await sql<{ rows: number }[]>`
       select count(*)::int as rows from payments where from_agent_id in ${sql(payerIds)}`) as unknown as [
       { rows: number },
     ]
-    const paidEvents = events.filter(
-      (e) =>
-        e.eventName === 'Paid' &&
-        payers.some((n) => agents[n]!.safe.toLowerCase() === e.args.from.toLowerCase()),
-    ).length
+    const paid = await chain().getContractEvents({
+      address: contracts.economy,
+      abi: agentEconomyAbi,
+      eventName: 'Paid',
+      fromBlock: 0n,
+    })
+    const payerSafes = new Set(payers.map((name) => agents[name]!.safe.toLowerCase()))
+    const paidEvents = paid.filter((e) => payerSafes.has(e.args.from!.toLowerCase())).length
     expect(paymentRows).toBe(paidEvents)
     const [{ rows: jobRows }] = (await sql<{ rows: number }[]>`
       select count(*)::int as rows from jobs where client_agent_id in ${sql(payerIds)}`) as unknown as [

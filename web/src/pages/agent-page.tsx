@@ -1,5 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import { Layout, Status } from '../layout.tsx'
+import { TableSection } from '../table-section.tsx'
 
 /**
  * `/agent/:id`: an agent's identity, offerings, reputation, balances, jobs, payments and live
@@ -40,39 +41,18 @@ export function AgentPage(props: { devnet: boolean; id: string }) {
           <ol id="feed" class="feed" aria-live="polite" aria-relevant="additions" />
         </section>
         <div>
-          <section aria-labelledby="agent-jobs-title">
-            <h2 id="agent-jobs-title">Jobs</h2>
-            <div class="table-wrap">
-              <table id="jobs">
-                <thead>
-                  <tr>
-                    <th scope="col">Job</th>
-                    <th scope="col">Offering</th>
-                    <th scope="col">Role</th>
-                    <th scope="col">Price</th>
-                    <th scope="col">Status</th>
-                  </tr>
-                </thead>
-                <tbody />
-              </table>
-            </div>
-          </section>
-          <section aria-labelledby="payments-title">
-            <h2 id="payments-title">Payments</h2>
-            <div class="table-wrap">
-              <table id="payments">
-                <thead>
-                  <tr>
-                    <th scope="col">To</th>
-                    <th scope="col">Amount</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Memo</th>
-                  </tr>
-                </thead>
-                <tbody />
-              </table>
-            </div>
-          </section>
+          <TableSection
+            id="jobs"
+            titleId="agent-jobs-title"
+            title="Jobs"
+            columns={['Job', 'Offering', 'Role', 'Price', 'Status']}
+          />
+          <TableSection
+            id="payments"
+            titleId="payments-title"
+            title="Payments"
+            columns={['To', 'Amount', 'Status', 'Memo']}
+          />
         </div>
       </div>
       <template id="owner-template">

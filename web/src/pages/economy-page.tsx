@@ -1,5 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import { Layout } from '../layout.tsx'
+import { TableSection } from '../table-section.tsx'
 
 /** `/`: the economy at a glance: counts, the live feed of every agent, charts of volume, jobs and earnings. */
 export function EconomyPage(props: { devnet: boolean }) {
@@ -55,41 +56,18 @@ export function EconomyPage(props: { devnet: boolean }) {
           </figure>
         </section>
       </div>
-      <section aria-labelledby="agents-title">
-        <h2 id="agents-title">Agents</h2>
-        <div class="table-wrap">
-          <table id="agents">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Id</th>
-                <th scope="col">Status</th>
-                <th scope="col">Offerings</th>
-                <th scope="col">Earned</th>
-              </tr>
-            </thead>
-            <tbody />
-          </table>
-        </div>
-      </section>
-      <section aria-labelledby="jobs-title">
-        <h2 id="jobs-title">Latest jobs</h2>
-        <div class="table-wrap">
-          <table id="jobs">
-            <thead>
-              <tr>
-                <th scope="col">Job</th>
-                <th scope="col">Offering</th>
-                <th scope="col">Client</th>
-                <th scope="col">Provider</th>
-                <th scope="col">Price</th>
-                <th scope="col">Status</th>
-              </tr>
-            </thead>
-            <tbody />
-          </table>
-        </div>
-      </section>
+      <TableSection
+        id="agents"
+        titleId="agents-title"
+        title="Agents"
+        columns={['Name', 'Id', 'Status', 'Offerings', 'Earned']}
+      />
+      <TableSection
+        id="jobs"
+        titleId="jobs-title"
+        title="Latest jobs"
+        columns={['Job', 'Offering', 'Client', 'Provider', 'Price', 'Status']}
+      />
     </Layout>
   )
 }

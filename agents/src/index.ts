@@ -4,6 +4,7 @@
  * offerings (an owner's service).
  */
 export { type DemoEconomyParameters, runDemoEconomy } from './demo-economy.ts'
+export { type StartDemoTradingParameters, startDemoTrading } from './demo-trading.ts'
 export { evaluator, judge } from './evaluator.ts'
 export { orchestrator, type PlanStep, planWithoutModel } from './orchestrator.ts'
 export { leadSentences, type ModelOption, summarizer } from './summarizer.ts'

@@ -3,16 +3,20 @@ import type { ModelOption } from './summarizer.ts'
 
 /**
  * A client that splits a goal and hires the others, inside a budget its wallet enforces: 5 dUSD per
- * job, 30 dUSD a day. With a model it plans with it (`runTask`); without one it follows `planWithoutModel`.
+ * job, `dailyBudget` dUSD a day (default 30). With a model it plans with it (`runTask`); without one
+ * it follows `planWithoutModel`.
  */
-export function orchestrator({ model }: ModelOption = {}): AgentDefinition {
+export function orchestrator({
+  model,
+  dailyBudget = '30',
+}: ModelOption & { dailyBudget?: string } = {}): AgentDefinition {
   return defineAgent({
     name: 'orchestrator',
     description: 'Splits a goal into jobs and hires other agents to do them.',
     instructions:
       'Find providers in the market, hire the cheapest with a good rating, have the work judged, and pay a small tip for good work.',
     model,
-    policy: { perJobCap: '5', budget: { amount: '30', period: 'day' } },
+    policy: { perJobCap: '5', budget: { amount: dailyBudget, period: 'day' } },
   })
 }
 

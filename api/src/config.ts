@@ -39,7 +39,12 @@ type Common = {
 }
 
 /** Everything on embedded defaults: a devnet in the data directory, development relayers. */
-export type EmbeddedConfig = Common & { mode: 'embedded'; devnetPort: number | undefined }
+export type EmbeddedConfig = Common & {
+  mode: 'embedded'
+  devnetPort: number | undefined
+  /** `AGORA_DEMO_TRADING`: a demo client hires the demo agents every 30 s, so the economy is seen live (default on). */
+  demoTrading: boolean
+}
 
 /** A real chain: contracts from a deployment manifest, keys from the environment. */
 export type ChainConfig = Common & {
@@ -172,6 +177,7 @@ const envSchema = z.object({
   AGORA_QUOTA_PERIOD_HOURS: count.optional(),
   AGORA_STREAMS_PER_CLIENT: count.optional(),
   AGORA_STREAMS_TOTAL: count.optional(),
+  AGORA_DEMO_TRADING: z.enum(['on', 'off'], { error: 'must be "on" or "off"' }).optional(),
   AGORA_WORKERS: count.refine((n) => n <= 32, 'must be at most 32').optional(),
   AGORA_SHARD: z
     .string()
@@ -302,7 +308,12 @@ export function loadConfig(env: ConfigEnv, options: { cwd?: string } = {}): Conf
         problems.push(`${name}: is only used with RPC_URL; set RPC_URL or unset it`)
     }
     if (problems.length) throw new ConfigError(problems)
-    return { mode: 'embedded', ...common, devnetPort: vars.DEVNET_PORT }
+    return {
+      mode: 'embedded',
+      ...common,
+      devnetPort: vars.DEVNET_PORT,
+      demoTrading: vars.AGORA_DEMO_TRADING !== 'off',
+    }
   }
 
   for (const name of chainVariables) {
@@ -310,6 +321,8 @@ export function loadConfig(env: ConfigEnv, options: { cwd?: string } = {}): Conf
   }
   if (set.DEVNET_PORT !== undefined)
     problems.push('DEVNET_PORT: has no use with RPC_URL (no devnet is started)')
+  if (set.AGORA_DEMO_TRADING !== undefined)
+    problems.push('AGORA_DEMO_TRADING: the demo trades on the embedded devnet only; unset it with RPC_URL')
   const manifest = set.DEPLOYMENT_MANIFEST ? readManifest(set.DEPLOYMENT_MANIFEST, problems) : undefined
   if (manifest && vars.CHAIN_ID !== undefined && manifest.chainId !== vars.CHAIN_ID) {
     problems.push(`DEPLOYMENT_MANIFEST: is for chain ${manifest.chainId}, but CHAIN_ID is ${vars.CHAIN_ID}`)

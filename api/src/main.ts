@@ -14,6 +14,7 @@ import { type AgentView, createRuntime, type Runtime, startEmbeddedRuntime } fro
 import { createAdaptorServer, serve } from '@hono/node-server'
 import { createApp } from './app.ts'
 import { type ChainConfig, type Config, ConfigError, type EmbeddedConfig, loadConfig } from './config.ts'
+import { startDemoClient } from './demo-client.ts'
 import { errorLogLine } from './error-log.ts'
 import { superviseWorkers } from './workers.ts'
 
@@ -91,6 +92,7 @@ async function startEmbedded(config: EmbeddedConfig): Promise<Started> {
     quotas: config.quotas,
   })
   const { devnet, runtime } = embedded
+  let stopDemo: (() => Promise<void>) | undefined
   // In the background: a launch waits for the chain, and the API listens meanwhile.
   const launched = (async () => {
     const present = new Set<string>()
@@ -103,13 +105,18 @@ async function startEmbedded(config: EmbeddedConfig): Promise<Started> {
       if (!present.has(definition.name))
         await runtime.launch(definition, { owner: devnet.manifest.accounts[1]!.address })
     }
+    // The economy trades from the start: what someone opening the dashboard sees live.
+    if (config.demoTrading) stopDemo = await startDemoClient(runtime, devnet)
   })().catch((error: unknown) => console.error(`demo agents: launching failed: ${errorLogLine(error)}`))
   const { manifest } = devnet
   const account = manifest.accounts[1]!
   return {
     runtime,
     db: embedded.db,
-    stop: embedded.stop,
+    async stop() {
+      await stopDemo?.()
+      await embedded.stop()
+    },
     devnetRpcUrl: devnet.rpcUrl,
     launched,
     hostedModels: new Map(demo.map((d) => [d.name, d.model])),

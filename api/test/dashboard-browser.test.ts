@@ -2,28 +2,17 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { devMnemonic } from '@agora/contracts'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import type { Hex } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { launchChromium } from './chromium.ts'
 import { freePort, type NpmStart, npmStart } from './npm-start.ts'
 import { startScriptedModel } from './scripted-model.ts'
 
 // The dashboard end to end: `npm start` (embedded devnet, PGlite, the demo agents) in a child
 // process, driven from a real headless Chromium. Nothing of ours is mocked; every wait is for
 // something to appear on the page, never for a length of time.
-
-// Debian's chromium; the flags keep it off the (closed) network and out of a sandbox it cannot have as root.
-const chromiumFlags = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 
 const root = join(import.meta.dirname, '..', '..')
 /**
@@ -56,10 +45,7 @@ beforeAll(async () => {
     return ((await found.json()) as { offerings: unknown[] }).offerings.length > 0
   })
   // Playwright gives the browser a fresh, empty profile of its own (a new --user-data-dir).
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: chromiumFlags,
-  })
+  browser = await launchChromium()
 }, 240_000)
 
 afterAll(async () => {

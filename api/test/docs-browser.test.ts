@@ -1,21 +1,10 @@
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
-import { type Browser, chromium } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { launchChromium } from './chromium.ts'
 import { startTestApi, type TestApi } from './harness.ts'
-
-// Debian's chromium; the flags keep it off the (closed) network and out of a sandbox it cannot have as root.
-const chromiumFlags = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 
 let api: TestApi
 let server: ReturnType<typeof serve>
@@ -28,10 +17,7 @@ beforeAll(async () => {
   await once(server, 'listening')
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   // Playwright gives the browser a fresh, empty profile of its own. Debian: `apt-get install chromium`.
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: chromiumFlags,
-  })
+  browser = await launchChromium()
 })
 afterAll(async () => {
   await browser?.close()

@@ -20,14 +20,21 @@ export function freePort(): Promise<number> {
   })
 }
 
-export type NpmStartOptions = { dataDir: string; port: number; devnetPort: number; databaseUrl?: string }
+export type NpmStartOptions = {
+  dataDir: string
+  port: number
+  devnetPort: number
+  databaseUrl?: string
+  /** The demo client hiring the demo agents (default off: the tests count what they do themselves). */
+  demoTrading?: boolean
+}
 
 /**
  * `npm start` (the API's `src/main.ts`, embedded mode) as a child process a test can kill: the
  * devnet's anvil is its child, and its pid is in the data directory.
  */
 export function npmStart(options: NpmStartOptions) {
-  const { dataDir, port, devnetPort, databaseUrl } = options
+  const { dataDir, port, devnetPort, databaseUrl, demoTrading = false } = options
   const url = `http://127.0.0.1:${port}`
   let child: ChildProcess | undefined
   let output = ''
@@ -47,6 +54,7 @@ export function npmStart(options: NpmStartOptions) {
           PORT: String(port),
           DEVNET_PORT: String(devnetPort),
           PUBLIC_URL: url,
+          AGORA_DEMO_TRADING: demoTrading ? 'on' : 'off',
           ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATABASE_URL: '' }),
         },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -118,8 +118,12 @@ describeStorage((store) => {
     test('default: newest first, the agent’s own only', async () => {
       const { mine, theirs } = await twoAgents()
       const ids: string[] = []
-      for (let i = 0; i < 3; i++)
+      for (let i = 0; i < 3; i++) {
         ids.push((await insertTask(store.db, { agentId: mine.id, goal: `g${i}` })).id)
+        // Apart in time, so "newest" is defined: two tasks of one instant are ordered by id (the
+        // next test covers that), and PGlite's clock may give two quick inserts the same instant.
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
       await insertTask(store.db, { agentId: theirs.id, goal: 'theirs' })
       const listed = await listTasks(store.db, { agentId: mine.id })
       expect(listed.items.map((t) => t.id)).toEqual([...ids].reverse())

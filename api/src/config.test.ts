@@ -33,6 +33,10 @@ describe('loadConfig', () => {
       model: undefined,
       quotas: {},
       eventStreams: {},
+      demoTrading: true,
+      workers: 1,
+      shard: 0,
+      internalUrl: undefined,
     })
   })
 

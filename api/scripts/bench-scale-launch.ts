@@ -24,10 +24,46 @@ export type LaunchResult = {
   memoryPerAgentKB: number
   /** The process's user + system CPU over IDLE_SECONDS after the launches, as % of one core. */
   idleCpuPercent: number
+  /** Launches per second of each PROGRESS_EVERY answers in turn: how the rate moves as agents accumulate. */
+  ratesByThousand: number[]
+  /**
+   * The devnet's time to mine one empty block before launching and once all are active, ms (median
+   * of MINE_SAMPLES): the chain's own cost per block, which grows with its state (see `mineMs`).
+   */
+  emptyBlockMsBefore: number
+  emptyBlockMsAfter: number
 }
 
-const PROGRESS_EVERY = 1_000
+export const PROGRESS_EVERY = 1_000
 export const IDLE_SECONDS = 10
+const MINE_SAMPLES = 5
+
+/**
+ * The median time the devnet takes to mine one empty block (`evm_mine`), ms. anvil 1.7 rebuilds its
+ * whole state trie for every block, so this grows with the agents on the chain (each has a token-bound
+ * account, a Safe and registry storage) and every launch, one block, pays it.
+ */
+export async function mineMs(rpcUrl: string): Promise<number> {
+  const times: number[] = []
+  for (let i = 0; i < MINE_SAMPLES; i++) {
+    const began = performance.now()
+    const answer = await fetch(rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: i, method: 'evm_mine', params: [] }),
+    })
+    const body = (await answer.json()) as { error?: { message: string } }
+    if (body.error) throw new Error(`evm_mine failed: ${body.error.message}`)
+    times.push(performance.now() - began)
+  }
+  return round(
+    percentile(
+      times.sort((a, b) => a - b),
+      0.5,
+    ),
+    1,
+  )
+}
 
 /** Nearest-rank percentile of sorted numbers. */
 export function percentile(sorted: number[], p: number): number {
@@ -48,13 +84,19 @@ export async function measureLaunches(
 ): Promise<LaunchResult> {
   const { agents, concurrency, say } = parameters
   const { pid } = server.holders[0]!
+  const emptyBlockMsBefore = await mineMs(server.devnet.rpcUrl)
   const rssBefore = rssOf(pid)
   const started = performance.now()
+  const ratesByThousand: number[] = []
+  let lastAt = started
   const sent = await launchAll(server, agents, concurrency, (done, failed) => {
-    const seconds = (performance.now() - started) / 1_000
+    const now = performance.now()
+    ratesByThousand.push(round(PROGRESS_EVERY / ((now - lastAt) / 1_000), 1))
+    lastAt = now
+    const seconds = (now - started) / 1_000
     const left = Math.round((agents - done) / (done / seconds))
     say(
-      `  launched ${done}/${agents} (${Math.round(done / seconds)}/s, ${failed} failed, about ${left} s to go)`,
+      `  launched ${done}/${agents} (${Math.round(done / seconds)}/s overall, ${ratesByThousand.at(-1)}/s for the last ${PROGRESS_EVERY}, ${failed} failed, about ${left} s to go)`,
     )
   })
   const answeredSeconds = (performance.now() - started) / 1_000
@@ -65,6 +107,7 @@ export async function measureLaunches(
   const cpuBefore = cpuSecondsOf(pid)
   await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1_000))
   const idleCpu = cpuSecondsOf(pid) - cpuBefore
+  const emptyBlockMsAfter = await mineMs(server.devnet.rpcUrl)
   const latencies = sent.latencies.sort((a, b) => a - b)
   const mb = (bytes: number) => Math.round(bytes / 2 ** 20)
   return {
@@ -81,6 +124,9 @@ export async function measureLaunches(
     rssAfterMB: mb(rssAfter),
     memoryPerAgentKB: round((rssAfter - rssBefore) / 1024 / agents, 1),
     idleCpuPercent: round((idleCpu / IDLE_SECONDS) * 100, 1),
+    ratesByThousand,
+    emptyBlockMsBefore,
+    emptyBlockMsAfter,
   }
 }
 

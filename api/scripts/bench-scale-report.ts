@@ -1,6 +1,6 @@
 /** What `npm run bench:scale` prints: a table with the reference figures beside, or one JSON object. */
 import { availableParallelism } from 'node:os'
-import { IDLE_SECONDS, type LaunchResult, round } from './bench-scale-launch.ts'
+import { IDLE_SECONDS, type LaunchResult, PROGRESS_EVERY, round } from './bench-scale-launch.ts'
 import { IN_FLIGHT, PAYERS_PER_PROCESS, type Rate, WARMUP_SECONDS } from './bench-scale-throughput.ts'
 
 export type ThroughputResult = { processes: number; payers: number; raw: Rate; payments: Rate; jobs: Rate }
@@ -87,6 +87,17 @@ function printLaunch(launch: LaunchResult) {
     `${launch.rssBeforeMB} MB before launching, ${launch.rssAfterMB} MB once all active`,
   )
   row('idle CPU after launching', `${launch.idleCpuPercent}%`, `of one core, over ${IDLE_SECONDS} s`)
+  if (launch.ratesByThousand.length > 1)
+    row(
+      `launches per ${PROGRESS_EVERY}, in turn`,
+      `${launch.ratesByThousand[0]} ... ${launch.ratesByThousand.at(-1)}/s`,
+      launch.ratesByThousand.join(', '),
+    )
+  row(
+    'devnet: mining one empty block',
+    `${launch.emptyBlockMsBefore} -> ${launch.emptyBlockMsAfter} ms`,
+    'before launching -> after (anvil rebuilds its whole state trie every block)',
+  )
 }
 
 type Row = { processes: number; paymentsRatio: number; jobsRatio: number } & Record<string, unknown>

@@ -175,6 +175,12 @@ export async function startAnvil(parameters: StartAnvilParameters = {}): Promise
   }
 }
 
+/**
+ * Past blocks whose state anvil keeps (for calls at an older block): far deeper than any reorg the
+ * indexer or a test makes, and bounded in memory (each is a copy of the whole state).
+ */
+const HISTORY_STATES = 32
+
 /** Spawns anvil and resolves once it serves; with a state path it loads it and records its pid. */
 async function spawnAnvil(options: {
   port: number
@@ -184,8 +190,13 @@ async function spawnAnvil(options: {
 }): Promise<ChildProcess> {
   const { port, accounts, chainId, statePath } = options
   // Quiet: anvil would otherwise log every request, costing both processes time under load.
+  // History pruned to the last HISTORY_STATES blocks, kept in memory: by default anvil writes the
+  // whole state of every older block to ~/.foundry/anvil/tmp as JSON, which filled a 79 GB disk
+  // during a 10,000-agent launch (about 20 MB a block by then) and is left behind when it is killed.
   const args = [
     '--quiet',
+    '--prune-history',
+    String(HISTORY_STATES),
     '--host',
     '127.0.0.1',
     '--port',

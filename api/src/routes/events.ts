@@ -160,93 +160,7 @@ export function eventsRouter(streams: StreamCount, limits: Partial<EventStreamLi
       if (left > 0) perClient.set(client, left)
       else perClient.delete(client)
     }
-    return streamSSE(c, (stream) => pump(stream, source, after).finally(release)) as never
-  }
-
-  /** Writes the backlog after `after`, then live events, until the consumer leaves or falls behind. */
-  async function pump(stream: SSEStreamingApi, source: ActivitySource, after: number) {
-    let last = after
-    let pending: ActivityEvent[] = []
-    let wake: (() => void) | undefined
-    let open = true
-    const drop = () => {
-      open = false
-      wake?.()
-      stream.abort()
-    }
-    const unsubscribe = source.subscribe((event) => {
-      pending.push(event)
-      // A consumer this far behind is dropped; it resumes from the database with Last-Event-ID.
-      if (pending.length > config.buffered) drop()
-      wake?.()
-    })
-    stream.onAbort(() => {
-      open = false
-      wake?.()
-    })
-    /** Writes, or drops a consumer that has not taken the write within the timeout. */
-    const write = async (text: string) => {
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const taken = await Promise.race([
-        stream.write(text).then(() => true),
-        new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(false), config.writeTimeoutMs)
-        }),
-      ])
-      clearTimeout(timer)
-      if (!taken) drop()
-      return taken && open
-    }
-    const send = async (event: ActivityEvent) => {
-      if (event.id <= last) return true
-      last = event.id
-      const data = {
-        id: event.id,
-        agentId: event.agentId,
-        kind: event.kind,
-        data: event.data,
-        createdAt: event.createdAt,
-      }
-      return write(`event: ${event.kind}\ndata: ${JSON.stringify(data)}\nid: ${event.id}\n\n`)
-    }
-    try {
-      let replayed = 0
-      let scannedTo = last
-      let more = false
-      while (open && replayed < config.replay) {
-        const limit = Math.min(page, config.replay - replayed)
-        const { events, scanned, last: lastScanned } = await replaySlot(() => source.replay(scannedTo, limit))
-        for (const row of events) if (!(await send(row))) return
-        replayed += scanned
-        scannedTo = Math.max(scannedTo, lastScanned)
-        more = scanned === limit
-        if (!more) break
-      }
-      if (more) {
-        // The rest is read on the next connection: nobody replays more than the bound at once.
-        await write(': more stored events follow; reconnect with Last-Event-ID to continue\n\n')
-        return
-      }
-      // Entries the caller may not see were scanned too: live ones up to there are not sent again.
-      last = Math.max(last, scannedTo)
-      while (open) {
-        if (pending.length === 0) {
-          // A comment line every 15 s keeps proxies from closing an idle stream.
-          await new Promise<void>((resolve) => {
-            wake = resolve
-            setTimeout(resolve, 15_000).unref()
-          })
-          wake = undefined
-          if (open && pending.length === 0 && !(await write(': keep-alive\n\n'))) return
-          continue
-        }
-        const batch = pending
-        pending = []
-        for (const event of batch) if (!(await send(event))) return
-      }
-    } finally {
-      unsubscribe()
-    }
+    return streamSSE(c, (stream) => pump(stream, source, after, config, replaySlot).finally(release)) as never
   }
 
   const app = new OpenAPIHono<AppEnv>()
@@ -283,6 +197,135 @@ export function eventsRouter(streams: StreamCount, limits: Partial<EventStreamLi
     )
   })
   return app
+}
+
+type Slots = ReturnType<typeof createSlots>
+
+/**
+ * One consumer's side of a stream: live events queue in `pending` (past `config.buffered` the
+ * consumer is dropped; it resumes from the database with Last-Event-ID), and each write that the
+ * consumer does not take within `config.writeTimeoutMs` drops it too. `send` skips what was sent.
+ */
+function consumerOf(
+  stream: SSEStreamingApi,
+  source: ActivitySource,
+  after: number,
+  config: EventStreamLimits,
+) {
+  const state = {
+    last: after,
+    pending: [] as ActivityEvent[],
+    open: true,
+    wake: undefined as (() => void) | undefined,
+  }
+  const drop = () => {
+    state.open = false
+    state.wake?.()
+    stream.abort()
+  }
+  const unsubscribe = source.subscribe((event) => {
+    state.pending.push(event)
+    if (state.pending.length > config.buffered) drop()
+    state.wake?.()
+  })
+  stream.onAbort(() => {
+    state.open = false
+    state.wake?.()
+  })
+  /** Writes, or drops a consumer that has not taken the write within the timeout. */
+  const write = async (text: string) => {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const taken = await Promise.race([
+      stream.write(text).then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), config.writeTimeoutMs)
+      }),
+    ])
+    clearTimeout(timer)
+    if (!taken) drop()
+    return taken && state.open
+  }
+  const send = async (event: ActivityEvent) => {
+    if (event.id <= state.last) return true
+    state.last = event.id
+    const { id, agentId, kind, data, createdAt } = event
+    const json = JSON.stringify({ id, agentId, kind, data, createdAt })
+    return write(`event: ${kind}\ndata: ${json}\nid: ${id}\n\n`)
+  }
+  return { state, write, send, unsubscribe }
+}
+
+type Consumer = ReturnType<typeof consumerOf>
+
+/** Writes the backlog after `after`, then live events, until the consumer leaves or falls behind. */
+async function pump(
+  stream: SSEStreamingApi,
+  source: ActivitySource,
+  after: number,
+  config: EventStreamLimits,
+  replaySlot: Slots,
+) {
+  const consumer = consumerOf(stream, source, after, config)
+  try {
+    const replayed = await replay(consumer, source, config, replaySlot)
+    if (replayed === 'stopped') return
+    if (replayed === 'more') {
+      // The rest is read on the next connection: nobody replays more than the bound at once.
+      await consumer.write(': more stored events follow; reconnect with Last-Event-ID to continue\n\n')
+      return
+    }
+    // Entries the caller may not see were scanned too: live ones up to there are not sent again.
+    consumer.state.last = Math.max(consumer.state.last, replayed)
+    await followLive(consumer)
+  } finally {
+    consumer.unsubscribe()
+  }
+}
+
+/**
+ * Sends the stored events after the consumer's last, a page at a time, up to `config.replay` rows
+ * scanned: the last id scanned when all were read, `more` when the bound stopped it first, or
+ * `stopped` when the consumer left.
+ */
+async function replay(
+  consumer: Consumer,
+  source: ActivitySource,
+  config: EventStreamLimits,
+  replaySlot: Slots,
+): Promise<number | 'more' | 'stopped'> {
+  let replayed = 0
+  let scannedTo = consumer.state.last
+  let more = false
+  while (consumer.state.open && replayed < config.replay) {
+    const limit = Math.min(page, config.replay - replayed)
+    const { events, scanned, last } = await replaySlot(() => source.replay(scannedTo, limit))
+    for (const row of events) if (!(await consumer.send(row))) return 'stopped'
+    replayed += scanned
+    scannedTo = Math.max(scannedTo, last)
+    more = scanned === limit
+    if (!more) return scannedTo
+  }
+  if (!consumer.state.open) return 'stopped'
+  return more ? 'more' : scannedTo
+}
+
+/** Sends live events as they come, with a comment line every 15 s so proxies keep an idle stream. */
+async function followLive(consumer: Consumer) {
+  const { state } = consumer
+  while (state.open) {
+    if (state.pending.length === 0) {
+      await new Promise<void>((resolve) => {
+        state.wake = resolve
+        setTimeout(resolve, 15_000).unref()
+      })
+      state.wake = undefined
+      if (state.open && state.pending.length === 0 && !(await consumer.write(': keep-alive\n\n'))) return
+      continue
+    }
+    const batch = state.pending
+    state.pending = []
+    for (const event of batch) if (!(await consumer.send(event))) return
+  }
 }
 
 /** The id after which the latest `recent` stored entries begin. */

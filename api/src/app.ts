@@ -98,15 +98,14 @@ export function createApp(parameters: CreateAppParameters) {
   })
   // Before anything reads the body: a request for an agent another process serves goes there whole.
   app.use('*', forwardElsewhere())
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize,
-      onError: () => {
-        throw new HttpError('BODY_TOO_LARGE', `The body is larger than ${maxSize} bytes.`)
-      },
-    }),
-  )
+  const limitBody = bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new HttpError('BODY_TOO_LARGE', `The body is larger than ${maxSize} bytes.`)
+    },
+  })
+  // A GET or HEAD has no body to limit; asking the request for one would build a full copy of it.
+  app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)))
   app.use('*', noNulInUrl)
   app.use('*', jsonBodies)
   const streams = { open: 0 }

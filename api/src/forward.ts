@@ -18,13 +18,17 @@ const hopByHop = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'h
 export function forwardElsewhere(parameters: { timeoutMs?: number } = {}): MiddlewareHandler<AppEnv> {
   const timeoutMs = parameters.timeoutMs ?? 120_000
   return async (c, next) => {
-    const copy = c.req.raw.clone()
+    // A body is read by the route: kept aside first. A request without one is read from `c.req.raw`
+    // only when it is forwarded, so a plain read (GET /health) never pays for a copy.
+    const bodyless = c.req.method === 'GET' || c.req.method === 'HEAD'
+    const kept = bodyless ? undefined : c.req.raw.clone()
     await next()
     const error = c.error
     if (!(error instanceof BaseError) || error.code !== 'AGENT_ELSEWHERE') return
     const url = error.meta?.url
     c.header('retry-after', '2')
     if (typeof url !== 'string' || c.req.header(forwardedHeader)) return
+    const copy = kept ?? c.req.raw
     const target = new URL(url)
     const original = new URL(copy.url)
     target.pathname = `${target.pathname.replace(/\/$/, '')}${original.pathname}`
@@ -32,11 +36,10 @@ export function forwardElsewhere(parameters: { timeoutMs?: number } = {}): Middl
     const headers = new Headers(copy.headers)
     for (const name of hopByHop) headers.delete(name)
     headers.set(forwardedHeader, '1')
-    const hasBody = copy.method !== 'GET' && copy.method !== 'HEAD'
     const answer = await fetch(target, {
       method: copy.method,
       headers,
-      body: hasBody ? await copy.arrayBuffer() : undefined,
+      body: kept ? await kept.arrayBuffer() : undefined,
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
     }).catch(() => undefined)

@@ -3,6 +3,7 @@
  * the latency of each launch request, the wall time until all are `active`, the process's memory
  * per agent and its CPU use once idle again.
  */
+import { createTestClient, http } from 'viem'
 import { call, cpuSecondsOf, rssOf, type ScaleServer } from './bench-scale-server.ts'
 
 export type LaunchResult = {
@@ -39,21 +40,16 @@ export const IDLE_SECONDS = 10
 const MINE_SAMPLES = 5
 
 /**
- * The median time the devnet takes to mine one empty block (`evm_mine`), ms. anvil 1.7 rebuilds its
+ * The median time the devnet takes to mine one empty block, ms. anvil 1.7 rebuilds its
  * whole state trie for every block, so this grows with the agents on the chain (each has a token-bound
  * account, a Safe and registry storage) and every launch, one block, pays it.
  */
 export async function mineMs(rpcUrl: string): Promise<number> {
+  const chain = createTestClient({ mode: 'anvil', transport: http(rpcUrl) })
   const times: number[] = []
   for (let i = 0; i < MINE_SAMPLES; i++) {
     const began = performance.now()
-    const answer = await fetch(rpcUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: i, method: 'evm_mine', params: [] }),
-    })
-    const body = (await answer.json()) as { error?: { message: string } }
-    if (body.error) throw new Error(`evm_mine failed: ${body.error.message}`)
+    await chain.mine({ blocks: 1 })
     times.push(performance.now() - began)
   }
   return round(

@@ -6,7 +6,7 @@ import type { MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { AppEnv } from './env.ts'
 import { errorLogLine } from './error-log.ts'
-import { forwardElsewhere } from './forward.ts'
+import { bodyless, forwardElsewhere } from './forward.ts'
 import { registerDocs } from './openapi.ts'
 import { fieldErrors, HttpError, problemResponse, retryAfterOf, toProblem } from './problem.ts'
 import { a2aRouter } from './routes/a2a.ts'
@@ -105,7 +105,7 @@ export function createApp(parameters: CreateAppParameters) {
     },
   })
   // A GET or HEAD has no body to limit; asking the request for one would build a full copy of it.
-  app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)))
+  app.use('*', (c, next) => (bodyless(c.req.method) ? next() : limitBody(c, next)))
   app.use('*', noNulInUrl)
   app.use('*', jsonBodies)
   const streams = { open: 0 }
@@ -182,7 +182,7 @@ function nulIn(value: unknown, path: string[] = []): string[] | undefined {
  * byte) a 400, before any route looks at it (the parsed body is kept for the route's validator).
  */
 const jsonBodies: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if (c.req.method === 'GET' || c.req.method === 'HEAD') return next()
+  if (bodyless(c.req.method)) return next()
   const type = c.req.header('content-type')
   if (type === undefined) return next()
   if (!/^application\/([\w.+-]+\+)?json\b/i.test(type))

@@ -2,6 +2,11 @@ import { BaseError } from '@agora/runtime'
 import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from './env.ts'
 
+/** A GET or HEAD: no body for a route to read (nor to limit, parse or keep aside). */
+export function bodyless(method: string): boolean {
+  return method === 'GET' || method === 'HEAD'
+}
+
 /** Marks a request one process forwarded to another: it is never forwarded again. */
 export const forwardedHeader = 'x-agora-forwarded'
 
@@ -20,8 +25,7 @@ export function forwardElsewhere(parameters: { timeoutMs?: number } = {}): Middl
   return async (c, next) => {
     // A body is read by the route: kept aside first. A request without one is read from `c.req.raw`
     // only when it is forwarded, so a plain read (GET /health) never pays for a copy.
-    const bodyless = c.req.method === 'GET' || c.req.method === 'HEAD'
-    const kept = bodyless ? undefined : c.req.raw.clone()
+    const kept = bodyless(c.req.method) ? undefined : c.req.raw.clone()
     await next()
     const error = c.error
     if (!(error instanceof BaseError) || error.code !== 'AGENT_ELSEWHERE') return
